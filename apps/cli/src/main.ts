@@ -1,0 +1,169 @@
+#!/usr/bin/env -S npx tsx
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '@beanstalk/config';
+import { createPool, createPrisma, migrate } from '@beanstalk/db';
+import {
+  importFashionMnist,
+  importFolder,
+  FASHION_MNIST_DIR,
+  type ImportSummary,
+} from '@beanstalk/ingest';
+import { LocalBlobStore } from '@beanstalk/storage';
+import { importProgressBar } from './progress.ts';
+import { servicesDown, servicesStatus, servicesUp } from './services/index.ts';
+
+const log = (line: string) => console.log(`  ${line}`);
+
+function printUrls(config: Config) {
+  console.log(`DATABASE_URL=${config.postgres.databaseUrl}`);
+  console.log(`TEMPORAL_ADDRESS=${config.temporal.address}`);
+  console.log(`data folder: ${config.dataDir}`);
+}
+
+type Deps = ReturnType<typeof createDeps>;
+
+async function withDb<T>(config: Config, fn: (deps: Deps) => Promise<T>) {
+  const d = createDeps(config);
+  try {
+    return await fn(d);
+  } finally {
+    await d.prisma.$disconnect();
+    await d.pool.end();
+  }
+}
+
+function createDeps(config: Config) {
+  return {
+    prisma: createPrisma(config.postgres.databaseUrl),
+    pool: createPool(config.postgres.databaseUrl),
+    blobs: new LocalBlobStore(config.blobDir),
+  };
+}
+
+function report(summary: ImportSummary) {
+  console.log(
+    `imported ${summary.imported}, already present ${summary.duplicates}, failed ${summary.failed} ` +
+      `(of ${summary.total}; import run ${summary.importRunId})`,
+  );
+  for (const e of summary.errors.slice(0, 50)) console.log(`  ! ${e.file}: ${e.reason}`);
+  if (summary.errors.length > 50) console.log(`  ... and ${summary.errors.length - 50} more`);
+  if (summary.labelConflicts.length > 0) {
+    console.log(
+      `labels not applied (item already labeled otherwise): ${summary.labelConflicts.length}`,
+    );
+    for (const c of summary.labelConflicts.slice(0, 20)) console.log(`  ~ ${c.file}: ${c.reason}`);
+  }
+}
+
+async function main() {
+  const config = loadConfig();
+  const program = new Command('beanstalk').description('Beanstalk platform command line');
+
+  const services = program.command('services').description('local Postgres+pgvector and Temporal');
+  services
+    .command('up')
+    .description('start both (idempotent)')
+    .action(async () => {
+      await servicesUp(config, log);
+      const status = await servicesStatus(config);
+      console.log(`postgres: ${status.postgres}\ntemporal: ${status.temporal}`);
+      printUrls(config);
+    });
+  services
+    .command('down')
+    .description('stop both')
+    .action(() => servicesDown(config, log));
+  services
+    .command('status')
+    .description('report health')
+    .action(async () => {
+      const status = await servicesStatus(config);
+      console.log(`postgres: ${status.postgres}\ntemporal: ${status.temporal}`);
+      printUrls(config);
+      if (!status.postgres.startsWith('running (') || !status.temporal.startsWith('running')) {
+        process.exitCode = 1;
+      }
+    });
+
+  program
+    .command('db')
+    .description('database')
+    .command('migrate')
+    .description('apply pending migrations from prisma/migrations')
+    .action(async () => {
+      const result = await migrate(config.postgres.databaseUrl, { log });
+      console.log(
+        `migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`,
+      );
+      if (result.unknown.length)
+        console.log(`  not in this checkout: ${result.unknown.join(', ')}`);
+    });
+
+  const imports = program.command('import').description('bring images into a project');
+  imports
+    .command('fashion-mnist')
+    .description('Fashion-MNIST: train -> pool (truth hidden), test -> eval')
+    .option('--dir <dir>', 'folder with the IDX files', FASHION_MNIST_DIR)
+    .option('--project <slug>', 'project slug', 'fashion-mnist')
+    .option('--limit <n>', 'first N images of each part', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { dir: string; project: string; limit?: number }) => {
+      const bar = importProgressBar();
+      const summary = await withDb(config, (d) =>
+        importFashionMnist(d, {
+          dir: opts.dir,
+          slug: opts.project,
+          limit: opts.limit,
+          onProgress: bar.update,
+        }),
+      ).finally(bar.stop);
+      report(summary);
+    });
+  imports
+    .command('folder <folder>')
+    .description('a folder of PNG/JPEG/WebP images')
+    .requiredOption('--project <slug>', 'project slug (created if missing)')
+    .addOption(
+      new Option('--labels <from>', 'where labels come from')
+        .choices(['none', 'folders', 'csv'])
+        .default('none'),
+    )
+    .option('--csv <file>', 'CSV with columns file,label (with --labels csv)')
+    .addOption(
+      new Option('--split <split>', 'split for the images')
+        .choices(['POOL', 'EVAL', 'GOLD'])
+        .default('POOL'),
+    )
+    .action(
+      async (
+        folder: string,
+        opts: {
+          project: string;
+          labels: 'none' | 'folders' | 'csv';
+          csv?: string;
+          split: 'POOL' | 'EVAL' | 'GOLD';
+        },
+      ) => {
+        const bar = importProgressBar();
+        const summary = await withDb(config, (d) =>
+          importFolder(d, {
+            folder,
+            slug: opts.project,
+            labelsFrom: opts.labels,
+            split: opts.split,
+            ...(opts.csv ? { csvFile: opts.csv } : {}),
+            onProgress: bar.update,
+          }),
+        ).finally(bar.stop);
+        report(summary);
+      },
+    );
+
+  await program.parseAsync(process.argv);
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,154 @@
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '@beanstalk/config';
+import { repoRoot } from '@beanstalk/config';
+import { isRoot, run, runOrThrow } from './run.ts';
+
+const SUPERUSER = 'beanstalk';
+
+function paths(config: Config) {
+  const dir = path.join(config.dataDir, 'postgres');
+  return { dir, log: path.join(config.dataDir, 'logs', 'postgres.log') };
+}
+
+/** Postgres refuses to run as root; as root we act as the `postgres` system user instead. */
+function pgCommand(config: Config, tool: string, args: string[]) {
+  const bin = path.join(config.postgres.binDir, tool);
+  return isRoot()
+    ? runOrThrow('runuser', ['-u', 'postgres', '--', bin, ...args])
+    : runOrThrow(bin, args);
+}
+
+function ownForPostgres(target: string) {
+  if (!isRoot()) return;
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!passwd)
+    throw new Error('running as root but there is no `postgres` user to run Postgres as');
+  const [, , uid, gid] = passwd.split(':');
+  chownSync(target, Number(uid), Number(gid));
+}
+
+function adminUrl(config: Config, database: string): string {
+  const url = new URL(config.postgres.databaseUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function query(url: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function isRunning(config: Config): Promise<boolean> {
+  const { dir } = paths(config);
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) return false;
+  const bin = path.join(config.postgres.binDir, 'pg_ctl');
+  const result = isRoot()
+    ? await run('runuser', ['-u', 'postgres', '--', bin, 'status', '-D', dir])
+    : await run(bin, ['status', '-D', dir]);
+  return result.code === 0;
+}
+
+function writeSettings(config: Config, dir: string) {
+  // Rewritten on every start so port changes in .env take effect.
+  const settings = [
+    `port = ${config.postgres.port}`,
+    "listen_addresses = '127.0.0.1'",
+    "unix_socket_directories = ''",
+    'max_connections = 200',
+    "shared_buffers = '256MB'",
+    "maintenance_work_mem = '512MB'",
+    "max_wal_size = '4GB'",
+    'max_parallel_maintenance_workers = 2',
+  ].join('\n');
+  const file = path.join(dir, 'beanstalk.conf');
+  writeFileSync(
+    file,
+    `# Written by \`npm run services -- up\`; edits are overwritten.\n${settings}\n`,
+  );
+  ownForPostgres(file);
+}
+
+export async function postgresUp(config: Config, log: (line: string) => void): Promise<void> {
+  const { dir, log: logFile } = paths(config);
+  if (!existsSync(path.join(config.postgres.binDir, 'initdb'))) {
+    throw new Error(
+      `No Postgres server binaries in ${config.postgres.binDir}. Install them ` +
+        '(root: bash scripts/install-system-deps.sh) or set BEANSTALK_PG_BIN.',
+    );
+  }
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+    log(`initialising a Postgres cluster in ${dir}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ownForPostgres(dir);
+    await pgCommand(config, 'initdb', [
+      '-D',
+      dir,
+      '-U',
+      SUPERUSER,
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ]);
+    const conf = path.join(dir, 'postgresql.conf');
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}\ninclude_if_exists = 'beanstalk.conf'\n`);
+  }
+  writeSettings(config, dir);
+  if (!(await isRunning(config))) {
+    if (!existsSync(logFile)) writeFileSync(logFile, '');
+    ownForPostgres(logFile);
+    log(`starting Postgres on port ${config.postgres.port}`);
+    await pgCommand(config, 'pg_ctl', ['start', '-D', dir, '-l', logFile, '-w', '-t', '60']);
+  }
+  const database = new URL(config.postgres.databaseUrl).pathname.slice(1);
+  const exists = await query(
+    adminUrl(config, 'postgres'),
+    `SELECT 1 FROM pg_database WHERE datname = '${database.replaceAll("'", "''")}'`,
+  );
+  if (exists.rowCount === 0) {
+    log(`creating database ${database}`);
+    await query(adminUrl(config, 'postgres'), `CREATE DATABASE "${database}"`);
+  }
+  const available = await query(
+    config.postgres.databaseUrl,
+    "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
+  );
+  if (available.rowCount === 0) {
+    throw new Error(
+      'The pgvector extension is not installed for this Postgres. As root run:\n' +
+        `  bash ${path.relative(process.cwd(), path.join(repoRoot, 'scripts/install-system-deps.sh'))}`,
+    );
+  }
+  await query(config.postgres.databaseUrl, 'CREATE EXTENSION IF NOT EXISTS vector');
+}
+
+export async function postgresDown(config: Config, log: (line: string) => void): Promise<void> {
+  if (!(await isRunning(config))) return;
+  log('stopping Postgres');
+  await pgCommand(config, 'pg_ctl', ['stop', '-D', paths(config).dir, '-m', 'fast', '-w']);
+}
+
+export async function postgresStatus(config: Config): Promise<string> {
+  if (!(await isRunning(config))) return 'stopped';
+  try {
+    const { rows } = await query(
+      config.postgres.databaseUrl,
+      "SELECT current_setting('server_version') AS server, " +
+        "(SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector",
+    );
+    return `running (Postgres ${rows[0].server}, pgvector ${rows[0].vector ?? 'not enabled'})`;
+  } catch (error) {
+    return `running, but ${config.postgres.databaseUrl} does not answer: ${(error as Error).message}`;
+  }
+}

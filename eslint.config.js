@@ -1,0 +1,107 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const nodeBuiltins = [
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/.next/**',
+      '**/dist/**',
+      '**/generated/**',
+      '.data/**',
+      'apps/web/next-env.d.ts',
+      'apps/trainer/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // Packages are libraries: they never reach into apps/ or workflows/.
+    files: ['packages/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/apps/**',
+                '@beanstalk/cli',
+                '@beanstalk/api',
+                '@beanstalk/worker',
+                '@beanstalk/web',
+                '@beanstalk/workflows',
+              ],
+              message: 'packages never import apps or workflows',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Workflow code is replayed and must be deterministic: no I/O, no Node built-ins, and
+    // activities only as types.
+    files: ['workflows/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins
+            .flatMap((m) => [m, `node:${m}`])
+            .map((name) => ({
+              name,
+              message: 'workflows are deterministic: do I/O in an activity',
+            })),
+          patterns: [
+            {
+              group: ['@beanstalk/*', '!@beanstalk/shared'],
+              allowTypeImports: true,
+              message: 'workflows import activity types only (import type)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

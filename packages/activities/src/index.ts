@@ -1,0 +1,1 @@
+export { createPlatformActivities, type PlatformActivities } from './platform.ts';

@@ -1,0 +1,19 @@
+import type { Config } from '@beanstalk/config';
+import type { PrismaClient } from '@beanstalk/db';
+
+/** Activities that read platform state; the platform-check workflow uses them. */
+export function createPlatformActivities(deps: { prisma: PrismaClient; config: Config }) {
+  return {
+    async countProjects(): Promise<number> {
+      return deps.prisma.project.count();
+    },
+    async describeServices(): Promise<string> {
+      const rows = await deps.prisma.$queryRaw<{ version: string }[]>`
+        SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'`;
+      const pgvector = rows[0]?.version ?? 'missing';
+      return `postgres+pgvector ${pgvector}, temporal ${deps.config.temporal.address}`;
+    },
+  };
+}
+
+export type PlatformActivities = ReturnType<typeof createPlatformActivities>;

@@ -1,0 +1,23 @@
+export { createPrisma, type PrismaClient } from './prisma.ts';
+export { createPool, type Pool, type PoolClient } from './pool.ts';
+export { migrate, MigrationError, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
+export {
+  VECTOR_DIMS,
+  upsertVectors,
+  createVectorSet,
+  publishVectorSet,
+  activateVectorSet,
+  dropVectorSet,
+  knn,
+  exactKnn,
+  explainKnn,
+  readVectors,
+  type KnnFilter,
+  type KnnQuery,
+  type Neighbor,
+  type VectorRow,
+  type Split,
+  type LabelSource,
+} from './vectors.ts';
+export { appendLabel, currentLabels, type NewLabel, type CurrentLabel } from './labels.ts';
+export * as Models from './generated/prisma/client.ts';

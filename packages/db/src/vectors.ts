@@ -1,0 +1,363 @@
+import pgvector from 'pgvector';
+import type { Pool, PoolClient } from 'pg';
+import { AppError } from '@beanstalk/shared';
+
+/** Width of projected vectors; the column is vector(128) and heads must project to it. */
+export const VECTOR_DIMS = 128;
+
+// Must equal the parent index in the init migration, so an attached partition's index is
+// adopted instead of rebuilt under lock.
+const HNSW_OPTIONS = 'WITH (m = 16, ef_construction = 64)';
+
+export type Split = 'POOL' | 'EVAL' | 'GOLD';
+export type LabelSource = 'HUMAN' | 'AUTO' | 'GOLD' | 'IMPORT';
+
+export interface VectorRow {
+  itemId: string;
+  embedding: ArrayLike<number>;
+}
+
+export interface KnnFilter {
+  splits?: Split[];
+  /** Only items whose current label has one of these sources (implies labeled). */
+  labelSources?: LabelSource[];
+  /** true: labeled items only; false: unlabeled only. */
+  labeled?: boolean;
+  excludeItemIds?: string[];
+}
+
+export interface KnnQuery {
+  projectId: string;
+  embedding: ArrayLike<number>;
+  k: number;
+  filter?: KnnFilter;
+  /** Defaults to the project's active head. */
+  headVersionId?: string;
+  /** HNSW candidate list size; higher is slower and closer to exact. */
+  efSearch?: number;
+}
+
+export interface Neighbor {
+  itemId: string;
+  /** Cosine distance, 0 (same direction) to 2. */
+  distance: number;
+  split: Split;
+  labelClassId: string | null;
+  labelSource: LabelSource | null;
+}
+
+function partitionName(headVersionId: string): string {
+  if (!/^[0-9a-f-]{36}$/i.test(headVersionId)) {
+    throw new AppError('BAD_USER_INPUT', `not a head version id: ${headVersionId}`);
+  }
+  return `item_vectors_${headVersionId.replaceAll('-', '')}`;
+}
+
+function toVectorLiteral(embedding: ArrayLike<number>, what: string): string {
+  if (embedding.length !== VECTOR_DIMS) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `${what} has ${embedding.length} dimensions; vectors here have ${VECTOR_DIMS}`,
+    );
+  }
+  const values = Array.from(embedding);
+  if (!values.every(Number.isFinite)) {
+    throw new AppError('BAD_USER_INPUT', `${what} contains NaN or infinite values`);
+  }
+  return pgvector.toSql(values) as string;
+}
+
+async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function headProject(pool: Pool | PoolClient, headVersionId: string): Promise<string> {
+  const { rows } = await pool.query<{ project_id: string }>(
+    'SELECT project_id FROM head_versions WHERE id = $1',
+    [headVersionId],
+  );
+  const row = rows[0];
+  if (!row) throw new AppError('NOT_FOUND', `head version ${headVersionId} does not exist`);
+  return row.project_id;
+}
+
+async function isAttached(pool: Pool | PoolClient, headVersionId: string): Promise<boolean> {
+  const { rows } = await pool.query(
+    `SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'item_vectors'::regclass AND c.relname = $1`,
+    [partitionName(headVersionId)],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Inserts or replaces vectors of one set, in batches; split and current label are copied
+ * from the item. Works on a set being built and on an attached (live) one.
+ */
+export async function upsertVectors(
+  pool: Pool,
+  headVersionId: string,
+  rows: VectorRow[],
+  batchSize = 2000,
+): Promise<number> {
+  const table = partitionName(headVersionId);
+  const projectId = await headProject(pool, headVersionId);
+  let written = 0;
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = rows.slice(start, start + batchSize);
+    const ids = batch.map((r) => r.itemId);
+    const vectors = batch.map((r, i) => toVectorLiteral(r.embedding, `vector ${start + i}`));
+    const result = await pool.query(
+      `INSERT INTO "${table}" (head_version_id, item_id, project_id, split, label_class_id,
+                              label_source, embedding)
+       SELECT $1, i.id, i.project_id, i.split, cl.label_class_id,
+              CASE WHEN cl.label_class_id IS NULL THEN NULL ELSE cl.source END,
+              v.embedding::vector(${VECTOR_DIMS})
+         FROM unnest($2::uuid[], $3::text[]) AS v(item_id, embedding)
+         JOIN items i ON i.id = v.item_id AND i.project_id = $4
+         LEFT JOIN current_labels cl ON cl.item_id = i.id
+       ON CONFLICT (head_version_id, item_id) DO UPDATE SET embedding = EXCLUDED.embedding`,
+      [headVersionId, ids, vectors, projectId],
+    );
+    if (result.rowCount !== batch.length) {
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `${batch.length - (result.rowCount ?? 0)} of ${batch.length} items in this batch do not ` +
+          `exist in project ${projectId}`,
+      );
+    }
+    written += batch.length;
+  }
+  return written;
+}
+
+/**
+ * Starts a new, not yet searchable, vector set for a head version: a standalone table shaped
+ * like one partition of item_vectors. Fill it with upsertVectors, then publishVectorSet.
+ */
+export async function createVectorSet(pool: Pool, headVersionId: string): Promise<void> {
+  const table = partitionName(headVersionId);
+  await headProject(pool, headVersionId);
+  if (await isAttached(pool, headVersionId)) {
+    throw new AppError('CONFLICT', `vector set of head ${headVersionId} is already published`);
+  }
+  await inTransaction(pool, async (c) => {
+    await c.query(`DROP TABLE IF EXISTS "${table}"`);
+    await c.query(
+      `CREATE TABLE "${table}" (LIKE item_vectors INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+    );
+    // The check lets ATTACH skip its validation scan; keys and foreign keys match the parent's.
+    await c.query(
+      `ALTER TABLE "${table}"
+         ADD CONSTRAINT "${table}_head_check" CHECK (head_version_id = '${headVersionId}'),
+         ADD PRIMARY KEY (head_version_id, item_id),
+         ADD FOREIGN KEY (head_version_id) REFERENCES head_versions(id) ON DELETE CASCADE ON UPDATE CASCADE,
+         ADD FOREIGN KEY (item_id) REFERENCES items(id) ON DELETE CASCADE ON UPDATE CASCADE`,
+    );
+  });
+}
+
+/**
+ * Builds the set's HNSW index, then attaches it as a partition in one transaction that also
+ * brings its label copy up to date. Labels are locked against inserts only for that short
+ * transaction, so none can land between the copy and the attach and be missed.
+ */
+export async function publishVectorSet(
+  pool: Pool,
+  headVersionId: string,
+  options: { maintenanceWorkMem?: string } = {},
+): Promise<void> {
+  const table = partitionName(headVersionId);
+  const client = await pool.connect();
+  try {
+    await client.query(`SET maintenance_work_mem = '${options.maintenanceWorkMem ?? '512MB'}'`);
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS "${table}_embedding_idx" ON "${table}"
+         USING hnsw (embedding vector_cosine_ops) ${HNSW_OPTIONS}`,
+    );
+    await client.query(`CREATE INDEX IF NOT EXISTS "${table}_item_idx" ON "${table}" (item_id)`);
+    await client.query('RESET maintenance_work_mem');
+  } finally {
+    client.release();
+  }
+  await inTransaction(pool, async (c) => {
+    await c.query('LOCK TABLE labels IN SHARE MODE');
+    await c.query(
+      `UPDATE "${table}" v
+          SET label_class_id = cl.label_class_id,
+              label_source = CASE WHEN cl.label_class_id IS NULL THEN NULL ELSE cl.source END
+         FROM current_labels cl
+        WHERE cl.item_id = v.item_id
+          AND (v.label_class_id IS DISTINCT FROM cl.label_class_id
+               OR v.label_source IS DISTINCT FROM
+                  CASE WHEN cl.label_class_id IS NULL THEN NULL ELSE cl.source END)`,
+    );
+    await c.query(
+      `ALTER TABLE item_vectors ATTACH PARTITION "${table}" FOR VALUES IN ('${headVersionId}')`,
+    );
+  });
+}
+
+/**
+ * Makes a published set the one kNN queries use, atomically: queries see either the old
+ * set or the new one, never a mix. Returns the previously active head, if any.
+ */
+export async function activateVectorSet(
+  pool: Pool,
+  projectId: string,
+  headVersionId: string,
+): Promise<string | null> {
+  return inTransaction(pool, async (c) => {
+    if ((await headProject(c, headVersionId)) !== projectId) {
+      throw new AppError('BAD_USER_INPUT', `head ${headVersionId} is not a head of ${projectId}`);
+    }
+    if (!(await isAttached(c, headVersionId))) {
+      throw new AppError('CONFLICT', `vector set of head ${headVersionId} is not published yet`);
+    }
+    const { rows } = await c.query<{ active_head_version_id: string | null }>(
+      'SELECT active_head_version_id FROM projects WHERE id = $1 FOR UPDATE',
+      [projectId],
+    );
+    await c.query(
+      'UPDATE projects SET active_head_version_id = $2, updated_at = now() WHERE id = $1',
+      [projectId, headVersionId],
+    );
+    return rows[0]?.active_head_version_id ?? null;
+  });
+}
+
+/** Drops a set that is not active (after a swap, or an abandoned build). */
+export async function dropVectorSet(pool: Pool, headVersionId: string): Promise<void> {
+  const { rows } = await pool.query('SELECT 1 FROM projects WHERE active_head_version_id = $1', [
+    headVersionId,
+  ]);
+  if (rows.length > 0) {
+    throw new AppError('CONFLICT', `vector set of head ${headVersionId} is active; swap first`);
+  }
+  await pool.query(`DROP TABLE IF EXISTS "${partitionName(headVersionId)}"`);
+}
+
+async function resolveHead(pool: Pool, q: KnnQuery): Promise<string> {
+  if (q.headVersionId) return q.headVersionId;
+  const { rows } = await pool.query<{ active_head_version_id: string | null }>(
+    'SELECT active_head_version_id FROM projects WHERE id = $1',
+    [q.projectId],
+  );
+  const head = rows[0]?.active_head_version_id;
+  if (!head) throw new AppError('NOT_FOUND', `project ${q.projectId} has no active vector set`);
+  return head;
+}
+
+function filterSql(filter: KnnFilter, params: unknown[]): string {
+  const clauses: string[] = [];
+  if (filter.splits?.length) {
+    params.push(filter.splits);
+    clauses.push(`split = ANY($${params.length}::"Split"[])`);
+  }
+  if (filter.labelSources?.length) {
+    params.push(filter.labelSources);
+    clauses.push(`label_source = ANY($${params.length}::"LabelSource"[])`);
+  }
+  if (filter.labeled === true) clauses.push('label_class_id IS NOT NULL');
+  if (filter.labeled === false) clauses.push('label_class_id IS NULL');
+  if (filter.excludeItemIds?.length) {
+    params.push(filter.excludeItemIds);
+    clauses.push(`item_id <> ALL($${params.length}::uuid[])`);
+  }
+  return clauses.map((c) => ` AND ${c}`).join('');
+}
+
+type NeighborRow = {
+  item_id: string;
+  distance: number;
+  split: Split;
+  label_class_id: string | null;
+  label_source: LabelSource | null;
+};
+
+const toNeighbor = (r: NeighborRow): Neighbor => ({
+  itemId: r.item_id,
+  distance: Number(r.distance),
+  split: r.split,
+  labelClassId: r.label_class_id,
+  labelSource: r.label_source,
+});
+
+async function runKnn(
+  pool: Pool,
+  q: KnnQuery,
+  mode: 'approximate' | 'exact' | 'explain',
+): Promise<Neighbor[] | string> {
+  if (!Number.isInteger(q.k) || q.k < 1 || q.k > 1000) {
+    throw new AppError('BAD_USER_INPUT', `k must be a whole number from 1 to 1000 (got ${q.k})`);
+  }
+  const head = await resolveHead(pool, q);
+  const params: unknown[] = [toVectorLiteral(q.embedding, 'query vector'), head, q.projectId];
+  const where = filterSql(q.filter ?? {}, params);
+  params.push(q.k);
+  // A literal partition key lets the planner prune to the one set; relaxed iterative scans
+  // keep going past ef_search until k rows pass the filters, so re-sort at the end.
+  const sql = `
+    WITH candidates AS MATERIALIZED (
+      SELECT item_id, split, label_class_id, label_source, embedding <=> $1::vector AS distance
+        FROM item_vectors
+       WHERE head_version_id = $2 AND project_id = $3${where}
+       ORDER BY embedding <=> $1::vector
+       LIMIT $${params.length}
+    )
+    SELECT * FROM candidates ORDER BY distance, item_id`;
+  return inTransaction(pool, async (c) => {
+    if (mode === 'exact') {
+      await c.query('SET LOCAL enable_indexscan = off');
+    } else {
+      await c.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'");
+      await c.query(`SET LOCAL hnsw.ef_search = ${Math.max(q.efSearch ?? 100, q.k)}`);
+    }
+    if (mode === 'explain') {
+      const { rows } = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    }
+    const { rows } = await c.query<NeighborRow>(sql, params);
+    return rows.map(toNeighbor);
+  });
+}
+
+/** k nearest neighbours by cosine distance through the HNSW index, with filters. */
+export async function knn(pool: Pool, q: KnnQuery): Promise<Neighbor[]> {
+  return (await runKnn(pool, q, 'approximate')) as Neighbor[];
+}
+
+/** The same query answered by a full scan: the ground truth for recall checks. */
+export async function exactKnn(pool: Pool, q: KnnQuery): Promise<Neighbor[]> {
+  return (await runKnn(pool, q, 'exact')) as Neighbor[];
+}
+
+/** The plan Postgres picks for knn(q), to check that the HNSW index is in use. */
+export async function explainKnn(pool: Pool, q: KnnQuery): Promise<string> {
+  return (await runKnn(pool, q, 'explain')) as string;
+}
+
+/** Reads vectors back as plain arrays (for retraining, exports and tests). */
+export async function readVectors(
+  pool: Pool,
+  headVersionId: string,
+  itemIds: string[],
+): Promise<Map<string, number[]>> {
+  const { rows } = await pool.query<{ item_id: string; embedding: string }>(
+    `SELECT item_id, embedding::text FROM item_vectors
+      WHERE head_version_id = $1 AND item_id = ANY($2::uuid[])`,
+    [headVersionId, itemIds],
+  );
+  return new Map(rows.map((r) => [r.item_id, pgvector.fromSql(r.embedding) as number[]]));
+}

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, seedProject, type TestDatabase } from '@beanstalk/testing';
+import {
+  activateVectorSet,
+  appendLabel,
+  createVectorSet,
+  dropVectorSet,
+  exactKnn,
+  explainKnn,
+  knn,
+  publishVectorSet,
+  readVectors,
+  upsertVectors,
+  VECTOR_DIMS,
+} from '../src/index.ts';
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function unitAxis(axis: number, wobble = 0): number[] {
+  const v = new Array(VECTOR_DIMS).fill(0);
+  v[axis] = 1;
+  v[(axis + 1) % VECTOR_DIMS] = wobble;
+  return v;
+}
+
+async function newHead(db: TestDatabase, projectId: string): Promise<string> {
+  const encoder = await db.prisma.encoderVersion.upsert({
+    where: { name: 'test-encoder' },
+    create: {
+      name: 'test-encoder',
+      onnxBlobKey: 'x',
+      sidecar: {},
+      inputWidth: 28,
+      inputHeight: 28,
+      channels: 1,
+      dims: 64,
+    },
+    update: {},
+  });
+  const head = await db.prisma.headVersion.create({
+    data: {
+      projectId,
+      encoderVersionId: encoder.id,
+      kind: 'LINEAR',
+      inputDims: 64,
+      outputDims: VECTOR_DIMS,
+      weights: Buffer.alloc(0),
+    },
+  });
+  return head.id;
+}
+
+describe('vector sets and kNN', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('returns exactly the expected neighbours on a small fixed set, nearest first', async () => {
+    const { projectId, itemIds } = await seedProject(db.prisma, { items: 6 });
+    const head = await newHead(db, projectId);
+    await createVectorSet(db.pool, head);
+    // Items 0..5 lie at growing angles from axis 0.
+    await upsertVectors(
+      db.pool,
+      head,
+      itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(0, i * 0.5) })),
+    );
+    await publishVectorSet(db.pool, head);
+    await activateVectorSet(db.pool, projectId, head);
+    const found = await knn(db.pool, { projectId, embedding: unitAxis(0), k: 3 });
+    expect(found.map((n) => n.itemId)).toEqual(itemIds.slice(0, 3));
+    expect(found[0]!.distance).toBeCloseTo(0, 6);
+    expect(found[1]!.distance).toBeCloseTo(1 - 1 / Math.sqrt(1.25), 6);
+    const exact = await exactKnn(db.pool, { projectId, embedding: unitAxis(0), k: 3 });
+    expect(exact).toEqual(found);
+  });
+
+  it('filtered kNN never returns filtered-out rows', async () => {
+    const { projectId, itemIds, classIds } = await seedProject(db.prisma, { items: 400 });
+    const head = await newHead(db, projectId);
+    const random = rng(7);
+    await createVectorSet(db.pool, head);
+    await upsertVectors(
+      db.pool,
+      head,
+      itemIds.map((itemId) => ({
+        itemId,
+        embedding: Array.from({ length: VECTOR_DIMS }, () => random() - 0.5),
+      })),
+    );
+    // Label every 7th item by a human, every 11th automatically (label after the vectors
+    // exist, so the trigger has to keep the copy on item_vectors current).
+    for (const [i, itemId] of itemIds.entries()) {
+      if (i % 7 === 0)
+        await appendLabel(db.pool, {
+          projectId,
+          itemId,
+          labelClassId: classIds[0]!,
+          source: 'HUMAN',
+          supersedesId: null,
+        });
+      else if (i % 11 === 0)
+        await appendLabel(db.pool, {
+          projectId,
+          itemId,
+          labelClassId: classIds[1]!,
+          source: 'AUTO',
+          supersedesId: null,
+        });
+    }
+    await publishVectorSet(db.pool, head);
+    await activateVectorSet(db.pool, projectId, head);
+    const human = new Set(itemIds.filter((_, i) => i % 7 === 0));
+    const evalItems = new Set(itemIds.filter((_, i) => i % 5 === 4));
+    for (let q = 0; q < 10; q++) {
+      const embedding = Array.from({ length: VECTOR_DIMS }, () => random() - 0.5);
+      const byHuman = await knn(db.pool, {
+        projectId,
+        embedding,
+        k: 10,
+        filter: { labelSources: ['HUMAN'] },
+      });
+      expect(byHuman).toHaveLength(10);
+      expect(byHuman.every((n) => human.has(n.itemId) && n.labelSource === 'HUMAN')).toBe(true);
+      const evalOnly = await knn(db.pool, {
+        projectId,
+        embedding,
+        k: 10,
+        filter: { splits: ['EVAL'], labeled: false },
+      });
+      expect(evalOnly).toHaveLength(10);
+      expect(evalOnly.every((n) => evalItems.has(n.itemId) && n.labelClassId === null)).toBe(true);
+      const excluded = byHuman.slice(0, 3).map((n) => n.itemId);
+      const rest = await knn(db.pool, {
+        projectId,
+        embedding,
+        k: 5,
+        filter: { labelSources: ['HUMAN'], excludeItemIds: excluded },
+      });
+      expect(rest.some((n) => excluded.includes(n.itemId))).toBe(false);
+    }
+    // Another project's vectors are never returned.
+    const other = await seedProject(db.prisma, { items: 5 });
+    await expect(
+      knn(db.pool, { projectId: other.projectId, embedding: unitAxis(0), k: 3 }),
+    ).rejects.toThrow(/no active vector set/);
+  });
+
+  it('reaches recall@10 >= 0.95 against exact search on 20k random 128-d vectors', async () => {
+    const { projectId, itemIds } = await seedProject(db.prisma, { items: 20_000 });
+    const head = await newHead(db, projectId);
+    const random = rng(42);
+    await createVectorSet(db.pool, head);
+    await upsertVectors(
+      db.pool,
+      head,
+      itemIds.map((itemId) => ({
+        itemId,
+        embedding: Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1),
+      })),
+    );
+    await publishVectorSet(db.pool, head);
+    await activateVectorSet(db.pool, projectId, head);
+    const plan = await explainKnn(db.pool, { projectId, embedding: unitAxis(0), k: 10 });
+    expect(plan).toMatch(/Index Scan using item_vectors_[0-9a-f]{32}_embedding_idx/);
+    let hits = 0;
+    const queries = 50;
+    for (let q = 0; q < queries; q++) {
+      const embedding = Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1);
+      const approx = await knn(db.pool, { projectId, embedding, k: 10 });
+      const exact = new Set(
+        (await exactKnn(db.pool, { projectId, embedding, k: 10 })).map((n) => n.itemId),
+      );
+      hits += approx.filter((n) => exact.has(n.itemId)).length;
+    }
+    const recall = hits / (queries * 10);
+    console.log(`HNSW recall@10 on 20k random vectors: ${recall.toFixed(3)}`);
+    expect(recall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('swaps the active set atomically and keeps the old one answering until then', async () => {
+    const { projectId, itemIds } = await seedProject(db.prisma, { items: 4 });
+    const oldHead = await newHead(db, projectId);
+    await createVectorSet(db.pool, oldHead);
+    await upsertVectors(
+      db.pool,
+      oldHead,
+      itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(i) })),
+    );
+    await publishVectorSet(db.pool, oldHead);
+    expect(await activateVectorSet(db.pool, projectId, oldHead)).toBeNull();
+
+    const newHeadId = await newHead(db, projectId);
+    await createVectorSet(db.pool, newHeadId);
+    await upsertVectors(
+      db.pool,
+      newHeadId,
+      itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(3 - i) })),
+    );
+    // Not published yet: queries still use the old set, and it cannot be activated.
+    expect((await knn(db.pool, { projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
+      itemIds[0],
+    );
+    await expect(activateVectorSet(db.pool, projectId, newHeadId)).rejects.toThrow(/not published/);
+    await publishVectorSet(db.pool, newHeadId);
+    expect((await knn(db.pool, { projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
+      itemIds[0],
+    );
+    expect(await activateVectorSet(db.pool, projectId, newHeadId)).toBe(oldHead);
+    expect((await knn(db.pool, { projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
+      itemIds[3],
+    );
+    await expect(dropVectorSet(db.pool, newHeadId)).rejects.toThrow(/is active/);
+    await dropVectorSet(db.pool, oldHead);
+    expect(
+      await knn(db.pool, { projectId, embedding: unitAxis(0), k: 4, headVersionId: oldHead }),
+    ).toEqual([]);
+    const back = await readVectors(db.pool, newHeadId, [itemIds[3]!]);
+    expect(back.get(itemIds[3]!)).toEqual(unitAxis(0));
+  });
+
+  it('refuses vectors of the wrong width or with NaN, naming the problem', async () => {
+    const { projectId, itemIds } = await seedProject(db.prisma, { items: 1 });
+    const head = await newHead(db, projectId);
+    await createVectorSet(db.pool, head);
+    await expect(
+      upsertVectors(db.pool, head, [{ itemId: itemIds[0]!, embedding: [1, 2, 3] }]),
+    ).rejects.toThrow(/vector 0 has 3 dimensions; vectors here have 128/);
+    await expect(
+      upsertVectors(db.pool, head, [
+        { itemId: itemIds[0]!, embedding: unitAxis(0).map(() => NaN) },
+      ]),
+    ).rejects.toThrow(/NaN/);
+    await expect(
+      knn(db.pool, { projectId, embedding: unitAxis(0), k: 0, headVersionId: head }),
+    ).rejects.toThrow(/k must be/);
+  });
+});

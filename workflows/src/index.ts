@@ -1,0 +1,3 @@
+// Workflow definitions only: deterministic code that reaches the outside world through
+// activities, whose types it imports and nothing else (ESLint enforces this folder's rules).
+export { platformCheck } from './platform-check.ts';
