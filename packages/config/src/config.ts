@@ -19,7 +19,8 @@ const hostPort = z
 
 /** Raw environment, all optional: local defaults are derived after parsing. */
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** `production` turns off local defaults for connection settings and API introspection. */
+  BEANSTALK_ENV: z.enum(['local', 'production']).default('local'),
   BEANSTALK_DATA_DIR: z.string().min(1).optional(),
   BEANSTALK_BLOB_DIR: z.string().min(1).optional(),
   BEANSTALK_PG_PORT: port.default(54329),
@@ -29,15 +30,23 @@ const envSchema = z.object({
   BEANSTALK_TEMPORAL_HTTP_PORT: port.default(7243),
   TEMPORAL_ADDRESS: hostPort.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  BEANSTALK_API_PORT: port.default(4000),
+  BEANSTALK_WEB_PORT: port.default(3000),
+  /** Where the web app's server reaches the GraphQL API. */
+  BEANSTALK_API_URL: z
+    .url({ message: 'must be a URL, e.g. http://127.0.0.1:4000/graphql' })
+    .optional(),
 });
 
 export type Config = {
-  nodeEnv: 'development' | 'test' | 'production';
+  environment: 'local' | 'production';
   /** Project-local folder for the Postgres cluster, Temporal's SQLite file, blobs, logs. */
   dataDir: string;
   blobDir: string;
   postgres: { port: number; databaseUrl: string; binDir: string };
   temporal: { port: number; httpPort: number; address: string; namespace: string };
+  api: { port: number; url: string };
+  web: { port: number };
 };
 
 export class ConfigError extends Error {
@@ -62,12 +71,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = result.data;
-  if (e.NODE_ENV === 'production' && !e.DATABASE_URL) {
-    throw new ConfigError(['DATABASE_URL: required when NODE_ENV=production']);
+  if (e.BEANSTALK_ENV === 'production') {
+    const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS', 'BEANSTALK_API_URL'] as const).filter(
+      (name) => !e[name],
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((name) => `${name}: required when BEANSTALK_ENV=production`),
+      );
+    }
   }
   const dataDir = path.resolve(repoRoot, e.BEANSTALK_DATA_DIR ?? '.data');
   return {
-    nodeEnv: e.NODE_ENV,
+    environment: e.BEANSTALK_ENV,
     dataDir,
     blobDir: path.resolve(repoRoot, e.BEANSTALK_BLOB_DIR ?? path.join(dataDir, 'blobs')),
     postgres: {
@@ -82,6 +98,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.BEANSTALK_TEMPORAL_PORT}`,
       namespace: e.TEMPORAL_NAMESPACE,
     },
+    api: {
+      port: e.BEANSTALK_API_PORT,
+      url: e.BEANSTALK_API_URL ?? `http://127.0.0.1:${e.BEANSTALK_API_PORT}/graphql`,
+    },
+    web: { port: e.BEANSTALK_WEB_PORT },
   };
 }
 

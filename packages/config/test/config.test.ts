@@ -39,8 +39,14 @@ describe('parseConfig', () => {
     expect(message).toMatch(/TEMPORAL_ADDRESS: must be host:port/);
   });
 
-  it('requires DATABASE_URL in production', () => {
-    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: required/);
+  it('requires explicit connection settings in production, and only there', () => {
+    expect(() =>
+      parseConfig({ BEANSTALK_ENV: 'production', DATABASE_URL: 'postgresql://u@db:5432/b' }),
+    ).toThrow(
+      /TEMPORAL_ADDRESS: required when BEANSTALK_ENV=production\n.*BEANSTALK_API_URL: required/s,
+    );
+    // Frameworks set NODE_ENV=production for local runs too (next start); it changes nothing here.
+    expect(parseConfig({ NODE_ENV: 'production' }).environment).toBe('local');
   });
 
   it('rejects an out-of-range port', () => {

@@ -21,3 +21,4 @@ export {
 } from './vectors.ts';
 export { appendLabel, currentLabels, type NewLabel, type CurrentLabel } from './labels.ts';
 export * as Models from './generated/prisma/client.ts';
+export type { Project, LabelClass, Item, Label, Round } from './generated/prisma/client.ts';

@@ -7,7 +7,7 @@ export const VECTOR_DIMS = 128;
 
 // Must equal the parent index in the init migration, so an attached partition's index is
 // adopted instead of rebuilt under lock.
-const HNSW_OPTIONS = 'WITH (m = 16, ef_construction = 64)';
+const HNSW_OPTIONS = 'WITH (m = 16, ef_construction = 128)';
 
 export type Split = 'POOL' | 'EVAL' | 'GOLD';
 export type LabelSource = 'HUMAN' | 'AUTO' | 'GOLD' | 'IMPORT';
@@ -33,7 +33,11 @@ export interface KnnQuery {
   filter?: KnnFilter;
   /** Defaults to the project's active head. */
   headVersionId?: string;
-  /** HNSW candidate list size; higher is slower and closer to exact. */
+  /**
+   * HNSW candidate list size (default 100); higher is slower and closer to exact. Clustered
+   * embeddings need little; uniform random 128-d vectors, the worst case, need ~400-500 for
+   * recall@10 >= 0.95 with this index (m=16, ef_construction=128).
+   */
   efSearch?: number;
 }
 
@@ -188,6 +192,8 @@ export async function publishVectorSet(
     );
     await client.query(`CREATE INDEX IF NOT EXISTS "${table}_item_idx" ON "${table}" (item_id)`);
     await client.query('RESET maintenance_work_mem');
+    // Fresh statistics, so the planner picks the HNSW index from the first query on.
+    await client.query(`ANALYZE "${table}"`);
   } finally {
     client.release();
   }

@@ -171,13 +171,19 @@ describe('vector sets and kNN', () => {
     );
     await publishVectorSet(db.pool, head);
     await activateVectorSet(db.pool, projectId, head);
-    const plan = await explainKnn(db.pool, { projectId, embedding: unitAxis(0), k: 10 });
+    const plan = await explainKnn(db.pool, {
+      projectId,
+      embedding: unitAxis(0),
+      k: 10,
+      efSearch: 500,
+    });
     expect(plan).toMatch(/Index Scan using item_vectors_[0-9a-f]{32}_embedding_idx/);
     let hits = 0;
     const queries = 50;
     for (let q = 0; q < queries; q++) {
       const embedding = Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1);
-      const approx = await knn(db.pool, { projectId, embedding, k: 10 });
+      // Uniform random vectors are HNSW's worst case; see KnnQuery.efSearch.
+      const approx = await knn(db.pool, { projectId, embedding, k: 10, efSearch: 500 });
       const exact = new Set(
         (await exactKnn(db.pool, { projectId, embedding, k: 10 })).map((n) => n.itemId),
       );

@@ -366,7 +366,7 @@ ALTER TABLE "import_runs" ADD CONSTRAINT "import_runs_project_id_fkey" FOREIGN K
 -- keeps answering from the old partition until the flip. Partition definitions must keep
 -- m/ef_construction equal to this parent index (packages/db/src/vectors.ts).
 CREATE INDEX "item_vectors_embedding_hnsw_idx" ON "item_vectors"
-    USING hnsw ("embedding" vector_cosine_ops) WITH (m = 16, ef_construction = 64);
+    USING hnsw ("embedding" vector_cosine_ops) WITH (m = 16, ef_construction = 128);
 
 -- Label history: the first label of an item supersedes nothing, every later one supersedes
 -- exactly the current one (supersedes_id is unique), so two concurrent relabels of the same
