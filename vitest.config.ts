@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One Vitest run covers every workspace that has a test/ folder; each is a project named
 // after its folder, so `vitest run --project db` runs one.
+const root = path.dirname(fileURLToPath(import.meta.url));
 const workspaces = [
   'packages/config',
   'packages/storage',
@@ -18,19 +20,19 @@ const workspaces = [
 
 export default defineConfig({
   test: {
-    reporters: ['default', './tooling/vitest/closing-line-reporter.ts'],
+    reporters: ['default', path.join(root, 'tooling/vitest/closing-line-reporter.ts')],
     // Once per run, before any project: a migrated template database to clone from.
-    globalSetup: ['./tooling/testing/src/global-setup.ts'],
+    globalSetup: [path.join(root, 'tooling/testing/src/global-setup.ts')],
     projects: workspaces
-      .filter((dir) => existsSync(`${dir}/test`))
+      .filter((dir) => existsSync(path.join(root, dir, 'test')))
       .map((dir) => ({
         // Shared test setup is not a workspace package (it depends on db, whose tests use it).
         resolve: {
-          alias: { '@beanstalk/testing': path.resolve('tooling/testing/src/index.ts') },
+          alias: { '@beanstalk/testing': path.join(root, 'tooling/testing/src/index.ts') },
         },
         test: {
           name: dir.split('/')[1]!,
-          root: dir,
+          root: path.join(root, dir),
           include: ['test/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '@beanstalk/config';
 import { createPool, createPrisma, migrate } from '@beanstalk/db';
 import {
+  exportImages,
   importFashionMnist,
   importFolder,
   FASHION_MNIST_DIR,
@@ -13,6 +15,9 @@ import { importProgressBar } from './progress.ts';
 import { servicesDown, servicesStatus, servicesUp } from './services/index.ts';
 
 const log = (line: string) => console.log(`  ${line}`);
+
+/** npm runs workspace scripts in the package folder; paths are meant from where npm was run. */
+const userPath = (p: string) => path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
 
 function printUrls(config: Config) {
   console.log(`DATABASE_URL=${config.postgres.databaseUrl}`);
@@ -150,11 +155,52 @@ async function main() {
             slug: opts.project,
             labelsFrom: opts.labels,
             split: opts.split,
-            ...(opts.csv ? { csvFile: opts.csv } : {}),
+            ...(opts.csv ? { csvFile: userPath(opts.csv) } : {}),
             onProgress: bar.update,
           }),
         ).finally(bar.stop);
         report(summary);
+      },
+    );
+
+  program
+    .command('export')
+    .description('write data out')
+    .command('images')
+    .description('images of a project as .npz for the trainer (apps/trainer)')
+    .requiredOption('--project <slug>', 'project slug')
+    .requiredOption('--out <file>', 'output .npz file')
+    .option('--split <splits>', 'comma-separated splits', 'POOL')
+    .addOption(
+      new Option('--labels <which>', 'labels to include')
+        .choices(['none', 'truth', 'current'])
+        .default('none'),
+    )
+    .addOption(new Option('--channels <n>', 'gray (1) or RGB (3)').choices(['1', '3']).default('1'))
+    .action(
+      async (opts: {
+        project: string;
+        out: string;
+        split: string;
+        labels: 'none' | 'truth' | 'current';
+        channels: '1' | '3';
+      }) => {
+        const bar = importProgressBar();
+        const summary = await withDb(config, (d) =>
+          exportImages(d, {
+            slug: opts.project,
+            out: userPath(opts.out),
+            splits: opts.split.split(',').map((s) => s.trim().toUpperCase()) as (
+              'POOL' | 'EVAL' | 'GOLD'
+            )[],
+            labels: opts.labels,
+            channels: Number(opts.channels) as 1 | 3,
+            onProgress: bar.update,
+          }),
+        ).finally(bar.stop);
+        console.log(
+          `wrote ${summary.out}: ${summary.shape.join('x')} images, ${summary.labeled} labeled`,
+        );
       },
     );
 

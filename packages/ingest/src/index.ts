@@ -21,3 +21,5 @@ export {
 } from './fashion-mnist.ts';
 export { importFolder, type FolderImportOptions } from './folder.ts';
 export type { ImportProgress, ImportSummary, ProgressListener } from './progress.ts';
+export { exportImages, type ExportImagesOptions, type ExportSummary } from './export-images.ts';
+export { npyBytes, npzBytes, type NpyArray } from './npz.ts';

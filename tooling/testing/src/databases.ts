@@ -3,8 +3,15 @@ import pg from 'pg';
 import { loadConfig } from '@beanstalk/config';
 import { createPool, createPrisma, migrate, type Pool, type PrismaClient } from '@beanstalk/db';
 
-/** Migrated once per test run by the global setup; every test database is cloned from it. */
-export const TEMPLATE_DATABASE = 'beanstalk_test_template';
+/**
+ * Migrated once per test run by the global setup (named after that process, so parallel runs
+ * such as `turbo run test` never share one); every test database is cloned from it.
+ */
+export function templateDatabase(): string {
+  const name = process.env.BEANSTALK_TEST_TEMPLATE;
+  if (!name) throw new Error('no template database: run tests through vitest (global setup)');
+  return name;
+}
 
 export function databaseUrl(name: string): string {
   const url = new URL(loadConfig().postgres.databaseUrl);
@@ -39,13 +46,13 @@ export async function dropDatabase(name: string): Promise<void> {
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
-/** Rebuilds the template from the migrations in the working tree. */
-export async function prepareTemplate(): Promise<void> {
+/** Builds a template database from the migrations in the working tree. */
+export async function prepareTemplate(name: string): Promise<void> {
   await withAdmin(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS "${TEMPLATE_DATABASE}" WITH (FORCE)`);
-    await c.query(`CREATE DATABASE "${TEMPLATE_DATABASE}"`);
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${name}"`);
   });
-  await migrate(databaseUrl(TEMPLATE_DATABASE));
+  await migrate(databaseUrl(name));
 }
 
 export interface TestDatabase {
@@ -59,7 +66,7 @@ export interface TestDatabase {
 /** A fresh, migrated database of its own for one test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `test_${randomBytes(5).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`));
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabase()}"`));
   const url = databaseUrl(name);
   const prisma = createPrisma(url);
   const pool = createPool(url);

@@ -3,7 +3,7 @@ export {
   createEmptyDatabase,
   dropDatabase,
   databaseUrl,
-  TEMPLATE_DATABASE,
+  templateDatabase,
   type TestDatabase,
 } from './databases.ts';
 export { seedProject, type SeededProject } from './seed.ts';

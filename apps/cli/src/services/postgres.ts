@@ -124,7 +124,10 @@ export async function postgresUp(config: Config, log: (line: string) => void): P
     config.postgres.databaseUrl,
     "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
   );
-  if (available.rowCount === 0) {
+  if (available.rowCount === 0 && isRoot()) {
+    log('pgvector is missing: building it (scripts/install-system-deps.sh)');
+    await runOrThrow('bash', [path.join(repoRoot, 'scripts/install-system-deps.sh')]);
+  } else if (available.rowCount === 0) {
     throw new Error(
       'The pgvector extension is not installed for this Postgres. As root run:\n' +
         `  bash ${path.relative(process.cwd(), path.join(repoRoot, 'scripts/install-system-deps.sh'))}`,

@@ -1,0 +1,74 @@
+"""python3 -m beanstalk_trainer pretrain|supervised --data EXPORT --out FOLDER [options]"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from .data import DataError, load
+from .export import export_classifier, export_encoder
+from .metrics import classification_report, predict
+from .train import TrainConfig, Trainer, write_json
+
+
+def ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="beanstalk_trainer", description=__doc__)
+    p.add_argument("command", choices=["pretrain", "supervised"])
+    p.add_argument("--data", required=True, help=".npz export (images[, labels]) or a folder of images")
+    p.add_argument("--eval", help="labeled .npz or folder to evaluate the supervised reference on")
+    p.add_argument("--out", required=True, help="output folder: checkpoint, ONNX, sidecar")
+    p.add_argument("--objective", choices=["ae", "dae"], default="dae", help="pretraining objective")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--dims", type=int, default=128, help="feature dimensions")
+    p.add_argument("--widths", type=ints, default=(16, 32, 64, 128))
+    p.add_argument("--depths", type=ints, default=(1, 1, 1, 1))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="use only the first N images")
+    p.add_argument("--channels", type=int, default=1, help="for image folders: 1 gray, 3 RGB")
+    p.add_argument("--resume", action="store_true", help="continue from the folder's checkpoint")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    command = "python3 -m beanstalk_trainer " + " ".join(shlex.quote(a) for a in argv)
+    try:
+        data = load(args.data, channels=args.channels)
+        evaluation = load(args.eval, channels=args.channels) if args.eval else None
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    objective = "supervised" if args.command == "supervised" else args.objective
+    config = TrainConfig(
+        objective=objective, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        dims=args.dims, widths=args.widths, depths=args.depths, seed=args.seed,
+        threads=args.threads, limit=args.limit,
+    )
+    out = Path(args.out)
+    trainer = Trainer(data, out, config, log=lambda line: print(line, flush=True))
+    if args.resume:
+        trainer.resume()
+    trainer.fit()
+    onnx_path, sidecar_path = export_encoder(trainer, out, command)
+    print(f"encoder: {onnx_path} (+ {sidecar_path.name})")
+    if objective == "supervised":
+        metrics = {}
+        if evaluation is not None and evaluation.labels is not None:
+            metrics = classification_report(evaluation.labels, predict(trainer.model, evaluation.images, trainer.normalise))
+            print(f"eval: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macroF1']:.4f}")
+        path = export_classifier(trainer, out, command, data.class_names, metrics)
+        print(f"classifier: {path}")
+        write_json(out / "metrics.json", metrics)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

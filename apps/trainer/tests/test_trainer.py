@@ -1,0 +1,116 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from beanstalk_trainer.__main__ import main
+from beanstalk_trainer.data import DataError, load
+from beanstalk_trainer.models import AutoEncoder, Encoder
+from beanstalk_trainer.train import TrainConfig, Trainer
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def run_onnx_in_node(model: Path, inputs: np.ndarray) -> np.ndarray:
+    """Runs the exported model in onnxruntime-node, the runtime the platform serves it with."""
+    script = (
+        "const ort = require('onnxruntime-node');"
+        "(async () => { const [model, shape, data] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "const session = await ort.InferenceSession.create(model);"
+        "const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(data), shape) });"
+        "console.log(JSON.stringify(Array.from(out.features.data))); })();"
+    )
+    payload = json.dumps([str(model), list(inputs.shape), inputs.ravel().tolist()])
+    done = subprocess.run(
+        ["node", "-e", script], input=payload, capture_output=True, text=True, cwd=REPO / "packages" / "ml", check=True
+    )
+    return np.array(json.loads(done.stdout), dtype=np.float32).reshape(inputs.shape[0], -1)
+
+
+def test_one_epoch_on_512_images_trains_and_exports(fashion_npz, tmp_path):
+    out = tmp_path / "encoder"
+    assert main(["pretrain", "--data", str(fashion_npz), "--out", str(out), "--epochs", "1", "--limit", "512"]) == 0
+    sidecar = json.loads((out / "encoder.json").read_text())
+    assert sidecar["input"] == {"name": "input", "layout": "NCHW", "dtype": "float32", "channels": 1, "height": 28, "width": 28}
+    assert sidecar["output"] == {"name": "features", "dims": 128}
+    assert sidecar["training"]["images"] == 512 and len(sidecar["training"]["lossCurve"]) == 1
+    assert 0 < sidecar["normalisation"]["mean"][0] < 1
+    model = onnx.load(str(out / "encoder.onnx"))
+    onnx.checker.check_model(model)
+    batch_dim = model.graph.input[0].type.tensor_type.shape.dim[0]
+    assert batch_dim.dim_param == "batch"  # dynamic batch axis
+
+
+def test_exported_onnx_matches_pytorch_within_1e_4(fashion_npz, tmp_path):
+    data = load(fashion_npz)
+    trainer = Trainer(data, tmp_path, TrainConfig(epochs=1, limit=256))
+    trainer.fit()
+    from beanstalk_trainer.export import export_encoder
+
+    onnx_path, _ = export_encoder(trainer, tmp_path, "test")
+    inputs = trainer.normalise(torch.from_numpy(data.images[:5]).float() / 255.0)
+    inputs = torch.cat([inputs, torch.linspace(-2, 2, 784).view(1, 1, 28, 28)]).numpy()
+    expected = trainer.encoder().eval()(torch.from_numpy(inputs)).detach().numpy()
+    actual = run_onnx_in_node(onnx_path, inputs)
+    assert actual.shape == (6, 128)
+    assert np.abs(actual - expected).max() < 1e-4
+
+
+def test_training_is_deterministic_for_a_seed(fashion_npz, tmp_path):
+    curves = []
+    for run in ("a", "b"):
+        trainer = Trainer(load(fashion_npz), tmp_path / run, TrainConfig(objective="ae", epochs=2, limit=256, seed=3))
+        curves.append(trainer.fit())
+    assert curves[0] == curves[1]
+    assert curves[0][1] < curves[0][0]  # it learns
+
+
+def test_resume_continues_from_the_checkpoint(fashion_npz, tmp_path):
+    config = TrainConfig(objective="ae", epochs=2, limit=256, seed=5)
+    straight = Trainer(load(fashion_npz), tmp_path / "straight", config).fit()
+    first = Trainer(load(fashion_npz), tmp_path / "resumed", TrainConfig(objective="ae", epochs=1, limit=256, seed=5))
+    first.fit()
+    second = Trainer(load(fashion_npz), tmp_path / "resumed", config)
+    assert second.resume()
+    assert second.fit() == pytest.approx(straight, rel=1e-5)
+    other = Trainer(load(fashion_npz), tmp_path / "resumed", TrainConfig(objective="ae", epochs=3, limit=256, dims=64))
+    with pytest.raises(ValueError, match="trained with other dims"):
+        other.resume()
+
+
+def test_supervised_reference_learns_and_exports_logits(fashion_npz, tmp_path):
+    out = tmp_path / "supervised"
+    code = main(["supervised", "--data", str(fashion_npz), "--eval", str(fashion_npz), "--out", str(out), "--epochs", "4", "--batch-size", "64"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["accuracy"] > 0.5  # ten classes: chance is 0.1
+    sidecar = json.loads((out / "classifier.json").read_text())
+    assert sidecar["format"] == "beanstalk-classifier/1" and sidecar["metrics"] == metrics
+    assert (out / "encoder.onnx").exists()
+
+
+def test_bad_input_names_the_file(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="bad.npz: not a readable .npz file"):
+        load(bad)
+    np.savez(tmp_path / "wrong.npz", pixels=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DataError, match="no `images` array"):
+        load(tmp_path / "wrong.npz")
+    np.savez(tmp_path / "float.npz", images=np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(DataError, match="must be uint8"):
+        load(tmp_path / "float.npz")
+    assert main(["pretrain", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_encoder_shapes_follow_resnet_stages():
+    encoder = Encoder(channels=3, size=32, widths=(8, 16, 32, 64), depths=(2, 2, 2, 2), dims=40)
+    assert encoder(torch.zeros(3, 3, 32, 32)).shape == (3, 40)
+    assert sum(len(stage) for stage in encoder.stages) == 8  # ResNet18's block layout
+    auto = AutoEncoder(1, 28, (8, 16, 32, 64), (1, 1, 1, 1), 16)
+    assert auto(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 28, 28)

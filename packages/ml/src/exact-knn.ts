@@ -1,0 +1,83 @@
+import { vote, type Vote } from './knn-vote.ts';
+
+/**
+ * Exact k nearest neighbours by cosine distance for L2-normalised rows held in memory
+ * (queries x references, flat). For evaluation and benchmarks; the platform's serving path
+ * is pgvector.
+ */
+export function nearestNeighbours(
+  references: Float32Array,
+  queries: Float32Array,
+  dims: number,
+  k: number,
+): { index: Int32Array; distance: Float32Array } {
+  const nRef = references.length / dims;
+  const nQuery = queries.length / dims;
+  const kk = Math.min(k, nRef);
+  const index = new Int32Array(nQuery * kk);
+  const distance = new Float32Array(nQuery * kk);
+  const sims = new Float32Array(nRef);
+  for (let q = 0; q < nQuery; q++) {
+    const qo = q * dims;
+    for (let r = 0; r < nRef; r++) {
+      let dot = 0;
+      const ro = r * dims;
+      for (let d = 0; d < dims; d++) dot += queries[qo + d]! * references[ro + d]!;
+      sims[r] = dot;
+    }
+    // Partial selection of the k most similar, kept sorted (k is small).
+    const bestIdx = new Int32Array(kk).fill(-1);
+    const bestSim = new Float32Array(kk).fill(-Infinity);
+    for (let r = 0; r < nRef; r++) {
+      const s = sims[r]!;
+      if (s <= bestSim[kk - 1]!) continue;
+      let pos = kk - 1;
+      while (pos > 0 && bestSim[pos - 1]! < s) {
+        bestSim[pos] = bestSim[pos - 1]!;
+        bestIdx[pos] = bestIdx[pos - 1]!;
+        pos--;
+      }
+      bestSim[pos] = s;
+      bestIdx[pos] = r;
+    }
+    for (let j = 0; j < kk; j++) {
+      index[q * kk + j] = bestIdx[j]!;
+      distance[q * kk + j] = 1 - bestSim[j]!;
+    }
+  }
+  return { index, distance };
+}
+
+/** kNN classification of queries against labeled references: one vote per query. */
+export function knnClassify(
+  references: Float32Array,
+  referenceLabels: ArrayLike<number>,
+  queries: Float32Array,
+  dims: number,
+  k: number,
+  classes: number,
+): Vote[] {
+  const { index, distance } = nearestNeighbours(references, queries, dims, k);
+  const kk = index.length / (queries.length / dims);
+  return Array.from({ length: queries.length / dims }, (_, q) =>
+    vote(
+      Array.from({ length: kk }, (_, j) => ({
+        classIndex: referenceLabels[index[q * kk + j]!]!,
+        distance: distance[q * kk + j]!,
+      })),
+      classes,
+    ),
+  );
+}
+
+/** Rows scaled to unit length (for backbone features before cosine kNN). */
+export function normaliseRows(values: Float32Array, dims: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < values.length / dims; r++) {
+    let norm = 0;
+    for (let d = 0; d < dims; d++) norm += values[r * dims + d]! ** 2;
+    norm = Math.sqrt(norm) + 1e-12;
+    for (let d = 0; d < dims; d++) out[r * dims + d] = values[r * dims + d]! / norm;
+  }
+  return out;
+}

@@ -1,0 +1,349 @@
+import type * as tfTypes from '@tensorflow/tfjs';
+import { AppError } from '@beanstalk/shared';
+import { seededRandom, shuffledIndices } from './random.ts';
+import { tensorflow } from './tf.ts';
+import { tripletLoss, type TripletOptions } from './triplet-loss.ts';
+
+export interface HeadConfig extends TripletOptions {
+  kind: 'linear' | 'mlp';
+  inputDims: number;
+  outputDims: number;
+  hiddenDims: number;
+  /** P x K batches: P classes, K samples of each. */
+  classesPerBatch: number;
+  samplesPerClass: number;
+  learningRate: number;
+  maxSteps: number;
+  /** Validation every this many steps; stop after `patience` evaluations without improvement. */
+  evaluateEvery: number;
+  patience: number;
+  /** Share of the labels held out per class for early stopping (kNN accuracy on them). */
+  validationFraction: number;
+  seed: number;
+}
+
+export const DEFAULT_HEAD_CONFIG: Omit<HeadConfig, 'inputDims'> = {
+  kind: 'mlp',
+  outputDims: 128,
+  hiddenDims: 256,
+  margin: 0.5,
+  mining: 'batch-hard',
+  antiCollapse: true,
+  classesPerBatch: 10,
+  samplesPerClass: 8,
+  learningRate: 1e-3,
+  maxSteps: 600,
+  evaluateEvery: 25,
+  patience: 6,
+  validationFraction: 0.2,
+  seed: 0,
+};
+
+/** Weights in order: linear [W, b]; mlp [W1, b1, W2, b2]. W is input x output, row-major. */
+export interface HeadWeights {
+  kind: 'linear' | 'mlp';
+  shapes: number[][];
+  values: Float32Array[];
+}
+
+export interface TrainingReport {
+  steps: number;
+  bestStep: number;
+  /** Validation kNN accuracy at the best step (NaN without a validation split). */
+  validationAccuracy: number;
+  losses: { step: number; loss: number }[];
+  seconds: number;
+}
+
+function shapesFor(
+  config: Pick<HeadConfig, 'kind' | 'inputDims' | 'outputDims' | 'hiddenDims'>,
+): number[][] {
+  return config.kind === 'linear'
+    ? [[config.inputDims, config.outputDims], [config.outputDims]]
+    : [
+        [config.inputDims, config.hiddenDims],
+        [config.hiddenDims],
+        [config.hiddenDims, config.outputDims],
+        [config.outputDims],
+      ];
+}
+
+/** Glorot-uniform weights and zero biases from a seeded generator. */
+export function initialWeights(
+  config: Pick<HeadConfig, 'kind' | 'inputDims' | 'outputDims' | 'hiddenDims' | 'seed'>,
+): HeadWeights {
+  const random = seededRandom(config.seed);
+  const shapes = shapesFor(config);
+  const values = shapes.map((shape) => {
+    const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (shape.length === 2) {
+      const limit = Math.sqrt(6 / (shape[0]! + shape[1]!));
+      for (let i = 0; i < out.length; i++) out[i] = (random() * 2 - 1) * limit;
+    }
+    return out;
+  });
+  return { kind: config.kind, shapes, values };
+}
+
+function forward(
+  tf: typeof tfTypes,
+  x: tfTypes.Tensor2D,
+  vars: tfTypes.Tensor[],
+  kind: 'linear' | 'mlp',
+) {
+  let h = tf.add(tf.matMul(x, vars[0] as tfTypes.Tensor2D), vars[1]!) as tfTypes.Tensor2D;
+  if (kind === 'mlp')
+    h = tf.add(tf.matMul(tf.relu(h), vars[2] as tfTypes.Tensor2D), vars[3]!) as tfTypes.Tensor2D;
+  return tf.div(h, tf.add(tf.norm(h, 'euclidean', 1, true), 1e-12)) as tfTypes.Tensor2D;
+}
+
+/**
+ * Projects backbone features (n rows of inputDims, flat) through a head: L2-normalised output
+ * rows of outputDims. Plain loops in float32, so a trained and a reloaded head agree bit for bit.
+ */
+export function project(weights: HeadWeights, features: Float32Array, n: number): Float32Array {
+  const [w1, b1, w2, b2] = weights.values;
+  const [inDims, firstOut] = weights.shapes[0] as [number, number];
+  if (features.length !== n * inDims) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `features have ${features.length / Math.max(n, 1)} dimensions per row; the head takes ${inDims}`,
+    );
+  }
+  const layer = (
+    input: Float32Array,
+    rows: number,
+    w: Float32Array,
+    b: Float32Array,
+    i: number,
+    o: number,
+    relu: boolean,
+  ) => {
+    const out = new Float32Array(rows * o);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < o; c++) out[r * o + c] = b[c]!;
+      for (let k = 0; k < i; k++) {
+        const v = input[r * i + k]!;
+        if (v === 0) continue;
+        for (let c = 0; c < o; c++) out[r * o + c]! += v * w[k * o + c]!;
+      }
+      if (relu) for (let c = 0; c < o; c++) out[r * o + c] = Math.max(0, out[r * o + c]!);
+    }
+    return out;
+  };
+  let h = layer(features, n, w1!, b1!, inDims, firstOut, weights.kind === 'mlp');
+  let dims = firstOut;
+  if (weights.kind === 'mlp') {
+    const out = weights.shapes[2]![1]!;
+    h = layer(h, n, w2!, b2!, dims, out, false);
+    dims = out;
+  }
+  for (let r = 0; r < n; r++) {
+    let norm = 0;
+    for (let c = 0; c < dims; c++) norm += h[r * dims + c]! ** 2;
+    norm = Math.sqrt(norm) + 1e-12;
+    for (let c = 0; c < dims; c++) h[r * dims + c]! /= norm;
+  }
+  return h;
+}
+
+/** Leave-one-out style kNN accuracy of `queries` against `references` (cosine, k votes). */
+function knnAccuracy(
+  refs: Float32Array,
+  refLabels: Int32Array,
+  queries: Float32Array,
+  queryLabels: Int32Array,
+  dims: number,
+  k = 5,
+): number {
+  const nRef = refLabels.length;
+  let correct = 0;
+  const sims = new Float32Array(nRef);
+  for (let q = 0; q < queryLabels.length; q++) {
+    for (let r = 0; r < nRef; r++) {
+      let dot = 0;
+      for (let c = 0; c < dims; c++) dot += queries[q * dims + c]! * refs[r * dims + c]!;
+      sims[r] = dot;
+    }
+    const top = Array.from(sims.keys())
+      .sort((a, b) => sims[b]! - sims[a]!)
+      .slice(0, k);
+    const votes = new Map<number, number>();
+    for (const t of top) votes.set(refLabels[t]!, (votes.get(refLabels[t]!) ?? 0) + sims[t]! + 1);
+    const best = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+    if (best === queryLabels[q]) correct++;
+  }
+  return correct / Math.max(1, queryLabels.length);
+}
+
+function rows(features: Float32Array, dims: number, indices: number[]): Float32Array {
+  const out = new Float32Array(indices.length * dims);
+  indices.forEach((idx, i) => out.set(features.subarray(idx * dims, (idx + 1) * dims), i * dims));
+  return out;
+}
+
+/**
+ * Trains a projection head on stored backbone features of labeled items with triplet loss
+ * (online mining, anti-collapse scaling by default), class-balanced P x K batches and Adam;
+ * early-stops on kNN accuracy of a held-out share of the labels. Deterministic for a seed.
+ */
+export async function trainHead(
+  features: Float32Array,
+  labels: Int32Array,
+  overrides: Partial<HeadConfig> & { inputDims: number },
+  options: { initial?: HeadWeights; onStep?: (step: number, loss: number) => void } = {},
+): Promise<{ weights: HeadWeights; config: HeadConfig; report: TrainingReport }> {
+  const config: HeadConfig = { ...DEFAULT_HEAD_CONFIG, ...overrides };
+  const dims = config.inputDims;
+  const n = labels.length;
+  if (features.length !== n * dims) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `${n} labels need ${n * dims} feature values of ${dims} dimensions; got ${features.length}`,
+    );
+  }
+  const started = Date.now();
+  const random = seededRandom(config.seed);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
+  const train: number[] = [];
+  const validation: number[] = [];
+  for (const members of byClass.values()) {
+    const order = shuffledIndices(members.length, random).map((i) => members[i]!);
+    const held = members.length >= 4 ? Math.floor(members.length * config.validationFraction) : 0;
+    validation.push(...order.slice(0, held));
+    train.push(...order.slice(held));
+  }
+  const trainByClass = new Map<number, number[]>();
+  for (const i of train) trainByClass.set(labels[i]!, [...(trainByClass.get(labels[i]!) ?? []), i]);
+  const usable = [...trainByClass.keys()]
+    .filter((c) => trainByClass.get(c)!.length >= 2)
+    .sort((a, b) => a - b);
+  const start = options.initial ?? initialWeights(config);
+  if (usable.length < 2) {
+    // Triplets need two classes with two examples each; keep the starting weights.
+    return {
+      weights: start,
+      config,
+      report: { steps: 0, bestStep: 0, validationAccuracy: Number.NaN, losses: [], seconds: 0 },
+    };
+  }
+  const tf = await tensorflow();
+  const vars = start.values.map((v, i) => tf.variable(tf.tensor(v, start.shapes[i]!)));
+  const optimizer = tf.train.adam(config.learningRate);
+  const snapshot = (): HeadWeights => ({
+    kind: config.kind,
+    shapes: start.shapes,
+    values: vars.map((v) => v.dataSync().slice() as Float32Array),
+  });
+  const trainFeatures = rows(features, dims, train);
+  const trainLabels = Int32Array.from(train, (i) => labels[i]!);
+  const validationFeatures = rows(features, dims, validation);
+  const validationLabels = Int32Array.from(validation, (i) => labels[i]!);
+  const evaluate = (w: HeadWeights) =>
+    validation.length === 0
+      ? Number.NaN
+      : knnAccuracy(
+          project(w, trainFeatures, train.length),
+          trainLabels,
+          project(w, validationFeatures, validation.length),
+          validationLabels,
+          config.outputDims,
+        );
+  let best = { weights: snapshot(), accuracy: evaluate(snapshot()), step: 0 };
+  let sinceBest = 0;
+  const losses: { step: number; loss: number }[] = [];
+  let step = 0;
+  try {
+    for (step = 1; step <= config.maxSteps; step++) {
+      const classes = shuffledIndices(usable.length, random)
+        .slice(0, config.classesPerBatch)
+        .map((i) => usable[i]!);
+      const batch: number[] = [];
+      for (const c of classes) {
+        const members = trainByClass.get(c)!;
+        const order = shuffledIndices(members.length, random);
+        for (let s = 0; s < config.samplesPerClass; s++)
+          batch.push(members[order[s % members.length]!]!);
+      }
+      const x = tf.tensor2d(rows(features, dims, batch), [batch.length, dims]);
+      const y = tf.tensor1d(
+        Int32Array.from(batch, (i) => labels[i]!),
+        'int32',
+      );
+      const cost = optimizer.minimize(
+        () => tripletLoss(tf, forward(tf, x, vars, config.kind), y, config),
+        true,
+        vars,
+      );
+      const loss = cost!.dataSync()[0]!;
+      tf.dispose([x, y, cost!]);
+      losses.push({ step, loss });
+      options.onStep?.(step, loss);
+      if (validation.length > 0 && step % config.evaluateEvery === 0) {
+        const accuracy = evaluate(snapshot());
+        if (accuracy > best.accuracy) {
+          best = { weights: snapshot(), accuracy, step };
+          sinceBest = 0;
+        } else if (++sinceBest >= config.patience) {
+          break;
+        }
+      }
+    }
+  } finally {
+    const final = snapshot();
+    tf.dispose(vars);
+    optimizer.dispose();
+    if (validation.length === 0)
+      best = { weights: final, accuracy: Number.NaN, step: Math.min(step, config.maxSteps) };
+  }
+  return {
+    weights: best.weights,
+    config,
+    report: {
+      steps: Math.min(step, config.maxSteps),
+      bestStep: best.step,
+      validationAccuracy: best.accuracy,
+      losses,
+      seconds: (Date.now() - started) / 1000,
+    },
+  };
+}
+
+/** Weights as little-endian float32 bytes (stored in head_versions.weights) plus shapes. */
+export function serializeHead(weights: HeadWeights): {
+  bytes: Buffer;
+  shapes: number[][];
+  kind: 'linear' | 'mlp';
+} {
+  const total = weights.values.reduce((sum, v) => sum + v.length, 0);
+  const bytes = Buffer.alloc(total * 4);
+  let offset = 0;
+  for (const v of weights.values) {
+    for (const x of v) offset = bytes.writeFloatLE(x, offset);
+  }
+  return { bytes, shapes: weights.shapes, kind: weights.kind };
+}
+
+export function deserializeHead(
+  bytes: Uint8Array,
+  shapes: number[][],
+  kind: 'linear' | 'mlp',
+): HeadWeights {
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const expected = sizes.reduce((a, b) => a + b, 0) * 4;
+  if (bytes.length !== expected) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `head weights are ${bytes.length} bytes; shapes ${JSON.stringify(shapes)} need ${expected}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  const values = sizes.map((size) => {
+    const out = new Float32Array(size);
+    for (let i = 0; i < size; i++, offset += 4) out[i] = view.getFloat32(offset, true);
+    return out;
+  });
+  return { kind, shapes, values };
+}

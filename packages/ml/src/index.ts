@@ -1,0 +1,47 @@
+export {
+  vote,
+  anomalyDistance,
+  anomalyCalibration,
+  type Reference,
+  type Vote,
+} from './knn-vote.ts';
+export {
+  classificationReport,
+  precisionRecallCurve,
+  auroc,
+  type ClassificationReport,
+  type ClassMetrics,
+  type PrPoint,
+} from './metrics.ts';
+export { thresholdForPrecision, type ThresholdChoice } from './threshold.ts';
+export {
+  selectForLabeling,
+  STRATEGIES,
+  type Strategy,
+  type Uncertainty,
+  type SelectionOptions,
+} from './selection.ts';
+export { seededRandom, shuffledIndices } from './random.ts';
+export {
+  Encoder,
+  ImageDecodeError,
+  ModelShapeError,
+  type EncoderSidecar,
+  type EncoderOptions,
+  type ExecutionProvider,
+  type ImageInput,
+} from './encoder.ts';
+export {
+  trainHead,
+  project,
+  initialWeights,
+  serializeHead,
+  deserializeHead,
+  DEFAULT_HEAD_CONFIG,
+  type HeadConfig,
+  type HeadWeights,
+  type TrainingReport,
+} from './head.ts';
+export { tripletLoss, type TripletOptions } from './triplet-loss.ts';
+export { tensorflow } from './tf.ts';
+export { nearestNeighbours, knnClassify, normaliseRows } from './exact-knn.ts';
