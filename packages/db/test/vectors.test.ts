@@ -12,6 +12,7 @@ import {
   readVectors,
   upsertVectors,
   VECTOR_DIMS,
+  type VectorRow,
 } from '../src/index.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
@@ -58,6 +59,16 @@ async function newHead(db: TestDatabase, projectId: string): Promise<string> {
   return head.id;
 }
 
+/** A new head whose vector set holds `rows`, published and made the project's active set. */
+async function activeSet(db: TestDatabase, projectId: string, rows: VectorRow[]): Promise<string> {
+  const head = await newHead(db, projectId);
+  await createVectorSet(db.pool, head);
+  await upsertVectors(db.pool, head, rows);
+  await publishVectorSet(db.pool, head);
+  await activateVectorSet(db.pool, projectId, head);
+  return head;
+}
+
 describe('vector sets and kNN', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -67,16 +78,12 @@ describe('vector sets and kNN', () => {
 
   it('returns exactly the expected neighbours on a small fixed set, nearest first', async () => {
     const { projectId, itemIds } = await seedProject(db.prisma, { items: 6 });
-    const head = await newHead(db, projectId);
-    await createVectorSet(db.pool, head);
     // Items 0..5 lie at growing angles from axis 0.
-    await upsertVectors(
-      db.pool,
-      head,
+    await activeSet(
+      db,
+      projectId,
       itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(0, i * 0.5) })),
     );
-    await publishVectorSet(db.pool, head);
-    await activateVectorSet(db.pool, projectId, head);
     const found = await knn(db.pool, { projectId, embedding: unitAxis(0), k: 3 });
     expect(found.map((n) => n.itemId)).toEqual(itemIds.slice(0, 3));
     expect(found[0]!.distance).toBeCloseTo(0, 6);
@@ -158,19 +165,15 @@ describe('vector sets and kNN', () => {
 
   it('reaches recall@10 >= 0.95 against exact search on 20k random 128-d vectors', async () => {
     const { projectId, itemIds } = await seedProject(db.prisma, { items: 20_000 });
-    const head = await newHead(db, projectId);
     const random = rng(42);
-    await createVectorSet(db.pool, head);
-    await upsertVectors(
-      db.pool,
-      head,
+    await activeSet(
+      db,
+      projectId,
       itemIds.map((itemId) => ({
         itemId,
         embedding: Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1),
       })),
     );
-    await publishVectorSet(db.pool, head);
-    await activateVectorSet(db.pool, projectId, head);
     const plan = await explainKnn(db.pool, {
       projectId,
       embedding: unitAxis(0),

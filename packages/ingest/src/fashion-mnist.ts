@@ -65,7 +65,7 @@ export async function importFashionMnist(
   const classIds = await ensureClasses(deps.prisma, project.id, FASHION_MNIST_CLASSES);
   const classByIndex = FASHION_MNIST_CLASSES.map((name) => classIds.get(name)!);
   const run = await ImportRunRecorder.start(deps.prisma, project.id, `fashion-mnist:${dir}`);
-  try {
+  return run.track(async () => {
     for (const part of PARTS) {
       const imagesFile = findFile(dir, `${part.prefix}-images-idx3-ubyte`);
       const labelsFile = findFile(dir, `${part.prefix}-labels-idx1-ubyte`);
@@ -102,22 +102,9 @@ export async function importFashionMnist(
             hiddenClassId: classByIndex[labels.data[i]!],
           };
         });
-        const written = await writeItems(deps, project.id, batch);
-        run.imported += written.imported;
-        run.duplicates += written.duplicates;
-        options.onProgress?.({
-          phase: part.prefix,
-          done: run.imported + run.duplicates,
-          total: run.total,
-          imported: run.imported,
-          duplicates: run.duplicates,
-          failed: run.failed,
-        });
+        run.add(await writeItems(deps, project.id, batch));
+        options.onProgress?.(run.progress(part.prefix, run.imported + run.duplicates));
       }
     }
-  } catch (error) {
-    await run.finish('FAILED');
-    throw error;
-  }
-  return run.finish('COMPLETED');
+  });
 }

@@ -76,7 +76,7 @@ export async function importFolder(
   const run = await ImportRunRecorder.start(deps.prisma, project.id, `folder:${folder}`);
   run.total = files.length;
   const batchSize = options.batchSize ?? 200;
-  try {
+  return run.track(async () => {
     for (let start = 0; start < files.length; start += batchSize) {
       const slice = files.slice(start, start + batchSize);
       const candidates = await Promise.all(
@@ -108,22 +108,8 @@ export async function importFolder(
         }),
       );
       const valid = candidates.filter((c): c is ImageCandidate => c !== null);
-      const written = await writeItems(deps, project.id, valid);
-      run.imported += written.imported;
-      run.duplicates += written.duplicates;
-      run.labelConflicts.push(...written.issues);
-      options.onProgress?.({
-        phase: 'folder',
-        done: Math.min(files.length, start + slice.length),
-        total: files.length,
-        imported: run.imported,
-        duplicates: run.duplicates,
-        failed: run.failed,
-      });
+      run.add(await writeItems(deps, project.id, valid));
+      options.onProgress?.(run.progress('folder', Math.min(files.length, start + slice.length)));
     }
-  } catch (error) {
-    await run.finish('FAILED');
-    throw error;
-  }
-  return run.finish('COMPLETED');
+  });
 }

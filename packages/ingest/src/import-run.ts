@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@beanstalk/db';
-import type { ImportIssue } from './item-writer.ts';
-import type { ImportSummary } from './progress.ts';
+import type { ImportIssue, WriteResult } from './item-writer.ts';
+import type { ImportProgress, ImportSummary } from './progress.ts';
 
 /** Tracks one importer run in import_runs so its outcome outlives the terminal. */
 export class ImportRunRecorder {
@@ -25,6 +25,35 @@ export class ImportRunRecorder {
 
   get failed(): number {
     return this.errors.length;
+  }
+
+  /** Counts one written batch. */
+  add(written: WriteResult): void {
+    this.imported += written.imported;
+    this.duplicates += written.duplicates;
+    this.labelConflicts.push(...written.issues);
+  }
+
+  progress(phase: string, done: number): ImportProgress {
+    return {
+      phase,
+      done,
+      total: this.total,
+      imported: this.imported,
+      duplicates: this.duplicates,
+      failed: this.failed,
+    };
+  }
+
+  /** Runs an importer's body and closes the record as COMPLETED, or FAILED if it throws. */
+  async track(body: () => Promise<void>): Promise<ImportSummary> {
+    try {
+      await body();
+    } catch (error) {
+      await this.finish('FAILED');
+      throw error;
+    }
+    return this.finish('COMPLETED');
   }
 
   async finish(status: 'COMPLETED' | 'FAILED'): Promise<ImportSummary> {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decode as decodePng } from 'fast-png';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { AppError } from '@beanstalk/shared';
@@ -133,17 +134,7 @@ export class Encoder {
   async preprocess(image: ImageInput): Promise<Float32Array> {
     const { channels, height, width } = this.sidecar.input;
     if (image.bytes.length === 0) throw new ImageDecodeError(image.name, 'empty image (0 bytes)');
-    let raw: Buffer;
-    try {
-      let pipeline = sharp(image.bytes, { failOn: 'error' }).resize(width, height, { fit: 'fill' });
-      pipeline =
-        channels === 1
-          ? pipeline.toColourspace('b-w')
-          : pipeline.removeAlpha().toColourspace('srgb');
-      raw = await pipeline.raw().toBuffer();
-    } catch (error) {
-      throw new ImageDecodeError(image.name, `cannot decode image (${(error as Error).message})`);
-    }
+    const raw = this.decodeReadyPng(image.bytes) ?? (await this.decodeWithSharp(image));
     const { scale, mean, std } = this.sidecar.normalisation;
     const plane = width * height;
     const out = new Float32Array(channels * plane);
@@ -153,6 +144,46 @@ export class Encoder {
       }
     }
     return out;
+  }
+
+  /**
+   * 8-bit PNGs already at the model's size and channel count (what the platform stores for
+   * datasets like Fashion-MNIST) decode in JS ~20x faster than through a libvips pipeline.
+   */
+  private decodeReadyPng(bytes: Uint8Array): Uint8Array | undefined {
+    const { channels, height, width } = this.sidecar.input;
+    if (bytes.length < 24 || bytes[0] !== 0x89 || bytes[1] !== 0x50) return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const colourType = bytes[25];
+    const pngChannels = colourType === 0 ? 1 : colourType === 2 ? 3 : 0;
+    if (
+      view.getUint32(16) !== width ||
+      view.getUint32(20) !== height ||
+      bytes[24] !== 8 ||
+      pngChannels !== channels
+    ) {
+      return undefined;
+    }
+    try {
+      const png = decodePng(bytes);
+      return png.palette || png.channels !== channels ? undefined : (png.data as Uint8Array);
+    } catch {
+      return undefined; // let sharp decide, and report, what is wrong with it
+    }
+  }
+
+  private async decodeWithSharp(image: ImageInput): Promise<Uint8Array> {
+    const { channels, height, width } = this.sidecar.input;
+    try {
+      let pipeline = sharp(image.bytes, { failOn: 'error' }).resize(width, height, { fit: 'fill' });
+      pipeline =
+        channels === 1
+          ? pipeline.toColourspace('b-w')
+          : pipeline.removeAlpha().toColourspace('srgb');
+      return await pipeline.raw().toBuffer();
+    } catch (error) {
+      throw new ImageDecodeError(image.name, `cannot decode image (${(error as Error).message})`);
+    }
   }
 
   /** Runs already-normalised tensors (batch x C x H x W, flat) through the model. */
@@ -174,18 +205,28 @@ export class Encoder {
     return result[this.sidecar.output.name]!.data as Float32Array;
   }
 
-  /** Feature vectors for images, in order. A bad image fails the call, naming the image. */
+  /**
+   * Feature vectors for images, in order. The next batch is decoded while the current one runs
+   * through the model. A bad image fails the call, naming the image.
+   */
   async embedImages(images: ImageInput[]): Promise<Float32Array[]> {
     const size = this.sidecar.input.channels * this.sidecar.input.height * this.sidecar.input.width;
-    const vectors: Float32Array[] = [];
-    for (let start = 0; start < images.length; start += this.batchSize) {
+    const prepare = async (start: number) => {
       const chunk = images.slice(start, start + this.batchSize);
       const tensors = await Promise.all(chunk.map((image) => this.preprocess(image)));
       const batch = new Float32Array(chunk.length * size);
       tensors.forEach((t, i) => batch.set(t, i * size));
-      const out = await this.embedTensor(batch, chunk.length);
-      for (let i = 0; i < chunk.length; i++)
-        vectors.push(out.slice(i * this.dims, (i + 1) * this.dims));
+      return { batch, count: chunk.length };
+    };
+    const vectors: Float32Array[] = [];
+    let next = images.length > 0 ? prepare(0) : undefined;
+    for (let start = 0; next; start += this.batchSize) {
+      const { batch, count } = await next;
+      next = start + this.batchSize < images.length ? prepare(start + this.batchSize) : undefined;
+      // A failed prefetch must not go unobserved while this batch runs; it is awaited next turn.
+      next?.catch(() => {});
+      const out = await this.embedTensor(batch, count);
+      for (let i = 0; i < count; i++) vectors.push(out.slice(i * this.dims, (i + 1) * this.dims));
     }
     return vectors;
   }

@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
+
+function gpu(): string | null {
+  try {
+    return (
+      execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+        encoding: 'utf8',
+      }).trim() || null
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** The machine a benchmark ran on, recorded with its results. */
+export function machine() {
+  return {
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    gpu: gpu(),
+    node: process.version,
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Writes bench/results/<name>.json with summary, machine, command and date first. */
+export function writeResults(
+  name: string,
+  summary: Record<string, unknown>,
+  details: Record<string, unknown>,
+): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  const command = `npm run bench:${name}`;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ summary, machine: machine(), command, date: new Date().toISOString(), ...details }, null, 2)}\n`,
+  );
+  return file;
+}
+
+export function printTable(rows: Record<string, string | number>[]): void {
+  const keys = Object.keys(rows[0] ?? {});
+  const width = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ');
+  console.log(line(keys));
+  console.log(line(width.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(keys.map((k) => String(r[k]))));
+}
