@@ -39,6 +39,9 @@ export const DEFAULT_HEAD_CONFIG: Omit<HeadConfig, 'inputDims'> = {
   seed: 0,
 };
 
+const MAX_EVAL_REFERENCES = 4000;
+const MAX_EVAL_QUERIES = 1000;
+
 /** Weights in order: linear [W, b]; mlp [W1, b1, W2, b2]. W is input x output, row-major. */
 export interface HeadWeights {
   kind: 'linear' | 'mlp';
@@ -205,7 +208,10 @@ export async function trainHead(
   const started = Date.now();
   const random = seededRandom(config.seed);
   const byClass = new Map<number, number[]>();
-  labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
+  labels.forEach((label, i) => {
+    if (!byClass.has(label)) byClass.set(label, []);
+    byClass.get(label)!.push(i);
+  });
   const train: number[] = [];
   const validation: number[] = [];
   for (const members of byClass.values()) {
@@ -215,7 +221,10 @@ export async function trainHead(
     train.push(...order.slice(held));
   }
   const trainByClass = new Map<number, number[]>();
-  for (const i of train) trainByClass.set(labels[i]!, [...(trainByClass.get(labels[i]!) ?? []), i]);
+  for (const i of train) {
+    if (!trainByClass.has(labels[i]!)) trainByClass.set(labels[i]!, []);
+    trainByClass.get(labels[i]!)!.push(i);
+  }
   const usable = [...trainByClass.keys()]
     .filter((c) => trainByClass.get(c)!.length >= 2)
     .sort((a, b) => a - b);
@@ -236,17 +245,24 @@ export async function trainHead(
     shapes: start.shapes,
     values: vars.map((v) => v.dataSync().slice() as Float32Array),
   });
-  const trainFeatures = rows(features, dims, train);
-  const trainLabels = Int32Array.from(train, (i) => labels[i]!);
-  const validationFeatures = rows(features, dims, validation);
-  const validationLabels = Int32Array.from(validation, (i) => labels[i]!);
+  // Early stopping looks at a bounded sample, so its cost does not grow with the label count.
+  const referenceSample = shuffledIndices(train.length, random)
+    .slice(0, MAX_EVAL_REFERENCES)
+    .map((i) => train[i]!);
+  const querySample = shuffledIndices(validation.length, random)
+    .slice(0, MAX_EVAL_QUERIES)
+    .map((i) => validation[i]!);
+  const trainFeatures = rows(features, dims, referenceSample);
+  const trainLabels = Int32Array.from(referenceSample, (i) => labels[i]!);
+  const validationFeatures = rows(features, dims, querySample);
+  const validationLabels = Int32Array.from(querySample, (i) => labels[i]!);
   const evaluate = (w: HeadWeights) =>
     validation.length === 0
       ? Number.NaN
       : knnAccuracy(
-          project(w, trainFeatures, train.length),
+          project(w, trainFeatures, referenceSample.length),
           trainLabels,
-          project(w, validationFeatures, validation.length),
+          project(w, validationFeatures, querySample.length),
           validationLabels,
           config.outputDims,
         );

@@ -1,0 +1,422 @@
+// Label efficiency, library level (BENCHMARKS.md section 1): Fashion-MNIST train = pool with
+// labels hidden behind a simulated oracle, test = eval. Cold start with 20 random labels, then
+// rounds of selection up to each checkpoint; at each checkpoint the projection head is trained
+// on the human labels and kNN over the projected vectors is scored on the eval split.
+// References in the same run: head on all 60k labels + kNN, kNN on raw pixels (eval sample),
+// and the supervised CNN's macro-F1 from models/fashion-mnist-supervised (trainer output).
+//
+//   npm run bench:label-efficiency [-- --runs random,margin-diversity --auto both|on|off]
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import {
+  classificationReport,
+  Encoder,
+  initialWeights,
+  knnClassify,
+  normaliseRows,
+  project,
+  seededRandom,
+  selectForLabeling,
+  shuffledIndices,
+  thresholdForPrecision,
+  trainHead,
+  type HeadWeights,
+  type Strategy,
+} from '@beanstalk/ml';
+import { writeSvgChart } from './lib/chart.ts';
+import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = '/usr/share/datasets/fashion-mnist';
+const COLD_START = 20;
+const K = 10;
+const CLASSES = 10;
+/** Unlabeled pool items scored per round (a fresh random sample each round). */
+const CANDIDATES = 10_000;
+const AUTO_PRECISION_TARGET = 0.98;
+const REFERENCE_EVAL_SAMPLE = 2000;
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: 'random,margin,margin-diversity' },
+    auto: { type: 'string', default: 'both' },
+    seed: { type: 'string', default: '0' },
+    checkpoints: { type: 'string', default: '50,100,200,500,600,1000,2000' },
+    references: { type: 'string', default: 'on' },
+    pool: { type: 'string', default: '60000' },
+  },
+});
+const CHECKPOINTS = args.checkpoints!.split(',').map(Number);
+const withReferences = args.references !== 'off';
+const strategies = args.runs!.split(',') as Strategy[];
+const autoModes = args.auto === 'both' ? [false, true] : [args.auto === 'on'];
+const seed = Number(args.seed);
+
+async function idx(name: string, offset: number) {
+  return gunzipSync(await readFile(path.join(DATA, name))).subarray(offset);
+}
+
+const started = Date.now();
+const log = (line: string) =>
+  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+const trainImages = await idx('train-images-idx3-ubyte.gz', 16);
+const testImages = await idx('t10k-images-idx3-ubyte.gz', 16);
+const truth = Int32Array.from(await idx('train-labels-idx1-ubyte.gz', 8)).subarray(
+  0,
+  Number(args.pool),
+);
+const evalLabels = Int32Array.from(await idx('t10k-labels-idx1-ubyte.gz', 8));
+const POOL = truth.length;
+
+const encoder = await Encoder.load(path.join(ROOT, 'models/fashion-mnist-dae/encoder.onnx'), {
+  threads: 2,
+});
+const DIMS = encoder.dims;
+async function backbone(images: Uint8Array, count: number): Promise<Float32Array> {
+  const { mean, std, scale } = encoder.sidecar.normalisation;
+  const out = new Float32Array(count * DIMS);
+  for (let start = 0; start < count; start += 1024) {
+    const n = Math.min(1024, count - start);
+    const tensor = Float32Array.from(
+      images.subarray(start * 784, (start + n) * 784),
+      (v) => (v * scale - mean[0]!) / std[0]!,
+    );
+    out.set(await encoder.embedTensor(tensor, n), start * DIMS);
+  }
+  return normaliseRows(out, DIMS);
+}
+log('encoding 60k pool and 10k eval images');
+const poolFeatures = await backbone(trainImages, POOL);
+const evalFeatures = await backbone(testImages, evalLabels.length);
+
+function rows(source: Float32Array, dims: number, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * dims);
+  for (let i = 0; i < indices.length; i++)
+    out.set(source.subarray(indices[i]! * dims, (indices[i]! + 1) * dims), i * dims);
+  return out;
+}
+
+/** The simulated labeler: answers from the hidden ground truth and counts questions. */
+class Oracle {
+  asked = 0;
+  answer(items: number[]): number[] {
+    this.asked += items.length;
+    return items.map((i) => truth[i]!);
+  }
+}
+
+async function fitHead(items: number[], labels: number[], runSeed: number): Promise<HeadWeights> {
+  const { weights } = await trainHead(rows(poolFeatures, DIMS, items), Int32Array.from(labels), {
+    inputDims: DIMS,
+    seed: runSeed,
+  });
+  return weights;
+}
+
+function evaluate(weights: HeadWeights, refs: number[], refLabels: number[]) {
+  const votes = knnClassify(
+    project(weights, rows(poolFeatures, DIMS, refs), refs.length),
+    refLabels,
+    project(weights, evalFeatures, evalLabels.length),
+    128,
+    K,
+    CLASSES,
+  );
+  const report = classificationReport(
+    evalLabels,
+    votes.map((v) => v.predicted),
+    CLASSES,
+  );
+  return { macroF1: report.macroF1, accuracy: report.accuracy };
+}
+
+interface Point {
+  run: string;
+  humanLabels: number;
+  macroF1: number;
+  accuracy: number;
+  autoAccepted: number;
+  autoPrecision: number | null;
+  seconds: number;
+}
+
+/**
+ * Auto-accept: a confidence threshold calibrated on a held-out fifth of the human labels
+ * (predicted from the other four fifths) to reach the precision target, then applied to a pool
+ * sample; at most as many auto labels as human ones, so pseudo-labels cannot drown them.
+ */
+function autoAccept(
+  weights: HeadWeights,
+  labeled: number[],
+  labels: number[],
+  random: () => number,
+) {
+  const order = shuffledIndices(labeled.length, random);
+  const held = order.slice(0, Math.floor(labeled.length / 5));
+  const kept = order.slice(Math.floor(labeled.length / 5));
+  const keptItems = kept.map((i) => labeled[i]!);
+  const calibration = knnClassify(
+    project(weights, rows(poolFeatures, DIMS, keptItems), kept.length),
+    kept.map((i) => labels[i]!),
+    project(
+      weights,
+      rows(
+        poolFeatures,
+        DIMS,
+        held.map((i) => labeled[i]!),
+      ),
+      held.length,
+    ),
+    128,
+    K,
+    CLASSES,
+  );
+  const choice = thresholdForPrecision(
+    calibration.map((v) => v.confidence),
+    calibration.map((v, j) => v.predicted === labels[held[j]!]),
+    AUTO_PRECISION_TARGET,
+  );
+  if (!Number.isFinite(choice.threshold)) return { items: [] as number[], labels: [] as number[] };
+  const taken = new Set(labeled);
+  const candidates = shuffledIndices(POOL, random)
+    .filter((i) => !taken.has(i))
+    .slice(0, CANDIDATES);
+  const votes = knnClassify(
+    project(weights, rows(poolFeatures, DIMS, labeled), labeled.length),
+    labels,
+    project(weights, rows(poolFeatures, DIMS, candidates), candidates.length),
+    128,
+    K,
+    CLASSES,
+  );
+  const accepted = candidates
+    .map((item, j) => ({ item, vote: votes[j]! }))
+    .filter((c) => c.vote.confidence >= choice.threshold)
+    .sort((a, b) => b.vote.confidence - a.vote.confidence)
+    .slice(0, labeled.length);
+  return { items: accepted.map((a) => a.item), labels: accepted.map((a) => a.vote.predicted) };
+}
+
+async function simulate(strategy: Strategy, withAuto: boolean): Promise<Point[]> {
+  const run = `${strategy}${withAuto ? ' + auto-accept' : ''}`;
+  const random = seededRandom(seed * 1000 + strategies.indexOf(strategy) * 10 + (withAuto ? 1 : 0));
+  const oracle = new Oracle();
+  const labeled = shuffledIndices(POOL, random).slice(0, COLD_START);
+  const labels = oracle.answer(labeled);
+  const points: Point[] = [];
+  let weights = initialWeights({
+    kind: 'mlp',
+    inputDims: DIMS,
+    outputDims: 128,
+    hiddenDims: 256,
+    seed,
+  });
+  for (const checkpoint of CHECKPOINTS) {
+    const roundStarted = Date.now();
+    const budget = checkpoint - labeled.length;
+    const taken = new Set(labeled);
+    const candidates = shuffledIndices(POOL, random)
+      .filter((i) => !taken.has(i))
+      .slice(0, CANDIDATES);
+    let chosen: number[];
+    if (strategy === 'random') {
+      chosen = candidates.slice(0, budget);
+    } else {
+      const candidateVectors = project(
+        weights,
+        rows(poolFeatures, DIMS, candidates),
+        candidates.length,
+      );
+      const votes = knnClassify(
+        project(weights, rows(poolFeatures, DIMS, labeled), labeled.length),
+        labels,
+        candidateVectors,
+        128,
+        K,
+        CLASSES,
+      );
+      const embeddings = Array.from({ length: candidates.length }, (_, i) =>
+        candidateVectors.subarray(i * 128, (i + 1) * 128),
+      );
+      chosen = selectForLabeling(votes, budget, strategy, { seed, embeddings }).map(
+        (i) => candidates[i]!,
+      );
+    }
+    labeled.push(...chosen);
+    labels.push(...oracle.answer(chosen));
+    weights = await fitHead(labeled, labels, seed);
+    let refs = labeled;
+    let refLabels = labels;
+    let autoAccepted = 0;
+    let autoPrecision: number | null = null;
+    if (withAuto) {
+      const auto = autoAccept(weights, labeled, labels, random);
+      autoAccepted = auto.items.length;
+      autoPrecision = autoAccepted
+        ? auto.items.filter((item, j) => truth[item] === auto.labels[j]).length / autoAccepted
+        : null;
+      refs = [...labeled, ...auto.items];
+      refLabels = [...labels, ...auto.labels];
+    }
+    const score = evaluate(weights, refs, refLabels);
+    if (oracle.asked !== checkpoint)
+      throw new Error(`${run}: asked ${oracle.asked} labels, expected ${checkpoint}`);
+    const point = {
+      run,
+      humanLabels: checkpoint,
+      ...score,
+      autoAccepted,
+      autoPrecision,
+      seconds: (Date.now() - roundStarted) / 1000,
+    };
+    points.push(point);
+    log(
+      `${run} @ ${checkpoint}: macro-F1 ${score.macroF1.toFixed(4)}, accuracy ${score.accuracy.toFixed(4)}${withAuto ? `, auto ${autoAccepted} (precision ${autoPrecision?.toFixed(3) ?? '-'})` : ''}`,
+    );
+  }
+  return points;
+}
+
+const points: Point[] = [];
+for (const strategy of strategies)
+  for (const withAuto of autoModes) points.push(...(await simulate(strategy, withAuto)));
+
+// References kNN-classify the first REFERENCE_EVAL_SAMPLE eval images against all 60k labeled
+// items: exact search in JS over 60k references is the slow part of this benchmark.
+let headAll = { macroF1: Number.NaN, accuracy: Number.NaN };
+let raw = { macroF1: Number.NaN, accuracy: Number.NaN };
+if (withReferences) {
+  log(
+    `reference (a): head trained on all ${POOL} labels + kNN (first ${REFERENCE_EVAL_SAMPLE} eval images)`,
+  );
+  const all = Array.from({ length: POOL }, (_, i) => i);
+  const allHead = await fitHead(all, Array.from(truth), seed);
+  const votes = knnClassify(
+    project(allHead, rows(poolFeatures, DIMS, all), POOL),
+    truth,
+    project(allHead, evalFeatures.subarray(0, REFERENCE_EVAL_SAMPLE * DIMS), REFERENCE_EVAL_SAMPLE),
+    128,
+    K,
+    CLASSES,
+  );
+  const sample = evalLabels.subarray(0, REFERENCE_EVAL_SAMPLE);
+  const report = classificationReport(
+    sample,
+    votes.map((v) => v.predicted),
+    CLASSES,
+  );
+  headAll = { macroF1: report.macroF1, accuracy: report.accuracy };
+  log(`  macro-F1 ${headAll.macroF1.toFixed(4)}`);
+  log(
+    `reference (c): kNN on raw pixels, all ${POOL} labels (first ${REFERENCE_EVAL_SAMPLE} eval images)`,
+  );
+  const pixels = (images: Uint8Array, count: number) =>
+    normaliseRows(Float32Array.from(images.subarray(0, count * 784)), 784);
+  const rawVotes = knnClassify(
+    pixels(trainImages, POOL),
+    truth,
+    pixels(testImages, REFERENCE_EVAL_SAMPLE),
+    784,
+    K,
+    CLASSES,
+  );
+  const rawReport = classificationReport(
+    sample,
+    rawVotes.map((v) => v.predicted),
+    CLASSES,
+  );
+  raw = { macroF1: rawReport.macroF1, accuracy: rawReport.accuracy };
+  log(`  macro-F1 ${raw.macroF1.toFixed(4)}`);
+}
+
+const supervisedFile = path.join(ROOT, 'models/fashion-mnist-supervised/metrics.json');
+const supervised = existsSync(supervisedFile)
+  ? (JSON.parse(readFileSync(supervisedFile, 'utf8')) as { macroF1: number; accuracy: number })
+  : null;
+log(
+  `reference (b): supervised CNN on all labels: ${supervised ? supervised.macroF1.toFixed(4) : 'not trained (see apps/trainer README)'}`,
+);
+
+const at = (run: string, labels: number) =>
+  points.find((p) => p.run === run && p.humanLabels === labels)?.macroF1 ?? Number.NaN;
+const runs = [...new Set(points.map((p) => p.run))];
+const best600 = runs.map((run) => ({ run, f1: at(run, 600) })).sort((a, b) => b.f1 - a.f1)[0]!;
+printTable(
+  runs.map((run) => ({
+    run,
+    ...Object.fromEntries(CHECKPOINTS.map((c) => [String(c), at(run, c).toFixed(3)])),
+  })),
+);
+printTable([
+  { reference: 'head on all 60k labels + kNN', macroF1: headAll.macroF1.toFixed(3) },
+  {
+    reference: `kNN on raw pixels, all labels (eval sample ${REFERENCE_EVAL_SAMPLE})`,
+    macroF1: raw.macroF1.toFixed(3),
+  },
+  {
+    reference: 'supervised CNN, all labels',
+    macroF1: supervised ? supervised.macroF1.toFixed(3) : 'n/a',
+  },
+]);
+const summary = {
+  macroF1At600: best600.f1,
+  bestStrategyAt600: best600.run,
+  supervisedMacroF1: supervised?.macroF1 ?? null,
+  ratio: supervised ? best600.f1 / supervised.macroF1 : null,
+  headAllLabelsMacroF1: headAll.macroF1,
+  rawPixelsMacroF1: raw.macroF1,
+};
+const file = writeResults('label-efficiency', summary, {
+  encoder: 'models/fashion-mnist-dae',
+  k: K,
+  coldStart: COLD_START,
+  candidatesPerRound: CANDIDATES,
+  autoPrecisionTarget: AUTO_PRECISION_TARGET,
+  seed,
+  points,
+  references: {
+    headAllLabels: headAll,
+    rawPixels: {
+      ...raw,
+      evalSample: REFERENCE_EVAL_SAMPLE,
+      perClass: undefined,
+      confusion: undefined,
+    },
+    supervised,
+  },
+});
+const chartPoints = [
+  ...points.map((p) => ({ labels: p.humanLabels, macroF1: p.macroF1, series: p.run })),
+  ...CHECKPOINTS.flatMap((c) => [
+    ...(withReferences
+      ? [{ labels: c, macroF1: headAll.macroF1, series: 'head, all 60k labels' }]
+      : []),
+    ...(supervised
+      ? [{ labels: c, macroF1: supervised.macroF1, series: 'supervised CNN, all labels' }]
+      : []),
+  ]),
+];
+await writeSvgChart(path.join(RESULTS_DIR, 'label-efficiency.svg'), {
+  title: 'Fashion-MNIST: eval macro-F1 against human labels spent',
+  width: 560,
+  height: 340,
+  data: { values: chartPoints },
+  mark: { type: 'line', point: true },
+  encoding: {
+    x: { field: 'labels', type: 'quantitative', scale: { type: 'log' }, title: 'human labels' },
+    y: {
+      field: 'macroF1',
+      type: 'quantitative',
+      scale: { zero: false },
+      title: 'macro-F1 (eval, 10k)',
+    },
+    color: { field: 'series', type: 'nominal', title: null },
+  },
+});
+log(`wrote ${file} and label-efficiency.svg`);
+await encoder.close();
