@@ -6,7 +6,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,6 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  # 0: torch's default
     limit: int = 0  # train on the first N images only (tests, quick runs)
-    extra: dict = field(default_factory=dict)
 
 
 def pick_device() -> torch.device:
@@ -136,7 +135,7 @@ class Trainer:
             return False
         state = torch.load(self.checkpoint_path, map_location=self.device)
         saved, current = state["config"], asdict(self.config)
-        differs = [k for k in ("objective", "dims", "widths", "depths", "seed") if list_or(saved[k]) != list_or(current[k])]
+        differs = [k for k in ("objective", "dims", "widths", "depths", "seed") if as_list(saved[k]) != as_list(current[k])]
         if differs:
             raise ValueError(
                 f"{self.checkpoint_path} was trained with other {', '.join(differs)}; "
@@ -230,7 +229,8 @@ class Trainer:
         }
 
 
-def list_or(value):
+def as_list(value):
+    """Tuples saved in a checkpoint come back as lists; compare them alike."""
     return list(value) if isinstance(value, (list, tuple)) else value
 
 
