@@ -18,6 +18,7 @@ import {
   initialWeights,
   knnClassify,
   normaliseRows,
+  pickRows,
   project,
   seededRandom,
   selectForLabeling,
@@ -94,13 +95,6 @@ log('encoding 60k pool and 10k eval images');
 const poolFeatures = await backbone(trainImages, POOL);
 const evalFeatures = await backbone(testImages, evalLabels.length);
 
-function rows(source: Float32Array, dims: number, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * dims);
-  for (let i = 0; i < indices.length; i++)
-    out.set(source.subarray(indices[i]! * dims, (indices[i]! + 1) * dims), i * dims);
-  return out;
-}
-
 /** The simulated labeler: answers from the hidden ground truth and counts questions. */
 class Oracle {
   asked = 0;
@@ -111,28 +105,42 @@ class Oracle {
 }
 
 async function fitHead(items: number[], labels: number[], runSeed: number): Promise<HeadWeights> {
-  const { weights } = await trainHead(rows(poolFeatures, DIMS, items), Int32Array.from(labels), {
-    inputDims: DIMS,
-    seed: runSeed,
-  });
+  const { weights } = await trainHead(
+    pickRows(poolFeatures, DIMS, items),
+    Int32Array.from(labels),
+    {
+      inputDims: DIMS,
+      seed: runSeed,
+    },
+  );
   return weights;
 }
 
-function evaluate(weights: HeadWeights, refs: number[], refLabels: number[]) {
-  const votes = knnClassify(
-    project(weights, rows(poolFeatures, DIMS, refs), refs.length),
-    refLabels,
-    project(weights, evalFeatures, evalLabels.length),
-    128,
-    K,
-    CLASSES,
-  );
+/** kNN-classifies `queries` against labeled `references` and scores against `truth`. */
+function knnScore(
+  references: Float32Array,
+  referenceLabels: ArrayLike<number>,
+  queries: Float32Array,
+  dims: number,
+  truth: ArrayLike<number>,
+) {
+  const votes = knnClassify(references, referenceLabels, queries, dims, K, CLASSES);
   const report = classificationReport(
-    evalLabels,
+    truth,
     votes.map((v) => v.predicted),
     CLASSES,
   );
   return { macroF1: report.macroF1, accuracy: report.accuracy };
+}
+
+function evaluate(weights: HeadWeights, refs: number[], refLabels: number[]) {
+  return knnScore(
+    project(weights, pickRows(poolFeatures, DIMS, refs), refs.length),
+    refLabels,
+    project(weights, evalFeatures, evalLabels.length),
+    128,
+    evalLabels,
+  );
 }
 
 interface Point {
@@ -161,11 +169,11 @@ function autoAccept(
   const kept = order.slice(Math.floor(labeled.length / 5));
   const keptItems = kept.map((i) => labeled[i]!);
   const calibration = knnClassify(
-    project(weights, rows(poolFeatures, DIMS, keptItems), kept.length),
+    project(weights, pickRows(poolFeatures, DIMS, keptItems), kept.length),
     kept.map((i) => labels[i]!),
     project(
       weights,
-      rows(
+      pickRows(
         poolFeatures,
         DIMS,
         held.map((i) => labeled[i]!),
@@ -187,9 +195,9 @@ function autoAccept(
     .filter((i) => !taken.has(i))
     .slice(0, CANDIDATES);
   const votes = knnClassify(
-    project(weights, rows(poolFeatures, DIMS, labeled), labeled.length),
+    project(weights, pickRows(poolFeatures, DIMS, labeled), labeled.length),
     labels,
-    project(weights, rows(poolFeatures, DIMS, candidates), candidates.length),
+    project(weights, pickRows(poolFeatures, DIMS, candidates), candidates.length),
     128,
     K,
     CLASSES,
@@ -229,11 +237,11 @@ async function simulate(strategy: Strategy, withAuto: boolean): Promise<Point[]>
     } else {
       const candidateVectors = project(
         weights,
-        rows(poolFeatures, DIMS, candidates),
+        pickRows(poolFeatures, DIMS, candidates),
         candidates.length,
       );
       const votes = knnClassify(
-        project(weights, rows(poolFeatures, DIMS, labeled), labeled.length),
+        project(weights, pickRows(poolFeatures, DIMS, labeled), labeled.length),
         labels,
         candidateVectors,
         128,
@@ -296,41 +304,27 @@ if (withReferences) {
   );
   const all = Array.from({ length: POOL }, (_, i) => i);
   const allHead = await fitHead(all, Array.from(truth), seed);
-  const votes = knnClassify(
-    project(allHead, rows(poolFeatures, DIMS, all), POOL),
+  const sample = evalLabels.subarray(0, REFERENCE_EVAL_SAMPLE);
+  headAll = knnScore(
+    project(allHead, pickRows(poolFeatures, DIMS, all), POOL),
     truth,
     project(allHead, evalFeatures.subarray(0, REFERENCE_EVAL_SAMPLE * DIMS), REFERENCE_EVAL_SAMPLE),
     128,
-    K,
-    CLASSES,
-  );
-  const sample = evalLabels.subarray(0, REFERENCE_EVAL_SAMPLE);
-  const report = classificationReport(
     sample,
-    votes.map((v) => v.predicted),
-    CLASSES,
   );
-  headAll = { macroF1: report.macroF1, accuracy: report.accuracy };
   log(`  macro-F1 ${headAll.macroF1.toFixed(4)}`);
   log(
     `reference (c): kNN on raw pixels, all ${POOL} labels (first ${REFERENCE_EVAL_SAMPLE} eval images)`,
   );
   const pixels = (images: Uint8Array, count: number) =>
     normaliseRows(Float32Array.from(images.subarray(0, count * 784)), 784);
-  const rawVotes = knnClassify(
+  raw = knnScore(
     pixels(trainImages, POOL),
     truth,
     pixels(testImages, REFERENCE_EVAL_SAMPLE),
     784,
-    K,
-    CLASSES,
-  );
-  const rawReport = classificationReport(
     sample,
-    rawVotes.map((v) => v.predicted),
-    CLASSES,
   );
-  raw = { macroF1: rawReport.macroF1, accuracy: rawReport.accuracy };
   log(`  macro-F1 ${raw.macroF1.toFixed(4)}`);
 }
 

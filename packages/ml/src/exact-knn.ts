@@ -81,3 +81,16 @@ export function normaliseRows(values: Float32Array, dims: number): Float32Array 
   }
   return out;
 }
+
+/** The given rows of a flat row-major matrix, in the given order. */
+export function pickRows(
+  source: Float32Array,
+  dims: number,
+  indices: ArrayLike<number>,
+): Float32Array {
+  const out = new Float32Array(indices.length * dims);
+  for (let i = 0; i < indices.length; i++) {
+    out.set(source.subarray(indices[i]! * dims, (indices[i]! + 1) * dims), i * dims);
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { AppError } from '@beanstalk/shared';
+import { pickRows } from './exact-knn.ts';
 import { seededRandom, shuffledIndices } from './random.ts';
 import { tensorflow } from './tf.ts';
 import { tripletLoss, type TripletOptions } from './triplet-loss.ts';
@@ -179,12 +180,6 @@ function knnAccuracy(
   return correct / Math.max(1, queryLabels.length);
 }
 
-function rows(features: Float32Array, dims: number, indices: number[]): Float32Array {
-  const out = new Float32Array(indices.length * dims);
-  indices.forEach((idx, i) => out.set(features.subarray(idx * dims, (idx + 1) * dims), i * dims));
-  return out;
-}
-
 /**
  * Trains a projection head on stored backbone features of labeled items with triplet loss
  * (online mining, anti-collapse scaling by default), class-balanced P x K batches and Adam;
@@ -252,9 +247,9 @@ export async function trainHead(
   const querySample = shuffledIndices(validation.length, random)
     .slice(0, MAX_EVAL_QUERIES)
     .map((i) => validation[i]!);
-  const trainFeatures = rows(features, dims, referenceSample);
+  const trainFeatures = pickRows(features, dims, referenceSample);
   const trainLabels = Int32Array.from(referenceSample, (i) => labels[i]!);
-  const validationFeatures = rows(features, dims, querySample);
+  const validationFeatures = pickRows(features, dims, querySample);
   const validationLabels = Int32Array.from(querySample, (i) => labels[i]!);
   const evaluate = (w: HeadWeights) =>
     validation.length === 0
@@ -282,7 +277,7 @@ export async function trainHead(
         for (let s = 0; s < config.samplesPerClass; s++)
           batch.push(members[order[s % members.length]!]!);
       }
-      const x = tf.tensor2d(rows(features, dims, batch), [batch.length, dims]);
+      const x = tf.tensor2d(pickRows(features, dims, batch), [batch.length, dims]);
       const y = tf.tensor1d(
         Int32Array.from(batch, (i) => labels[i]!),
         'int32',
