@@ -56,8 +56,10 @@ export default tseslint.config(
     },
   },
   {
-    // Packages are libraries: they never reach into apps/ or workflows/.
+    // Packages are libraries: they never reach into apps/, and only the workflow client
+    // (packages/orchestration) knows the workflows, as Temporal clients do.
     files: ['packages/**/*.ts'],
+    ignores: ['packages/orchestration/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -72,7 +74,30 @@ export default tseslint.config(
                 '@beanstalk/web',
                 '@beanstalk/workflows',
               ],
-              message: 'packages never import apps or workflows',
+              message:
+                'packages never import apps; workflows only through @beanstalk/orchestration',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/orchestration/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/apps/**',
+                '@beanstalk/cli',
+                '@beanstalk/api',
+                '@beanstalk/worker',
+                '@beanstalk/web',
+              ],
+              message: 'packages never import apps',
             },
           ],
         },

@@ -7,17 +7,12 @@
 //
 //   npm run bench:label-efficiency [-- --runs random,margin-diversity --auto both|on|off]
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import {
   classificationReport,
-  Encoder,
   initialWeights,
   knnClassify,
-  normaliseRows,
   pickRows,
   project,
   seededRandom,
@@ -29,13 +24,19 @@ import {
   type Strategy,
 } from '@beanstalk/ml';
 import { writeSvgChart } from './lib/chart.ts';
+import {
+  backboneFeatures,
+  CLASSES,
+  loadEncoder,
+  loadFashionMnist,
+  log,
+  pixelRows,
+  ROOT,
+} from './lib/fashion-mnist.ts';
 import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = '/usr/share/datasets/fashion-mnist';
 const COLD_START = 20;
 const K = 10;
-const CLASSES = 10;
 /** Unlabeled pool items scored per round (a fresh random sample each round). */
 const CANDIDATES = 10_000;
 const AUTO_PRECISION_TARGET = 0.98;
@@ -49,6 +50,8 @@ const { values: args } = parseArgs({
     checkpoints: { type: 'string', default: '50,100,200,500,600,1000,2000' },
     references: { type: 'string', default: 'on' },
     pool: { type: 'string', default: '60000' },
+    encoder: { type: 'string', default: 'models/fashion-mnist-dae' },
+    out: { type: 'string', default: 'label-efficiency' },
   },
 });
 const CHECKPOINTS = args.checkpoints!.split(',').map(Number);
@@ -57,43 +60,17 @@ const strategies = args.runs!.split(',') as Strategy[];
 const autoModes = args.auto === 'both' ? [false, true] : [args.auto === 'on'];
 const seed = Number(args.seed);
 
-async function idx(name: string, offset: number) {
-  return gunzipSync(await readFile(path.join(DATA, name))).subarray(offset);
-}
-
-const started = Date.now();
-const log = (line: string) =>
-  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-
-const trainImages = await idx('train-images-idx3-ubyte.gz', 16);
-const testImages = await idx('t10k-images-idx3-ubyte.gz', 16);
-const truth = Int32Array.from(await idx('train-labels-idx1-ubyte.gz', 8)).subarray(
-  0,
-  Number(args.pool),
-);
-const evalLabels = Int32Array.from(await idx('t10k-labels-idx1-ubyte.gz', 8));
+const data = await loadFashionMnist();
+const { trainImages, testImages } = data;
+const truth = data.trainLabels.subarray(0, Number(args.pool));
+const evalLabels = data.testLabels;
 const POOL = truth.length;
 
-const encoder = await Encoder.load(path.join(ROOT, 'models/fashion-mnist-dae/encoder.onnx'), {
-  threads: 2,
-});
+const encoder = await loadEncoder(args.encoder!);
 const DIMS = encoder.dims;
-async function backbone(images: Uint8Array, count: number): Promise<Float32Array> {
-  const { mean, std, scale } = encoder.sidecar.normalisation;
-  const out = new Float32Array(count * DIMS);
-  for (let start = 0; start < count; start += 1024) {
-    const n = Math.min(1024, count - start);
-    const tensor = Float32Array.from(
-      images.subarray(start * 784, (start + n) * 784),
-      (v) => (v * scale - mean[0]!) / std[0]!,
-    );
-    out.set(await encoder.embedTensor(tensor, n), start * DIMS);
-  }
-  return normaliseRows(out, DIMS);
-}
-log('encoding 60k pool and 10k eval images');
-const poolFeatures = await backbone(trainImages, POOL);
-const evalFeatures = await backbone(testImages, evalLabels.length);
+log(`encoding ${POOL} pool and ${evalLabels.length} eval images with ${args.encoder}`);
+const poolFeatures = await backboneFeatures(encoder, trainImages, POOL);
+const evalFeatures = await backboneFeatures(encoder, testImages, evalLabels.length);
 
 /** The simulated labeler: answers from the hidden ground truth and counts questions. */
 class Oracle {
@@ -316,12 +293,10 @@ if (withReferences) {
   log(
     `reference (c): kNN on raw pixels, all ${POOL} labels (first ${REFERENCE_EVAL_SAMPLE} eval images)`,
   );
-  const pixels = (images: Uint8Array, count: number) =>
-    normaliseRows(Float32Array.from(images.subarray(0, count * 784)), 784);
   raw = knnScore(
-    pixels(trainImages, POOL),
+    pixelRows(trainImages, POOL),
     truth,
-    pixels(testImages, REFERENCE_EVAL_SAMPLE),
+    pixelRows(testImages, REFERENCE_EVAL_SAMPLE),
     784,
     sample,
   );
@@ -365,8 +340,8 @@ const summary = {
   headAllLabelsMacroF1: headAll.macroF1,
   rawPixelsMacroF1: raw.macroF1,
 };
-const file = writeResults('label-efficiency', summary, {
-  encoder: 'models/fashion-mnist-dae',
+const file = writeResults(args.out!, summary, {
+  encoder: args.encoder,
   k: K,
   coldStart: COLD_START,
   candidatesPerRound: CANDIDATES,
@@ -395,7 +370,7 @@ const chartPoints = [
       : []),
   ]),
 ];
-await writeSvgChart(path.join(RESULTS_DIR, 'label-efficiency.svg'), {
+await writeSvgChart(path.join(RESULTS_DIR, `${args.out}.svg`), {
   title: 'Fashion-MNIST: eval macro-F1 against human labels spent',
   width: 560,
   height: 340,
@@ -412,5 +387,5 @@ await writeSvgChart(path.join(RESULTS_DIR, 'label-efficiency.svg'), {
     color: { field: 'series', type: 'nominal', title: null },
   },
 });
-log(`wrote ${file} and label-efficiency.svg`);
+log(`wrote ${file} and ${args.out}.svg`);
 await encoder.close();

@@ -14,6 +14,7 @@ step "migrations"
 npm run --silent db:migrate
 step "demo project: Fashion-MNIST (idempotent)"
 npm run --silent cli -- import fashion-mnist
+npm run --silent cli -- encoder register models/fashion-mnist-dae --project fashion-mnist
 step "build the web app"
 npm run --silent build -w @beanstalk/web >/dev/null
 
@@ -37,7 +38,9 @@ start_app() { # name, folder, command...
   (cd "$dir" && exec setsid "$@" >"../../$logs/$name.log" 2>&1) &
   pids+=($!)
 }
-start_app worker apps/worker ../../node_modules/.bin/tsx src/main.ts --queue orchestration
+start_app worker apps/worker ../../node_modules/.bin/tsx src/main.ts --queue all
+step "embed the demo images (backbone features; skips what is done)"
+npm run --silent cli -- ingest --project fashion-mnist
 start_app api apps/api ../../node_modules/.bin/tsx src/index.ts
 start_app web apps/web ../../node_modules/.bin/next start --port "${BEANSTALK_WEB_PORT:-3000}"
 

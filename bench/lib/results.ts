@@ -43,7 +43,9 @@ export function writeResults(
 ): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);
-  const command = `npm run bench:${name}`;
+  // The command as typed, so a result written by a variant run (--out) says how it was made.
+  const extra = process.argv.slice(2);
+  const command = `npm run bench:${process.env.npm_lifecycle_event ?? name}${extra.length ? ` -- ${extra.join(' ')}` : ''}`;
   writeFileSync(
     file,
     `${JSON.stringify({ summary, machine: machine(), command, date: new Date().toISOString(), ...details }, null, 2)}\n`,

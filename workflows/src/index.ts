@@ -1,3 +1,7 @@
 // Workflow definitions only: deterministic code that reaches the outside world through
 // activities, whose types it imports and nothing else (ESLint enforces this folder's rules).
 export { platformCheck } from './platform-check.ts';
+export { activeLearningRound } from './round.ts';
+export { campaign } from './campaign.ts';
+export { ingest } from './ingest.ts';
+export * from './definitions.ts';

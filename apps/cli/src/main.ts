@@ -11,6 +11,7 @@ import {
   type ImportSummary,
 } from '@beanstalk/ingest';
 import { LocalBlobStore } from '@beanstalk/storage';
+import { addOrchestrationCommands } from './orchestration-commands.ts';
 import { importProgressBar } from './progress.ts';
 import { servicesDown, servicesStatus, servicesUp } from './services/index.ts';
 
@@ -203,6 +204,8 @@ async function main() {
         );
       },
     );
+
+  addOrchestrationCommands(program, config, withDb, userPath);
 
   await program.parseAsync(process.argv);
 }

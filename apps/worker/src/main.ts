@@ -1,27 +1,50 @@
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '@beanstalk/config';
-import { createPrisma } from '@beanstalk/db';
-import { createOrchestrationWorker, QUEUE_KINDS, type QueueKind } from './workers.ts';
+import { createPool, createPrisma } from '@beanstalk/db';
+import {
+  activityDeps,
+  createGpuWorker,
+  createOrchestrationWorker,
+  QUEUE_KINDS,
+  type QueueKind,
+} from './workers.ts';
 
 async function main() {
   const { values } = parseArgs({
-    options: { queue: { type: 'string', default: 'orchestration' } },
+    options: {
+      queue: { type: 'string', default: 'orchestration' },
+      concurrency: { type: 'string' },
+      'task-queue': { type: 'string' },
+    },
   });
   const queue = values.queue as QueueKind;
   if (!QUEUE_KINDS.includes(queue)) {
     throw new Error(`--queue must be one of ${QUEUE_KINDS.join(', ')} (got ${values.queue})`);
   }
+  const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new Error(`--concurrency must be a positive whole number (got ${values.concurrency})`);
+  }
   const config = loadConfig();
   const prisma = createPrisma(config.postgres.databaseUrl);
+  const pool = createPool(config.postgres.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const deps = { config, prisma, pool, connection, concurrency, taskQueue: values['task-queue'] };
+  const activities = activityDeps(deps);
   try {
-    const worker = await createOrchestrationWorker({ config, prisma, connection });
-    console.log(`worker: queue ${queue} on ${config.temporal.address}`);
+    const workers: Worker[] = [];
+    if (queue !== 'gpu') workers.push(await createOrchestrationWorker(deps, activities));
+    if (queue !== 'orchestration') workers.push(await createGpuWorker(deps, activities));
+    console.log(
+      `worker: ${workers.map((w) => w.options.taskQueue).join(' + ')} on ${config.temporal.address}`,
+    );
     // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished.
-    await worker.run();
+    await Promise.all(workers.map((w) => w.run()));
   } finally {
+    await activities.encoders.close();
     await connection.close();
+    await pool.end();
     await prisma.$disconnect();
   }
 }

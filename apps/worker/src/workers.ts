@@ -1,31 +1,78 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
-import { createPlatformActivities } from '@beanstalk/activities';
+import {
+  createModelActivities,
+  createPlatformActivities,
+  createRoundActivities,
+  EncoderCache,
+  type ActivityDeps,
+} from '@beanstalk/activities';
 import type { Config } from '@beanstalk/config';
-import type { PrismaClient } from '@beanstalk/db';
+import type { Pool, PrismaClient } from '@beanstalk/db';
 import { TASK_QUEUES } from '@beanstalk/shared';
+import { LocalBlobStore } from '@beanstalk/storage';
 
 const require = createRequire(import.meta.url);
 
-export const QUEUE_KINDS = ['orchestration'] as const;
+export const QUEUE_KINDS = ['orchestration', 'gpu', 'all'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 export interface WorkerDeps {
   config: Config;
   prisma: PrismaClient;
+  pool: Pool;
   connection: NativeConnection;
-  /** Overrides the queue name (tests use a queue of their own). */
+  /** Overrides the queue name (tests use queues of their own). */
   taskQueue?: string;
+  /** Activities run at once by this worker (default: Temporal's). */
+  concurrency?: number;
 }
 
-/** The orchestration worker: runs every workflow and the light, database-only activities. */
-export async function createOrchestrationWorker(deps: WorkerDeps): Promise<Worker> {
+export function activityDeps(deps: WorkerDeps, options: { threads?: number } = {}): ActivityDeps {
+  const blobs = new LocalBlobStore(deps.config.blobDir);
+  return {
+    config: deps.config,
+    prisma: deps.prisma,
+    pool: deps.pool,
+    blobs,
+    encoders: new EncoderCache(
+      { prisma: deps.prisma, blobs },
+      { dir: path.join(deps.config.dataDir, 'models'), threads: options.threads },
+    ),
+  };
+}
+
+/** The orchestration worker: every workflow, and the database and light kNN activities. */
+export async function createOrchestrationWorker(
+  deps: WorkerDeps,
+  activities: ActivityDeps = activityDeps(deps),
+): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.taskQueue ?? TASK_QUEUES.orchestration,
     workflowsPath: require.resolve('@beanstalk/workflows'),
-    activities: createPlatformActivities({ prisma: deps.prisma, config: deps.config }),
+    maxConcurrentActivityTaskExecutions: deps.concurrency,
+    activities: { ...createPlatformActivities(activities), ...createRoundActivities(activities) },
+  });
+}
+
+/**
+ * The gpu worker: encoder inference, head training and reindexing. onnxruntime's CUDA
+ * provider is used when present (the encoder logs which); one activity at a time by default,
+ * since each already uses every core or the GPU.
+ */
+export async function createGpuWorker(
+  deps: WorkerDeps,
+  activities: ActivityDeps = activityDeps(deps),
+): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.config.temporal.namespace,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.gpu,
+    maxConcurrentActivityTaskExecutions: deps.concurrency ?? 1,
+    activities: createModelActivities(activities),
   });
 }

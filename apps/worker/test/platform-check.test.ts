@@ -30,6 +30,7 @@ describe('a workflow on the real Temporal dev server', () => {
     const worker = await createOrchestrationWorker({
       config,
       prisma: db.prisma,
+      pool: db.pool,
       connection: nativeConnection,
       taskQueue,
     });

@@ -7,6 +7,19 @@ export function createPlatformActivities(deps: { prisma: PrismaClient; config: C
     async countProjects(): Promise<number> {
       return deps.prisma.project.count();
     },
+    /** Items of a project its encoder has not encoded yet (0 without an encoder). */
+    async countItemsWithoutFeatures(input: { projectId: string }): Promise<number> {
+      const project = await deps.prisma.project.findUniqueOrThrow({
+        where: { id: input.projectId },
+      });
+      if (!project.encoderVersionId) return 0;
+      return deps.prisma.item.count({
+        where: {
+          projectId: project.id,
+          features: { none: { encoderVersionId: project.encoderVersionId } },
+        },
+      });
+    },
     async describeServices(): Promise<string> {
       const rows = await deps.prisma.$queryRaw<{ version: string }[]>`
         SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'`;

@@ -8,6 +8,8 @@ export {
   publishVectorSet,
   activateVectorSet,
   dropVectorSet,
+  vectorSetState,
+  type VectorSetState,
   knn,
   exactKnn,
   explainKnn,
@@ -19,6 +21,32 @@ export {
   type Split,
   type LabelSource,
 } from './vectors.ts';
-export { appendLabel, currentLabels, type NewLabel, type CurrentLabel } from './labels.ts';
+export {
+  appendLabel,
+  currentLabels,
+  revertAutoLabels,
+  type NewLabel,
+  type CurrentLabel,
+} from './labels.ts';
+export {
+  budgetOf,
+  lockProjectBudget,
+  claimNextTask,
+  submitTaskLabel,
+  expireTasks,
+  taskCounts,
+  type Budget,
+  type ClaimedTask,
+  type TaskSubmission,
+  type TaskCounts,
+} from './tasks.ts';
+export {
+  insertFeatures,
+  itemsWithoutFeatures,
+  readFeaturePage,
+  readFeaturesOf,
+  readVectorPage,
+  type ItemVectorRow,
+} from './features.ts';
 export * as Models from './generated/prisma/client.ts';
 export type { Project, LabelClass, Item, Label, Round } from './generated/prisma/client.ts';

@@ -93,3 +93,24 @@ export async function currentLabels(
     ]),
   );
 }
+
+/**
+ * Withdraws the auto labels of a round that are still current (a human may have corrected
+ * some since; those stand): each gets a superseding row with no class, so history keeps both
+ * and the items return to the pool. Returns how many were withdrawn.
+ */
+export async function revertAutoLabels(
+  db: Pool | PoolClient,
+  input: { roundId: string; annotatorId?: string | null; reason?: string },
+): Promise<number> {
+  const result = await db.query(
+    `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id, round_id,
+                         reason, supersedes_id)
+     SELECT cl.project_id, cl.item_id, NULL, 'AUTO', $2, $1, $3, cl.id
+       FROM current_labels cl
+      WHERE cl.round_id = $1 AND cl.source = 'AUTO' AND cl.label_class_id IS NOT NULL
+     ON CONFLICT DO NOTHING`,
+    [input.roundId, input.annotatorId ?? null, input.reason ?? 'auto labels reverted'],
+  );
+  return result.rowCount ?? 0;
+}

@@ -243,6 +243,17 @@ export async function activateVectorSet(
   });
 }
 
+export type VectorSetState = 'missing' | 'building' | 'published';
+
+/** Where a head's vector set stands: not started, being filled (standalone), or attached. */
+export async function vectorSetState(pool: Pool, headVersionId: string): Promise<VectorSetState> {
+  if (await isAttached(pool, headVersionId)) return 'published';
+  const { rows } = await pool.query('SELECT to_regclass($1) AS t', [
+    `"${partitionName(headVersionId)}"`,
+  ]);
+  return rows[0]?.t ? 'building' : 'missing';
+}
+
 /** Drops a set that is not active (after a swap, or an abandoned build). */
 export async function dropVectorSet(pool: Pool, headVersionId: string): Promise<void> {
   const { rows } = await pool.query('SELECT 1 FROM projects WHERE active_head_version_id = $1', [

@@ -6,4 +6,4 @@ export {
   templateDatabase,
   type TestDatabase,
 } from './databases.ts';
-export { seedProject, type SeededProject } from './seed.ts';
+export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';

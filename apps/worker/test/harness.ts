@@ -1,0 +1,114 @@
+// One place that brings up what the workflow tests share: a database of their own seeded with
+// real Fashion-MNIST items and the real encoder, the real Temporal server with workers on
+// queues of their own, and a simulated labeler that answers through the API's path.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { EncoderCache, type ActivityDeps } from '@beanstalk/activities';
+import { loadConfig } from '@beanstalk/config';
+import { claimNextTask } from '@beanstalk/db';
+import { startIngest, submitLabel, type Queues } from '@beanstalk/orchestration';
+import { LocalBlobStore } from '@beanstalk/storage';
+import { createTestDatabase, hiddenClassOf, seedFashionMnist } from '@beanstalk/testing';
+import { createGpuWorker, createOrchestrationWorker } from '../src/workers.ts';
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+// Worker state changes at INFO would bury the test report.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export async function startHarness(options: {
+  limit: number;
+  budget: number;
+  /** false: the test runs gpu workers itself (for example as child processes). */
+  gpuWorker?: boolean;
+}) {
+  const config = loadConfig();
+  const db = await createTestDatabase();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-worker-'));
+  const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
+  const activities: ActivityDeps = {
+    config: { ...config, blobDir: path.join(dir, 'blobs'), dataDir: dir },
+    prisma: db.prisma,
+    pool: db.pool,
+    blobs,
+    encoders: new EncoderCache(
+      { prisma: db.prisma, blobs },
+      { dir: path.join(dir, 'models'), threads: 2 },
+    ),
+  };
+  const { projectId } = await seedFashionMnist(
+    { prisma: db.prisma, pool: db.pool, blobs },
+    { limit: options.limit, budget: options.budget },
+  );
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const id = randomUUID().slice(0, 8);
+  const queues: Queues = { orchestration: `test-orch-${id}`, gpu: `test-gpu-${id}` };
+  const workerDeps = {
+    config: activities.config,
+    prisma: db.prisma,
+    pool: db.pool,
+    connection: nativeConnection,
+  };
+  const workers: Worker[] = [
+    await createOrchestrationWorker({ ...workerDeps, taskQueue: queues.orchestration }, activities),
+  ];
+  if (options.gpuWorker !== false) {
+    workers.push(await createGpuWorker({ ...workerDeps, taskQueue: queues.gpu }, activities));
+  }
+  const running = workers.map((w) => w.run());
+
+  /** Embeds every item through the ingest workflow. */
+  async function ingestAll() {
+    const handle = await startIngest(client, projectId, queues);
+    return handle.result();
+  }
+
+  /**
+   * Answers open tasks of the project with the hidden truth, through the same path as the API
+   * (store the label, then signal the round), until `until()` is true.
+   */
+  async function label(until: () => boolean, leaseSeconds = 120): Promise<number> {
+    let answered = 0;
+    while (!until()) {
+      const task = await claimNextTask(db.pool, { projectId, annotatorId: null, leaseSeconds });
+      if (!task) {
+        await sleep(100);
+        continue;
+      }
+      await submitLabel(
+        { pool: db.pool, client },
+        { taskId: task.id, labelClassId: await hiddenClassOf(db.prisma, task.itemId) },
+      );
+      answered++;
+    }
+    return answered;
+  }
+
+  return {
+    config: activities.config,
+    db,
+    dir,
+    client,
+    queues,
+    projectId,
+    activities,
+    ingestAll,
+    label,
+    async close() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await activities.encoders.close();
+      await nativeConnection.close();
+      await connection.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { Worker } from '@temporalio/worker';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  budgetOf,
+  currentLabels,
+  knn,
+  readVectors,
+  revertAutoLabels,
+  vectorSetState,
+} from '@beanstalk/db';
+import { startRound } from '@beanstalk/orchestration';
+import { roundProgress, type RoundResult } from '@beanstalk/workflows';
+import { startHarness, type Harness } from './harness.ts';
+
+const require = createRequire(import.meta.url);
+
+/** A fixed unit query vector (no randomness in tests). */
+const QUERY = (() => {
+  const v = Array.from({ length: 128 }, (_, i) => Math.sin(i * 1.7) + 0.1);
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+})();
+
+describe('active-learning rounds on real Temporal, Postgres and the real encoder', () => {
+  let h: Harness;
+  const results: RoundResult[] = [];
+  const workflowIds: string[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness({ limit: 2000, budget: 250 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('ingest embeds every item once and reports progress; a re-run has nothing to do', async () => {
+    const first = await h.ingestAll();
+    expect(first).toMatchObject({ embedded: 4000, failedCount: 0, total: 4000, done: true });
+    const second = await h.ingestAll();
+    expect(second).toMatchObject({ embedded: 0, total: 0, done: true });
+    expect(await h.db.prisma.itemFeature.count()).toBe(4000);
+  });
+
+  it('cold start: random tasks up to the round size, labels in, head trained, indexed and promoted', async () => {
+    await h.db.prisma.project.update({ where: { id: h.projectId }, data: { roundSize: 100 } });
+    const handle = await startRound(h.client, { projectId: h.projectId }, 'cold', h.queues);
+    workflowIds.push(handle.workflowId);
+    let done = false;
+    const labeling = h.label(() => done);
+    const result = await handle.result().finally(() => (done = true));
+    await labeling;
+    results.push(result);
+    expect(result).toMatchObject({ number: 1, asked: 100, received: 100, autoAccepted: 0 });
+    expect(result.promoted).toBe(true);
+    const project = await h.db.prisma.project.findUniqueOrThrow({ where: { id: h.projectId } });
+    expect(project.activeHeadVersionId).toBe(result.headVersionId);
+    expect(await vectorSetState(h.db.pool, result.headVersionId)).toBe('published');
+    expect(
+      await h.db.prisma.label.count({ where: { projectId: h.projectId, source: 'HUMAN' } }),
+    ).toBe(100);
+    const snapshot = await h.db.prisma.metricSnapshot.findFirstOrThrow({
+      where: { roundId: result.roundId },
+    });
+    expect(snapshot).toMatchObject({ humanLabels: 100, headVersionId: result.headVersionId });
+    expect(snapshot.macroF1).toBeCloseTo(result.macroF1, 10);
+    expect((snapshot.details as { truth: string; evaluated: number }).evaluated).toBe(2000);
+    const progress = await handle.query(roundProgress);
+    expect(progress.phases.map((p) => p.phase)).toEqual([
+      'opening',
+      'selecting',
+      'labeling',
+      'training',
+      'reindexing',
+      'evaluating',
+      'completed',
+    ]);
+  });
+
+  it('second round: asks no more than the budget left, auto-accepts as AUTO with confidence, improves eval macro-F1, and kNN answers throughout the swap', async () => {
+    // 98% is out of reach with 100 human labels; 90% lets auto-accept act in this round.
+    await h.db.prisma.project.update({
+      where: { id: h.projectId },
+      data: { roundSize: 200, autoAcceptPrecisionTarget: 0.9 },
+    });
+    const before = await budgetOf(h.db.pool, h.projectId);
+    expect(before.remaining).toBe(150);
+    const previousHead = results[0]!.headVersionId;
+    // Continuous kNN queries against whatever head is active, all through the round.
+    let querying = true;
+    const answers: { itemId: string; distance: number }[][] = [];
+    const queries = (async () => {
+      while (querying) {
+        answers.push(await knn(h.db.pool, { projectId: h.projectId, embedding: QUERY, k: 10 }));
+      }
+    })();
+    const handle = await startRound(h.client, { projectId: h.projectId }, 'second', h.queues);
+    workflowIds.push(handle.workflowId);
+    let done = false;
+    const labeling = h.label(() => done);
+    const result = await handle.result().finally(() => (done = true));
+    await labeling;
+    querying = false;
+    await queries;
+    results.push(result);
+
+    expect(result.asked).toBe(150);
+    expect(result.received).toBe(150);
+    const after = await budgetOf(h.db.pool, h.projectId);
+    expect(after).toMatchObject({ total: 250, spent: 250, reserved: 0, remaining: 0 });
+
+    const auto = await h.db.prisma.label.findMany({
+      where: { projectId: h.projectId, source: 'AUTO' },
+    });
+    expect(result.autoAccepted).toBeGreaterThan(0);
+    // Never more auto labels than human ones at the time (100).
+    expect(result.autoAccepted).toBeLessThanOrEqual(100);
+    expect(auto.length).toBe(result.autoAccepted);
+    const round = await h.db.prisma.round.findUniqueOrThrow({ where: { id: result.roundId } });
+    for (const label of auto) {
+      expect(label.roundId).toBe(result.roundId);
+      expect(label.confidence).toBeGreaterThanOrEqual(round.autoThreshold!);
+      expect(label.annotatorId).toBeNull();
+      expect(label.taskId).toBeNull();
+    }
+
+    expect(result.macroF1).toBeGreaterThan(results[0]!.macroF1);
+    expect(result.promoted).toBe(true);
+
+    // Every answer came from exactly one head's vectors: its distances match that head's.
+    expect(answers.length).toBeGreaterThan(0);
+    const heads = [previousHead, result.headVersionId];
+    const stored = await Promise.all(
+      heads.map((head) =>
+        readVectors(h.db.pool, head, [...new Set(answers.flat().map((n) => n.itemId))]),
+      ),
+    );
+    const cosine = (v: number[]) => 1 - v.reduce((s, x, i) => s + x * QUERY[i]!, 0);
+    for (const answer of answers) {
+      expect(answer).toHaveLength(10);
+      const matches = stored.filter((vectors) =>
+        answer.every(
+          (n) =>
+            vectors.has(n.itemId) && Math.abs(cosine(vectors.get(n.itemId)!) - n.distance) < 1e-4,
+        ),
+      );
+      expect(matches.length).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('auto labels of a round can be reverted: history kept, items unlabeled again, budget untouched', async () => {
+    const round = results[1]!;
+    const budget = await budgetOf(h.db.pool, h.projectId);
+    const reverted = await revertAutoLabels(h.db.pool, { roundId: round.roundId });
+    expect(reverted).toBe(round.autoAccepted);
+    const items = (
+      await h.db.prisma.label.findMany({ where: { roundId: round.roundId, source: 'AUTO' } })
+    ).map((l) => l.itemId);
+    const current = await currentLabels(h.db.pool, items);
+    expect([...current.values()].every((l) => l.labelClassId === null)).toBe(true);
+    expect(
+      await h.db.prisma.label.count({ where: { roundId: round.roundId, source: 'AUTO' } }),
+    ).toBe(2 * round.autoAccepted);
+    const copies = await h.db.prisma.itemVector.count({
+      where: { headVersionId: round.headVersionId, itemId: { in: items }, labelClassId: null },
+    });
+    expect(copies).toBe(new Set(items).size);
+    expect(await budgetOf(h.db.pool, h.projectId)).toEqual(budget);
+    expect(await revertAutoLabels(h.db.pool, { roundId: round.roundId })).toBe(0);
+  });
+
+  it('recorded histories replay deterministically', async () => {
+    for (const workflowId of workflowIds) {
+      const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory(
+        { workflowsPath: require.resolve('@beanstalk/workflows') },
+        history,
+        workflowId,
+      );
+    }
+  });
+});

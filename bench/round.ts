@@ -1,0 +1,240 @@
+// Round latency (BENCHMARKS.md section 3): wall time per phase of an active-learning round on
+// all of Fashion-MNIST (60k pool + 10k eval), run by the real workflows on the real Temporal
+// server, with the orchestration and gpu workers as separate processes (peak RSS of each).
+// The human wait is excluded: a simulated labeler answers tasks as they open.
+//
+//   npm run bench:round [-- --round-size 100]
+//
+// The first run imports and embeds Fashion-MNIST into a template database (several minutes);
+// every run then works on a fresh copy of it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '@beanstalk/config';
+import { claimNextTask, createPool, createPrisma, migrate } from '@beanstalk/db';
+import { startIngest, startRound, submitLabel, type Queues } from '@beanstalk/orchestration';
+import { LocalBlobStore } from '@beanstalk/storage';
+import { roundProgress, type RoundProgress } from '@beanstalk/workflows';
+import {
+  databaseUrl,
+  dropDatabase,
+  hiddenClassOf,
+  seedFashionMnist,
+} from '../tooling/testing/src/index.ts';
+import { writeSvgChart } from './lib/chart.ts';
+import { log, ROOT } from './lib/fashion-mnist.ts';
+import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+
+const TEMPLATE = 'bench_round_fashion_mnist';
+const { values: args } = parseArgs({
+  options: { 'round-size': { type: 'string', default: '100' } },
+});
+const ROUND_SIZE = Number(args['round-size']);
+
+const config = loadConfig();
+const blobDir = path.join(config.dataDir, 'bench', 'blobs');
+const id = `${process.pid}`;
+const queues: Queues = { orchestration: `bench-orch-${id}`, gpu: `bench-gpu-${id}` };
+const connection = await Connection.connect({ address: config.temporal.address });
+const client = new Client({ connection, namespace: config.temporal.namespace });
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A worker process on one queue against `database`; its pid gives its peak RSS. */
+async function spawnWorker(
+  queue: 'orchestration' | 'gpu',
+  database: string,
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/main.ts', '--queue', queue, '--task-queue', queues[queue]],
+    {
+      cwd: path.join(ROOT, 'apps/worker'),
+      env: { ...process.env, DATABASE_URL: databaseUrl(database), BEANSTALK_BLOB_DIR: blobDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker:')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`${queue} worker exited with ${code}`)));
+  });
+  return child;
+}
+
+/** Peak resident memory of a live process (Linux VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+  return line ? Math.round(Number(line[1]) / 1024) : Number.NaN;
+}
+
+async function prepareTemplate() {
+  const exists = await admin(
+    async (c) =>
+      (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE])).rowCount,
+  );
+  if (exists) return;
+  log(`first run: importing and embedding Fashion-MNIST into ${TEMPLATE}`);
+  const building = `${TEMPLATE}_building`;
+  await dropDatabase(building);
+  await admin((c) => c.query(`CREATE DATABASE "${building}"`));
+  await migrate(databaseUrl(building));
+  const prisma = createPrisma(databaseUrl(building));
+  const pool = createPool(databaseUrl(building));
+  const { projectId } = await seedFashionMnist(
+    { prisma, pool, blobs: new LocalBlobStore(blobDir) },
+    { budget: 1_000_000, slug: 'fashion-mnist' },
+  );
+  const gpu = await spawnWorker('gpu', building);
+  const orchestration = await spawnWorker('orchestration', building);
+  const ingest = await (await startIngest(client, projectId, queues)).result();
+  log(`  embedded ${ingest.embedded}`);
+  gpu.kill('SIGTERM');
+  orchestration.kill('SIGTERM');
+  await prisma.$disconnect();
+  await pool.end();
+  await sleep(2000);
+  await admin((c) => c.query(`ALTER DATABASE "${building}" RENAME TO "${TEMPLATE}"`));
+}
+
+await prepareTemplate();
+const database = `bench_round_${id}`;
+await admin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${TEMPLATE}"`));
+const prisma = createPrisma(databaseUrl(database));
+const pool = createPool(databaseUrl(database));
+const workers = {
+  orchestration: await spawnWorker('orchestration', database),
+  gpu: await spawnWorker('gpu', database),
+};
+const project = await prisma.project.findUniqueOrThrow({ where: { slug: 'fashion-mnist' } });
+await prisma.project.update({ where: { id: project.id }, data: { roundSize: ROUND_SIZE } });
+const items = await prisma.item.count({ where: { projectId: project.id } });
+
+/** Runs one round with a labeler that answers at once; returns its phases. */
+async function timedRound(name: string): Promise<RoundProgress> {
+  const handle = await startRound(client, { projectId: project.id }, `${name}-${id}`, queues);
+  let done = false;
+  const labeler = (async () => {
+    while (!done) {
+      const task = await claimNextTask(pool, {
+        projectId: project.id,
+        annotatorId: null,
+        leaseSeconds: 300,
+      });
+      if (!task) {
+        await sleep(50);
+        continue;
+      }
+      await submitLabel(
+        { pool, client },
+        { taskId: task.id, labelClassId: await hiddenClassOf(prisma, task.itemId) },
+      );
+    }
+  })();
+  await handle.result().finally(() => (done = true));
+  await labeler;
+  return handle.query(roundProgress);
+}
+
+function phaseSeconds(progress: RoundProgress) {
+  return progress.phases.slice(0, -1).map((p, i) => ({
+    phase: p.phase,
+    seconds: (Date.parse(progress.phases[i + 1]!.startedAt) - Date.parse(p.startedAt)) / 1000,
+  }));
+}
+
+try {
+  log(`${items} items; round 1 (cold start, ${ROUND_SIZE} random labels)`);
+  const cold = await timedRound('cold');
+  log(`round 2 (${ROUND_SIZE} labels chosen by the active head)`);
+  const warm = await timedRound('warm');
+  const rows = [cold, warm].map((p) => ({
+    round: p.number!,
+    phases: phaseSeconds(p),
+    progress: p,
+  }));
+  const total = (r: (typeof rows)[number]) =>
+    r.phases.filter((p) => p.phase !== 'labeling').reduce((s, p) => s + p.seconds, 0);
+  const phases = [...new Set(rows.flatMap((r) => r.phases.map((p) => p.phase)))];
+  printTable(
+    phases.map((phase) => ({
+      phase,
+      ...Object.fromEntries(
+        rows.map((r) => [
+          `round ${r.round} (s)`,
+          r.phases.find((p) => p.phase === phase)?.seconds.toFixed(2) ?? '-',
+        ]),
+      ),
+    })),
+  );
+  const rss = {
+    orchestration: peakRssMiB(workers.orchestration.pid!),
+    gpu: peakRssMiB(workers.gpu.pid!),
+  };
+  printTable([
+    { measure: 'round 2 without the human wait (s)', value: total(rows[1]!).toFixed(1) },
+    { measure: 'peak RSS orchestration worker (MiB)', value: rss.orchestration },
+    { measure: 'peak RSS gpu worker (MiB)', value: rss.gpu },
+  ]);
+  const file = writeResults(
+    'round',
+    {
+      roundSeconds70k: total(rows[1]!),
+      coldStartRoundSeconds70k: total(rows[0]!),
+      roundSeconds1M: null,
+      peakRssMiB: rss,
+    },
+    {
+      items,
+      roundSize: ROUND_SIZE,
+      rounds: rows.map((r) => ({
+        round: r.round,
+        phases: r.phases,
+        asked: r.progress.asked,
+        autoAccepted: r.progress.autoAccepted,
+        macroF1: r.progress.macroF1,
+      })),
+      note: 'roundSeconds1M: not measured (see docs/benchmarks.md)',
+    },
+  );
+  await writeSvgChart(path.join(RESULTS_DIR, 'round.svg'), {
+    title: `One active-learning round at ${items} items: seconds per phase (human wait excluded)`,
+    width: 520,
+    height: 200,
+    data: {
+      values: rows.flatMap((r) =>
+        r.phases
+          .filter((p) => p.phase !== 'labeling')
+          .map((p) => ({ round: `round ${r.round}`, ...p })),
+      ),
+    },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'round', type: 'nominal', title: null },
+      x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
+      color: { field: 'phase', type: 'nominal', sort: phases },
+    },
+  });
+  log(`wrote ${file} and round.svg`);
+} finally {
+  workers.orchestration.kill('SIGTERM');
+  workers.gpu.kill('SIGTERM');
+  await prisma.$disconnect();
+  await pool.end();
+  await connection.close();
+  await sleep(1000);
+  await dropDatabase(database);
+}

@@ -1,0 +1,95 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PrismaClient } from '@beanstalk/db';
+import { Encoder, type EncoderSidecar, type ExecutionProvider } from '@beanstalk/ml';
+import { AppError } from '@beanstalk/shared';
+import type { BlobStore } from '@beanstalk/storage';
+
+/**
+ * Registers a trainer output folder (encoder.onnx + encoder.json) as an encoder version,
+ * storing the ONNX file in the blob store, and makes it the project's encoder if it has none.
+ * Registering the same name again returns the existing version.
+ */
+export async function registerEncoder(
+  deps: { prisma: PrismaClient; blobs: BlobStore },
+  input: { modelDir: string; name: string; projectId?: string },
+): Promise<string> {
+  const existing = await deps.prisma.encoderVersion.findUnique({ where: { name: input.name } });
+  let id = existing?.id;
+  if (!id) {
+    const sidecar = JSON.parse(
+      await readFile(path.join(input.modelDir, 'encoder.json'), 'utf8'),
+    ) as EncoderSidecar;
+    const { key } = await deps.blobs.put(await readFile(path.join(input.modelDir, 'encoder.onnx')));
+    const created = await deps.prisma.encoderVersion.create({
+      data: {
+        name: input.name,
+        onnxBlobKey: key,
+        sidecar: sidecar as object,
+        inputWidth: sidecar.input.width,
+        inputHeight: sidecar.input.height,
+        channels: sidecar.input.channels,
+        dims: sidecar.output.dims,
+        status: 'ACTIVE',
+      },
+    });
+    id = created.id;
+  }
+  if (input.projectId) {
+    await deps.prisma.project.updateMany({
+      where: { id: input.projectId, encoderVersionId: null },
+      data: { encoderVersionId: id },
+    });
+  }
+  return id;
+}
+
+/**
+ * Loaded encoders by version, materialised from the blob store into the data folder once
+ * (onnxruntime loads from a file). One session per version per process.
+ */
+export class EncoderCache {
+  private readonly loaded = new Map<string, Promise<Encoder>>();
+
+  constructor(
+    private readonly deps: { prisma: PrismaClient; blobs: BlobStore },
+    private readonly options: { dir: string; threads?: number; provider?: ExecutionProvider },
+  ) {}
+
+  get(encoderVersionId: string): Promise<Encoder> {
+    let encoder = this.loaded.get(encoderVersionId);
+    if (!encoder) {
+      encoder = this.load(encoderVersionId);
+      this.loaded.set(encoderVersionId, encoder);
+      encoder.catch(() => this.loaded.delete(encoderVersionId));
+    }
+    return encoder;
+  }
+
+  private async load(encoderVersionId: string): Promise<Encoder> {
+    const version = await this.deps.prisma.encoderVersion.findUnique({
+      where: { id: encoderVersionId },
+    });
+    if (!version) throw new AppError('NOT_FOUND', `encoder version ${encoderVersionId} is missing`);
+    const dir = path.join(this.options.dir, encoderVersionId);
+    await mkdir(dir, { recursive: true });
+    const onnx = path.join(dir, 'encoder.onnx');
+    // Written under a temporary name and renamed, so a crash never leaves half a model behind.
+    const temp = `${onnx}.${process.pid}.tmp`;
+    await writeFile(temp, await this.deps.blobs.get(version.onnxBlobKey));
+    await rename(temp, onnx);
+    await writeFile(path.join(dir, 'encoder.json'), JSON.stringify(version.sidecar));
+    const encoder = await Encoder.load(onnx, {
+      threads: this.options.threads ?? 0,
+      provider: this.options.provider ?? 'auto',
+    });
+    console.log(`encoder ${version.name}: onnxruntime ${encoder.provider.toUpperCase()} provider`);
+    return encoder;
+  }
+
+  async close(): Promise<void> {
+    const all = await Promise.allSettled(this.loaded.values());
+    this.loaded.clear();
+    for (const e of all) if (e.status === 'fulfilled') await e.value.close();
+  }
+}

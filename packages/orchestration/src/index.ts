@@ -1,0 +1,99 @@
+// Client-side entry points to the workflows, for the API, the CLI and tests: workflow ids,
+// start options and the signal a label submission sends. Nothing here runs inside a workflow.
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { submitTaskLabel, type Pool, type TaskSubmission } from '@beanstalk/db';
+import { AppError, TASK_QUEUES } from '@beanstalk/shared';
+import {
+  activeLearningRound,
+  campaign,
+  ingest,
+  labelSubmitted,
+  type CampaignInput,
+  type RoundInput,
+} from '@beanstalk/workflows';
+
+export const campaignWorkflowId = (projectId: string) => `campaign-${projectId}`;
+export const ingestWorkflowId = (projectId: string) => `ingest-${projectId}`;
+
+export interface Queues {
+  orchestration: string;
+  gpu: string;
+}
+const DEFAULT_QUEUES: Queues = { orchestration: TASK_QUEUES.orchestration, gpu: TASK_QUEUES.gpu };
+
+/** Starts a project's campaign; a second one while it runs is refused with CONFLICT. */
+export async function startCampaign(
+  client: Client,
+  input: Omit<CampaignInput, 'gpuTaskQueue' | 'campaignId' | 'history'>,
+  queues: Queues = DEFAULT_QUEUES,
+) {
+  try {
+    return await client.workflow.start(campaign, {
+      taskQueue: queues.orchestration,
+      workflowId: campaignWorkflowId(input.projectId),
+      args: [{ ...input, gpuTaskQueue: queues.gpu }],
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new AppError(
+        'CONFLICT',
+        `project ${input.projectId} already has a campaign running; cancel it or wait for it to end`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Starts one round outside a campaign (workflow id `round-<project>-<suffix>`). */
+export async function startRound(
+  client: Client,
+  input: Omit<RoundInput, 'gpuTaskQueue'>,
+  suffix: string,
+  queues: Queues = DEFAULT_QUEUES,
+) {
+  return client.workflow.start(activeLearningRound, {
+    taskQueue: queues.orchestration,
+    workflowId: `round-${input.projectId}-${suffix}`,
+    args: [{ ...input, gpuTaskQueue: queues.gpu }],
+  });
+}
+
+/** Embeds a project's new items (one ingest at a time per project). */
+export async function startIngest(
+  client: Client,
+  projectId: string,
+  queues: Queues = DEFAULT_QUEUES,
+) {
+  return client.workflow.start(ingest, {
+    taskQueue: queues.orchestration,
+    workflowId: ingestWorkflowId(projectId),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ projectId, gpuTaskQueue: queues.gpu }],
+  });
+}
+
+/**
+ * The label-submission path the API uses: store the label (refused if the task is done,
+ * expired or the class is wrong), then wake the round's workflow. The label is durable before
+ * the signal; a lost signal only delays the round until its next task check.
+ */
+export async function submitLabel(
+  deps: { pool: Pool; client: Client },
+  submission: TaskSubmission,
+): Promise<{ labelId: string; roundId: string; itemId: string }> {
+  const stored = await submitTaskLabel(deps.pool, submission);
+  const { rows } = await deps.pool.query<{ workflow_id: string | null }>(
+    'SELECT workflow_id FROM rounds WHERE id = $1',
+    [stored.roundId],
+  );
+  const workflowId = rows[0]?.workflow_id;
+  if (workflowId) {
+    try {
+      await deps.client.workflow.getHandle(workflowId).signal(labelSubmitted, submission.taskId);
+    } catch (error) {
+      // The round may have ended (deadline) after the label was stored; the label stands.
+      if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+    }
+  }
+  return stored;
+}

@@ -1,0 +1,92 @@
+import {
+  CancellationScope,
+  continueAsNew,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RoundActivities } from '@beanstalk/activities';
+import {
+  campaignProgress,
+  type CampaignInput,
+  type CampaignProgress,
+  type CampaignResult,
+} from './definitions.ts';
+import { activeLearningRound } from './round.ts';
+
+const db = proxyActivities<RoundActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+
+/**
+ * Runs rounds for a project until the label budget is spent, the target macro-F1 is reached,
+ * `maxRounds` have run, or it is cancelled. Each round is a child workflow; the campaign
+ * continues as new after every round so its history stays small. One campaign per project:
+ * a second one is refused (the client also uses a per-project workflow id).
+ */
+export async function campaign(input: CampaignInput): Promise<CampaignResult> {
+  const history = input.history ?? [];
+  const progress: CampaignProgress = {
+    campaignId: input.campaignId ?? null,
+    roundsDone: history.length,
+    currentRoundWorkflowId: null,
+    stopReason: null,
+    history,
+  };
+  setHandler(campaignProgress, () => progress);
+  const campaignId =
+    input.campaignId ??
+    (await db.openCampaign({ projectId: input.projectId, workflowId: workflowInfo().workflowId }));
+  progress.campaignId = campaignId;
+  const finish = async (reason: string): Promise<CampaignResult> => {
+    progress.stopReason = reason;
+    await db.closeCampaign({ campaignId, status: 'COMPLETED', reason });
+    return { campaignId, rounds: history.length, stopReason: reason };
+  };
+  try {
+    const state = await db.campaignState({ projectId: input.projectId });
+    const last = history.at(-1);
+    if (state.budgetLeft <= 0) return await finish('label budget spent');
+    if (state.targetMacroF1 !== null && (state.macroF1 ?? 0) >= state.targetMacroF1) {
+      return await finish(`target macro-F1 ${state.targetMacroF1} reached`);
+    }
+    if (input.maxRounds !== undefined && history.length >= input.maxRounds) {
+      return await finish(`${input.maxRounds} rounds done`);
+    }
+    if (last && last.asked === 0) return await finish('no unlabeled items left to ask about');
+    progress.currentRoundWorkflowId = `${workflowInfo().workflowId}-round-${history.length + 1}`;
+    const result = await executeChild(activeLearningRound, {
+      workflowId: progress.currentRoundWorkflowId,
+      args: [
+        {
+          projectId: input.projectId,
+          campaignId,
+          gpuTaskQueue: input.gpuTaskQueue,
+          strategy: input.strategy,
+          labelingTimeoutMs: input.labelingTimeoutMs,
+          leaseCheckIntervalMs: input.leaseCheckIntervalMs,
+        },
+      ],
+    });
+    history.push({
+      round: result.number,
+      macroF1: result.macroF1,
+      asked: result.asked,
+      autoAccepted: result.autoAccepted,
+    });
+  } catch (error) {
+    const cancelled = isCancellation(error);
+    await CancellationScope.nonCancellable(() =>
+      db.closeCampaign({
+        campaignId,
+        status: cancelled ? 'CANCELLED' : 'FAILED',
+        reason: cancelled ? 'cancelled' : (error as Error).message,
+      }),
+    );
+    throw error;
+  }
+  return continueAsNew<typeof campaign>({ ...input, campaignId, history });
+}

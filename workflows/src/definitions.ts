@@ -1,0 +1,101 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Strategy } from '@beanstalk/ml';
+
+/** The API sends this after storing a label for one of the round's tasks (task id). */
+export const labelSubmitted = defineSignal<[string]>('labelSubmitted');
+
+export type RoundPhase =
+  | 'opening'
+  | 'scoring'
+  | 'selecting'
+  | 'auto-accepting'
+  | 'labeling'
+  | 'training'
+  | 'reindexing'
+  | 'evaluating'
+  | 'completed'
+  | 'cancelled'
+  | 'failed';
+
+export interface RoundProgress {
+  roundId: string | null;
+  number: number | null;
+  phase: RoundPhase;
+  /** Human labels requested (tasks opened) and received so far. */
+  asked: number;
+  received: number;
+  expired: number;
+  autoAccepted: number;
+  autoThreshold: number | null;
+  headVersionId: string | null;
+  macroF1: number | null;
+  promoted: boolean | null;
+  note: string | null;
+  /** When each phase started (ISO time), in order. */
+  phases: { phase: RoundPhase; startedAt: string }[];
+}
+export const roundProgress = defineQuery<RoundProgress>('roundProgress');
+
+export interface CampaignProgress {
+  campaignId: string | null;
+  roundsDone: number;
+  currentRoundWorkflowId: string | null;
+  stopReason: string | null;
+  history: { round: number; macroF1: number | null; asked: number; autoAccepted: number }[];
+}
+export const campaignProgress = defineQuery<CampaignProgress>('campaignProgress');
+
+export interface IngestProgress {
+  embedded: number;
+  failedCount: number;
+  /** The first 100 items that could not be encoded, and why. */
+  failures: { itemId: string; reason: string }[];
+  total: number | null;
+  done: boolean;
+}
+export const ingestProgress = defineQuery<IngestProgress>('ingestProgress');
+
+/** Timing knobs of a round; the defaults suit people, tests shorten them. */
+export interface RoundTiming {
+  /** Stop waiting for labels after this long (default 7 days); unfinished tasks expire. */
+  labelingTimeoutMs?: number;
+  /** How often expired task leases are checked while waiting (default 30 s). */
+  leaseCheckIntervalMs?: number;
+}
+
+export interface RoundInput extends RoundTiming {
+  projectId: string;
+  campaignId?: string | null;
+  /** Task queue of the gpu worker (retrain, reindex). */
+  gpuTaskQueue: string;
+  strategy?: Strategy;
+}
+
+export interface RoundResult {
+  roundId: string;
+  number: number;
+  asked: number;
+  received: number;
+  autoAccepted: number;
+  headVersionId: string;
+  macroF1: number;
+  promoted: boolean;
+  reason: string;
+}
+
+export interface CampaignInput extends RoundTiming {
+  projectId: string;
+  gpuTaskQueue: string;
+  strategy?: Strategy;
+  /** Stop after this many rounds (besides budget and target). */
+  maxRounds?: number;
+  /** Carried across continue-as-new. */
+  campaignId?: string;
+  history?: CampaignProgress['history'];
+}
+
+export interface CampaignResult {
+  campaignId: string;
+  rounds: number;
+  stopReason: string;
+}

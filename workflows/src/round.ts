@@ -1,0 +1,178 @@
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ModelActivities, RoundActivities } from '@beanstalk/activities';
+import {
+  labelSubmitted,
+  roundProgress,
+  type RoundInput,
+  type RoundPhase,
+  type RoundProgress,
+  type RoundResult,
+} from './definitions.ts';
+
+// Database steps are short; retry them through a database restart.
+const db = proxyActivities<RoundActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+// Scoring pages through the whole pool; heartbeats carry the resume point.
+const scoring = proxyActivities<RoundActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+const DAY = 86_400_000;
+
+function gpu(taskQueue: string) {
+  // A killed gpu worker is noticed by the missing heartbeat and the activity retried on
+  // another; training restarts (it is deterministic), reindexing resumes after the last page.
+  return proxyActivities<ModelActivities>({
+    taskQueue,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+}
+
+/**
+ * One active-learning round (DESIGN.md): score the pool with the active head, select the
+ * least certain items within the budget, auto-accept confident predictions, wait for human
+ * labels (signalled by the API; leases and a deadline return abandoned tasks to the pool),
+ * retrain the head and reindex on the gpu queue, evaluate, and promote the new head unless it
+ * is worse than the active one. Cancelling leaves no open tasks and no half-built vector set.
+ */
+export async function activeLearningRound(input: RoundInput): Promise<RoundResult> {
+  const model = gpu(input.gpuTaskQueue);
+  const progress: RoundProgress = {
+    roundId: null,
+    number: null,
+    phase: 'opening',
+    asked: 0,
+    received: 0,
+    expired: 0,
+    autoAccepted: 0,
+    autoThreshold: null,
+    headVersionId: null,
+    macroF1: null,
+    promoted: null,
+    note: null,
+    phases: [],
+  };
+  const enter = (phase: RoundPhase) => {
+    progress.phase = phase;
+    progress.phases.push({ phase, startedAt: new Date().toISOString() });
+  };
+  let signals = 0;
+  setHandler(roundProgress, () => progress);
+  setHandler(labelSubmitted, () => {
+    signals++;
+  });
+  enter('opening');
+  const settings = await db.openRound({
+    projectId: input.projectId,
+    workflowId: workflowInfo().workflowId,
+    campaignId: input.campaignId ?? null,
+  });
+  const roundId = settings.roundId;
+  progress.roundId = roundId;
+  progress.number = settings.number;
+  const active = settings.activeHeadVersionId;
+  try {
+    if (active) {
+      enter('scoring');
+      await db.setRoundStatus({ roundId, status: 'SCORING' });
+      await scoring.scorePool({ roundId, headVersionId: active, k: settings.k });
+    }
+    enter('selecting');
+    await db.setRoundStatus({ roundId, status: 'SELECTING' });
+    const opened = await db.openTasks({
+      roundId,
+      headVersionId: active,
+      count: settings.roundSize,
+      strategy: input.strategy ?? 'margin-diversity',
+    });
+    progress.asked = opened.asked;
+    if (active && settings.autoAcceptEnabled) {
+      enter('auto-accepting');
+      const auto = await db.autoAccept({
+        roundId,
+        headVersionId: active,
+        k: settings.k,
+        precisionTarget: settings.autoAcceptPrecisionTarget,
+      });
+      progress.autoAccepted = auto.accepted;
+      progress.autoThreshold = auto.threshold;
+      progress.note = auto.reason;
+    }
+    enter('labeling');
+    await db.setRoundStatus({ roundId, status: 'LABELING' });
+    const deadline = Date.now() + (input.labelingTimeoutMs ?? 7 * DAY);
+    for (;;) {
+      const counts = await db.checkTasks({ roundId });
+      progress.received = counts.done;
+      progress.expired = counts.expired;
+      if (counts.open + counts.claimed === 0) break;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const seen = signals;
+      await condition(
+        () => signals > seen,
+        Math.min(remaining, input.leaseCheckIntervalMs ?? 30_000),
+      );
+    }
+    await db.expireUnfinishedTasks({ roundId });
+    enter('training');
+    await db.setRoundStatus({ roundId, status: 'TRAINING' });
+    const headVersionId = await model.trainRoundHead({ roundId });
+    progress.headVersionId = headVersionId;
+    enter('reindexing');
+    await db.setRoundStatus({ roundId, status: 'REINDEXING' });
+    await model.reindexHead({ headVersionId });
+    enter('evaluating');
+    await db.setRoundStatus({ roundId, status: 'EVALUATING' });
+    const candidate = await db.evaluateHead({ roundId, headVersionId, k: settings.k, store: true });
+    const current = active
+      ? await db.evaluateHead({ roundId, headVersionId: active, k: settings.k, store: false })
+      : null;
+    progress.macroF1 = candidate.macroF1;
+    const decision = await db.promoteHead({
+      roundId,
+      candidate,
+      active: current,
+      tolerance: settings.promotionTolerance,
+    });
+    progress.promoted = decision.promoted;
+    progress.note = decision.reason;
+    await db.closeRound({ roundId, status: 'COMPLETED', note: decision.reason });
+    enter('completed');
+    return {
+      roundId,
+      number: settings.number,
+      asked: progress.asked,
+      received: progress.received,
+      autoAccepted: progress.autoAccepted,
+      headVersionId,
+      macroF1: candidate.macroF1,
+      promoted: decision.promoted,
+      reason: decision.reason,
+    };
+  } catch (error) {
+    const cancelled = isCancellation(error);
+    await CancellationScope.nonCancellable(() =>
+      db.closeRound({
+        roundId,
+        status: cancelled ? 'CANCELLED' : 'FAILED',
+        note: cancelled ? 'cancelled' : (error as Error).message,
+      }),
+    );
+    enter(cancelled ? 'cancelled' : 'failed');
+    throw error;
+  }
+}
