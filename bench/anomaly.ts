@@ -183,7 +183,7 @@ await writeSvgChart(path.join(RESULTS_DIR, 'anomaly.svg'), {
   encoding: {
     x: { field: 'class', type: 'nominal', title: null, sort: CLASS_NAMES },
     xOffset: { field: 'labels', type: 'nominal' },
-    y: { field: 'auroc', type: 'quantitative', scale: { domain: [0.5, 1] }, title: 'AUROC' },
+    y: { field: 'auroc', type: 'quantitative', scale: { domain: [0, 1] }, title: 'AUROC' },
     color: { field: 'labels', type: 'nominal', title: 'human labels' },
     row: { field: 'split', type: 'nominal', title: null },
   },

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetOf, claimNextTask, taskCounts } from '@beanstalk/db';
-import { startCampaign, startRound, submitLabel } from '@beanstalk/orchestration';
+import { roundStatus, startCampaign, startRound, submitLabel } from '@beanstalk/orchestration';
 import { hiddenClassOf } from '@beanstalk/testing';
 import { campaignProgress, roundProgress } from '@beanstalk/workflows';
 import { startHarness, type Harness } from './harness.ts';
@@ -52,8 +52,17 @@ describe('rounds survive killed workers, expired leases and cancellation', () =>
     const handle = await startRound(h.client, { projectId: h.projectId }, 'killed', h.queues);
     let done = false;
     const labeling = h.label(() => done);
-    while ((await handle.query(roundProgress)).phase !== 'training') await sleep(100);
-    await sleep(300);
+    // Kill once the training activity has reported a step: it is mid-way, on that worker.
+    for (;;) {
+      const status = await roundStatus(h.client, handle.workflowId);
+      const details = status.activity?.details as { step?: number; maxSteps?: number } | null;
+      if (status.activity?.name === 'trainRoundHead' && details?.step !== undefined) {
+        expect(details.maxSteps).toBeGreaterThan(details.step);
+        break;
+      }
+      expect(['opening', 'selecting', 'labeling', 'training']).toContain(status.phase);
+      await sleep(50);
+    }
     first.kill('SIGKILL');
     await spawnGpuWorker();
     const result = await handle.result().finally(() => (done = true));

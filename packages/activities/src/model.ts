@@ -11,6 +11,7 @@ import {
   vectorSetState,
 } from '@beanstalk/db';
 import {
+  DEFAULT_HEAD_CONFIG,
   ImageDecodeError,
   normaliseRows,
   project as projectRows,
@@ -25,6 +26,20 @@ import { classIndex, loadHead } from './heads.ts';
 /** Where a resumed activity left off, from its last heartbeat. */
 function resumePoint<T>(): T | undefined {
   return Context.current().info.heartbeatDetails as T | undefined;
+}
+
+/**
+ * Runs one long step that cannot report progress itself (an index build), heartbeating every
+ * few seconds meanwhile so the server does not take the worker for dead.
+ */
+async function heartbeatingThrough<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
+  heartbeat(details);
+  const timer = setInterval(() => heartbeat(details), 5000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function flatten(rows: ArrayLike<number>[], dims: number): Float32Array {
@@ -191,7 +206,10 @@ export function createModelActivities(deps: ActivityDeps) {
           ),
           Int32Array.from(usable, (r) => indexOf.get(r.label_class_id)!),
           { inputDims: dims, outputDims: VECTOR_DIMS, seed: input.seed ?? round.number },
-          { onStep: (step, loss) => heartbeat({ step, loss }) },
+          {
+            onStep: (step, loss) =>
+              heartbeat({ step, loss, maxSteps: DEFAULT_HEAD_CONFIG.maxSteps }),
+          },
         );
         const { bytes, shapes, kind } = serializeHead(weights);
         const head = await deps.prisma.headVersion.upsert({
@@ -249,14 +267,27 @@ export function createModelActivities(deps: ActivityDeps) {
           await createVectorSet(deps.pool, head.id);
         }
         const weights = await loadHead(deps.prisma, head.id);
-        for (;;) {
-          const page = await readFeaturePage(deps.pool, {
+        const total = await deps.prisma.itemFeature.count({
+          where: { encoderVersionId: head.encoderVersionId, item: { projectId: head.projectId } },
+        });
+        const readPage = (from: string | null) => {
+          const page = readFeaturePage(deps.pool, {
             projectId: head.projectId,
             encoderVersionId: head.encoderVersionId,
-            after,
+            after: from,
             limit: input.pageSize ?? 5000,
           });
+          // Awaited on the next turn; if this turn fails first, its error is the one reported.
+          page.catch(() => undefined);
+          return page;
+        };
+        // The next page is read while this one is projected and written (Postgres and Node
+        // work on different cores).
+        let next = readPage(after);
+        for (;;) {
+          const page = await next;
           if (page.length === 0) break;
+          next = readPage(page.at(-1)!.itemId);
           const projected = projectRows(
             weights,
             flatten(
@@ -274,10 +305,11 @@ export function createModelActivities(deps: ActivityDeps) {
             })),
           );
           after = page.at(-1)!.itemId;
-          heartbeat({ after, written });
+          heartbeat({ after, written, total });
         }
-        heartbeat({ after, written, phase: 'index' });
-        await publishVectorSet(deps.pool, head.id);
+        await heartbeatingThrough({ after, written, total, phase: 'index' }, () =>
+          publishVectorSet(deps.pool, head.id),
+        );
         return written;
       });
     },

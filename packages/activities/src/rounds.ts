@@ -192,6 +192,9 @@ export function createRoundActivities(deps: ActivityDeps) {
           { after: string; scored: number } | undefined;
         let after = resume?.after ?? null;
         let scored = resume?.scored ?? 0;
+        const total = await prisma.itemVector.count({
+          where: { headVersionId: head.id, split: 'POOL', labelClassId: null },
+        });
         for (;;) {
           const page = await readVectorPage(pool, {
             headVersionId: head.id,
@@ -235,7 +238,7 @@ export function createRoundActivities(deps: ActivityDeps) {
           );
           scored += page.length;
           after = page.at(-1)!.itemId;
-          heartbeat({ after, scored });
+          heartbeat({ after, scored, total });
         }
         return scored;
       });

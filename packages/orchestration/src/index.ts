@@ -1,6 +1,7 @@
 // Client-side entry points to the workflows, for the API, the CLI and tests: workflow ids,
 // start options and the signal a label submission sends. Nothing here runs inside a workflow.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { submitTaskLabel, type Pool, type TaskSubmission } from '@beanstalk/db';
 import { AppError, TASK_QUEUES } from '@beanstalk/shared';
 import {
@@ -8,7 +9,9 @@ import {
   campaign,
   ingest,
   labelSubmitted,
+  roundProgress,
   type CampaignInput,
+  type RoundProgress,
   type RoundInput,
 } from '@beanstalk/workflows';
 
@@ -96,4 +99,33 @@ export async function submitLabel(
     }
   }
   return stored;
+}
+
+export interface RoundStatus extends RoundProgress {
+  /** The activity running now and its last heartbeat (scored/written and total, steps). */
+  activity: { name: string; attempt: number; details: unknown } | null;
+}
+
+/**
+ * A round's progress for people: the workflow's own progress plus the running activity's
+ * heartbeat (a page count and total while scoring or reindexing, the step while training).
+ */
+export async function roundStatus(client: Client, workflowId: string): Promise<RoundStatus> {
+  const handle = client.workflow.getHandle(workflowId);
+  const [progress, description] = await Promise.all([
+    handle.query(roundProgress),
+    handle.describe(),
+  ]);
+  const pending = description.raw.pendingActivities?.[0];
+  const payload = pending?.heartbeatDetails?.payloads?.[0];
+  return {
+    ...progress,
+    activity: pending
+      ? {
+          name: pending.activityType?.name ?? 'unknown',
+          attempt: pending.attempt ?? 1,
+          details: payload ? defaultPayloadConverter.fromPayload(payload) : null,
+        }
+      : null,
+  };
 }
