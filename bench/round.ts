@@ -68,6 +68,8 @@ async function spawnWorker(
   );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
+      // The workers' own reports (which provider, reindex timings) go into the bench log.
+      process.stdout.write(`  [${queue}] ${chunk.toString()}`);
       if (chunk.toString().includes('worker:')) resolve();
     });
     child.on('exit', (code) => reject(new Error(`${queue} worker exited with ${code}`)));

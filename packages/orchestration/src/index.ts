@@ -103,7 +103,13 @@ export async function submitLabel(
 
 export interface RoundStatus extends RoundProgress {
   /** The activity running now and its last heartbeat (scored/written and total, steps). */
-  activity: { name: string; attempt: number; details: unknown } | null;
+  activity: {
+    name: string;
+    /** started: a worker is running it; scheduled: waiting for one. */
+    state: 'scheduled' | 'started' | 'other';
+    attempt: number;
+    details: unknown;
+  } | null;
 }
 
 /**
@@ -123,6 +129,8 @@ export async function roundStatus(client: Client, workflowId: string): Promise<R
     activity: pending
       ? {
           name: pending.activityType?.name ?? 'unknown',
+          state:
+            ({ 1: 'scheduled', 2: 'started' } as const)[Number(pending.state) as 1 | 2] ?? 'other',
           attempt: pending.attempt ?? 1,
           details: payload ? defaultPayloadConverter.fromPayload(payload) : null,
         }
