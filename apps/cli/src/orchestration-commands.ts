@@ -86,11 +86,11 @@ export function addOrchestrationCommands(
         void result.finally(() => (finished = true));
         while (!finished) {
           const p = await handle.query(ingestProgress).catch(() => null);
-          if (p?.total !== null && p?.total !== undefined) {
+          if (p?.total) {
             if (!started) bar.start(p.total, 0, { failed: 0 });
             started = true;
             bar.update(p.embedded + p.failedCount, { failed: p.failedCount });
-          } else if ((waited += 500) === 10_000) {
+          } else if (p === null && (waited += 500) === 10_000) {
             console.log(`waiting for a worker on "${TASK_QUEUES.gpu}" (npm run worker)`);
           }
           await sleep(500);
