@@ -33,6 +33,14 @@ const nodeBuiltins = [
   'zlib',
 ];
 
+const APPS = [
+  '**/apps/**',
+  '@beanstalk/cli',
+  '@beanstalk/api',
+  '@beanstalk/worker',
+  '@beanstalk/web',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -66,14 +74,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: [
-                '**/apps/**',
-                '@beanstalk/cli',
-                '@beanstalk/api',
-                '@beanstalk/worker',
-                '@beanstalk/web',
-                '@beanstalk/workflows',
-              ],
+              group: [...APPS, '@beanstalk/workflows'],
               message:
                 'packages never import apps; workflows only through @beanstalk/orchestration',
             },
@@ -87,20 +88,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/apps/**',
-                '@beanstalk/cli',
-                '@beanstalk/api',
-                '@beanstalk/worker',
-                '@beanstalk/web',
-              ],
-              message: 'packages never import apps',
-            },
-          ],
-        },
+        { patterns: [{ group: APPS, message: 'packages never import apps' }] },
       ],
     },
   },

@@ -4,24 +4,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { FASHION_MNIST_CLASSES } from '@beanstalk/ingest';
 import { Encoder, normaliseRows } from '@beanstalk/ml';
 
 export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = '/usr/share/datasets/fashion-mnist';
 const PIXELS = 28 * 28;
 export const CLASSES = 10;
-export const CLASS_NAMES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+export const CLASS_NAMES = FASHION_MNIST_CLASSES;
 
 async function idx(name: string, offset: number) {
   return gunzipSync(await readFile(path.join(DATA, name))).subarray(offset);

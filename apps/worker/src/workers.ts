@@ -44,17 +44,23 @@ export function activityDeps(deps: WorkerDeps, options: { threads?: number } = {
   };
 }
 
+function workerOptions(deps: WorkerDeps, queue: keyof typeof TASK_QUEUES, concurrency?: number) {
+  return {
+    connection: deps.connection,
+    namespace: deps.config.temporal.namespace,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES[queue],
+    maxConcurrentActivityTaskExecutions: deps.concurrency ?? concurrency,
+  };
+}
+
 /** The orchestration worker: every workflow, and the database and light kNN activities. */
 export async function createOrchestrationWorker(
   deps: WorkerDeps,
   activities: ActivityDeps = activityDeps(deps),
 ): Promise<Worker> {
   return Worker.create({
-    connection: deps.connection,
-    namespace: deps.config.temporal.namespace,
-    taskQueue: deps.taskQueue ?? TASK_QUEUES.orchestration,
+    ...workerOptions(deps, 'orchestration'),
     workflowsPath: require.resolve('@beanstalk/workflows'),
-    maxConcurrentActivityTaskExecutions: deps.concurrency,
     activities: { ...createPlatformActivities(activities), ...createRoundActivities(activities) },
   });
 }
@@ -69,10 +75,7 @@ export async function createGpuWorker(
   activities: ActivityDeps = activityDeps(deps),
 ): Promise<Worker> {
   return Worker.create({
-    connection: deps.connection,
-    namespace: deps.config.temporal.namespace,
-    taskQueue: deps.taskQueue ?? TASK_QUEUES.gpu,
-    maxConcurrentActivityTaskExecutions: deps.concurrency ?? 1,
+    ...workerOptions(deps, 'gpu', 1),
     activities: createModelActivities(activities),
   });
 }
