@@ -1,4 +1,4 @@
-import { Context, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import {
   createVectorSet,
   insertFeatures,
@@ -16,37 +16,14 @@ import {
   normaliseRows,
   project as projectRows,
   serializeHead,
+  stackRows,
   trainHead,
 } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
+import { heartbeatingThrough, resumePoint } from './heartbeats.ts';
 import { classIndex, loadHead } from './heads.ts';
-
-/** Where a resumed activity left off, from its last heartbeat. */
-function resumePoint<T>(): T | undefined {
-  return Context.current().info.heartbeatDetails as T | undefined;
-}
-
-/**
- * Runs one long step that cannot report progress itself (an index build), heartbeating every
- * few seconds meanwhile so the server does not take the worker for dead.
- */
-async function heartbeatingThrough<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
-  heartbeat(details);
-  const timer = setInterval(() => heartbeat(details), 5000);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function flatten(rows: ArrayLike<number>[], dims: number): Float32Array {
-  const out = new Float32Array(rows.length * dims);
-  rows.forEach((r, i) => out.set(r, i * dims));
-  return out;
-}
 
 async function encoderOf(deps: ActivityDeps, projectId: string) {
   const project = await deps.prisma.project.findUnique({ where: { id: projectId } });
@@ -131,7 +108,7 @@ export function createModelActivities(deps: ActivityDeps) {
             vectors[j] ? [{ item, vector: vectors[j] }] : [],
           );
           const features = normaliseRows(
-            flatten(
+            stackRows(
               rows.map((r) => r.vector),
               encoder.dims,
             ),
@@ -200,7 +177,7 @@ export function createModelActivities(deps: ActivityDeps) {
         }
         const dims = features.values().next().value!.length;
         const { weights, config, report } = await trainHead(
-          flatten(
+          stackRows(
             usable.map((r) => features.get(r.item_id)!),
             dims,
           ),
@@ -292,7 +269,7 @@ export function createModelActivities(deps: ActivityDeps) {
           next = readPage(page.at(-1)!.itemId);
           const projected = projectRows(
             weights,
-            flatten(
+            stackRows(
               page.map((r) => r.vector),
               head.inputDims,
             ),

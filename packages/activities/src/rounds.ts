@@ -1,4 +1,4 @@
-import { Context, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import {
   activateVectorSet,
   appendLabel,
@@ -8,6 +8,7 @@ import {
   lockProjectBudget,
   readVectorPage,
   taskCounts,
+  VECTOR_DIMS,
   vectorSetState,
   type TaskCounts,
 } from '@beanstalk/db';
@@ -17,6 +18,7 @@ import {
   classificationReport,
   nearestNeighbours,
   selectForLabeling,
+  stackRows,
   thresholdForPrecision,
   vote,
   type Strategy,
@@ -25,16 +27,16 @@ import {
 import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
+import { resumePoint } from './heartbeats.ts';
 import { classIndex } from './heads.ts';
 
-const DIMS = 128;
 const ANOMALY_K = 5;
 
-function flatten(rows: { vector: Float32Array }[]): Float32Array {
-  const out = new Float32Array(rows.length * DIMS);
-  rows.forEach((r, i) => out.set(r.vector, i * DIMS));
-  return out;
-}
+const stack = (rows: { vector: Float32Array }[]) =>
+  stackRows(
+    rows.map((r) => r.vector),
+    VECTOR_DIMS,
+  );
 
 /** Labeled references of a head's set, with class indices, as kNN needs them. */
 async function references(deps: ActivityDeps, headVersionId: string, projectId: string) {
@@ -48,7 +50,7 @@ async function references(deps: ActivityDeps, headVersionId: string, projectId: 
     classes,
     indexOf,
     rows,
-    matrix: flatten(rows),
+    matrix: stack(rows),
     labels: rows.map((r) => indexOf.get(r.labelClassId!)!),
   };
 }
@@ -63,9 +65,9 @@ function votesAgainst(
   leaveOut = false,
 ): Vote[] {
   const kk = k + (leaveOut ? 1 : 0);
-  const { index, distance } = nearestNeighbours(refs.matrix, queries, DIMS, kk);
-  const per = index.length / (queries.length / DIMS);
-  return Array.from({ length: queries.length / DIMS }, (_, q) => {
+  const { index, distance } = nearestNeighbours(refs.matrix, queries, VECTOR_DIMS, kk);
+  const per = index.length / (queries.length / VECTOR_DIMS);
+  return Array.from({ length: queries.length / VECTOR_DIMS }, (_, q) => {
     const neighbours = [];
     for (let j = leaveOut ? 1 : 0; j < per; j++) {
       neighbours.push({
@@ -170,12 +172,12 @@ export function createRoundActivities(deps: ActivityDeps) {
         const refs = await references(deps, head.id, head.projectId);
         if (refs.rows.length === 0) return 0;
         const normal = refs.rows.filter((r, i) => refs.classes[refs.labels[i]!]!.isNormal);
-        const normalMatrix = flatten(normal);
+        const normalMatrix = stack(normal);
         const normalDistances = (queries: Float32Array, leaveOut: boolean) => {
           const kk = ANOMALY_K + (leaveOut ? 1 : 0);
-          const { distance } = nearestNeighbours(normalMatrix, queries, DIMS, kk);
-          const per = distance.length / (queries.length / DIMS);
-          return Array.from({ length: queries.length / DIMS }, (_, q) =>
+          const { distance } = nearestNeighbours(normalMatrix, queries, VECTOR_DIMS, kk);
+          const per = distance.length / (queries.length / VECTOR_DIMS);
+          return Array.from({ length: queries.length / VECTOR_DIMS }, (_, q) =>
             anomalyDistance(
               Array.from(distance.subarray(q * per + (leaveOut ? 1 : 0), (q + 1) * per), (d) => ({
                 classIndex: 0,
@@ -188,8 +190,7 @@ export function createRoundActivities(deps: ActivityDeps) {
         const calibrate = anomalyCalibration(
           normal.length > ANOMALY_K ? normalDistances(normalMatrix, true) : [],
         );
-        const resume = Context.current().info.heartbeatDetails as
-          { after: string; scored: number } | undefined;
+        const resume = resumePoint<{ after: string; scored: number }>();
         let after = resume?.after ?? null;
         let scored = resume?.scored ?? 0;
         const total = await prisma.itemVector.count({
@@ -204,7 +205,7 @@ export function createRoundActivities(deps: ActivityDeps) {
             limit: input.pageSize ?? 5000,
           });
           if (page.length === 0) break;
-          const queries = flatten(page);
+          const queries = stack(page);
           const votes = votesAgainst(refs, queries, input.k);
           const anomaly = normal.length ? normalDistances(queries, false) : page.map(() => 2);
           await pool.query(
@@ -360,7 +361,7 @@ export function createRoundActivities(deps: ActivityDeps) {
         const humanRefs: References = {
           ...refs,
           rows: human.map((h) => h.r),
-          matrix: flatten(human.map((h) => h.r)),
+          matrix: stack(human.map((h) => h.r)),
           labels: human.map((h) => refs.labels[h.i]!),
         };
         const votes = votesAgainst(humanRefs, humanRefs.matrix, input.k, true);
@@ -477,7 +478,7 @@ export function createRoundActivities(deps: ActivityDeps) {
             'nothing to evaluate: the eval split needs labeled items and the pool labeled references',
           );
         }
-        const votes = votesAgainst(refs, flatten(truthRows.map((t) => t.row)), input.k);
+        const votes = votesAgainst(refs, stack(truthRows.map((t) => t.row)), input.k);
         const report = classificationReport(
           truthRows.map((t) => refs.indexOf.get(t.classId)!),
           votes.map((v) => v.predicted),

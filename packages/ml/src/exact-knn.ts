@@ -94,3 +94,10 @@ export function pickRows(
   }
   return out;
 }
+
+/** Rows (each `dims` long) stacked into one flat row-major matrix. */
+export function stackRows(rows: ArrayLike<number>[], dims: number): Float32Array {
+  const out = new Float32Array(rows.length * dims);
+  rows.forEach((r, i) => out.set(r, i * dims));
+  return out;
+}

@@ -44,4 +44,4 @@ export {
 } from './head.ts';
 export { tripletLoss, type TripletOptions } from './triplet-loss.ts';
 export { tensorflow } from './tf.ts';
-export { nearestNeighbours, knnClassify, normaliseRows, pickRows } from './exact-knn.ts';
+export { nearestNeighbours, knnClassify, normaliseRows, pickRows, stackRows } from './exact-knn.ts';

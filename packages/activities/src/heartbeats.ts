@@ -1,0 +1,20 @@
+import { Context, heartbeat } from '@temporalio/activity';
+
+/** Where a retried activity left off: the details of its last heartbeat. */
+export function resumePoint<T>(): T | undefined {
+  return Context.current().info.heartbeatDetails as T | undefined;
+}
+
+/**
+ * Runs one long step that cannot report progress itself (an index build), heartbeating every
+ * few seconds meanwhile so the server does not take the worker for dead.
+ */
+export async function heartbeatingThrough<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
+  heartbeat(details);
+  const timer = setInterval(() => heartbeat(details), 5000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
