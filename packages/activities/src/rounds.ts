@@ -248,8 +248,9 @@ export function createRoundActivities(deps: ActivityDeps) {
     /**
      * Picks up to `count` unlabeled pool items for human labels, never more than the budget
      * left, and opens a task for each (reserving budget). With a head: the least certain
-     * predictions, spread out by k-center greedy; without one (cold start): a seeded random
-     * sample. A retry returns the tasks already opened for the round.
+     * predictions, spread out by k-center greedy; without one (cold start): a pseudo-random
+     * sample keyed by image content and round number, the same for the same images. A retry
+     * returns the tasks already opened for the round.
      */
     async openTasks(input: {
       roundId: string;
@@ -306,8 +307,8 @@ export function createRoundActivities(deps: ActivityDeps) {
               `SELECT i.id FROM items i
                 WHERE i.project_id = $1 AND i.split = 'POOL' AND ${free}
                   AND i.id <> ALL($3::uuid[])
-                ORDER BY md5(i.id::text || $2), i.id LIMIT $4`,
-              [round.projectId, round.id, chosen, take - chosen.length],
+                ORDER BY md5(i.content_hash || $2), i.id LIMIT $4`,
+              [round.projectId, String(round.number), chosen, take - chosen.length],
             );
             chosen.push(...random.rows.map((r) => r.id));
           }
