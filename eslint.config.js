@@ -117,4 +117,43 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // GraphQL answers in tests are untyped JSON; asserting on them is the point.
+    files: ['**/test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The web app speaks to the platform only in GraphQL; the API reaches workflows only
+    // through the workflow client.
+    files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@beanstalk/*', '!@beanstalk/shared'],
+              message: 'the web app uses the GraphQL API only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@beanstalk/workflows', ...APPS],
+              message: 'the API reaches workflows through @beanstalk/orchestration',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

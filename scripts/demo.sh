@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export NEXT_TELEMETRY_DISABLED=1
+# Demo accounts are for a local machine only; set your own with DEMO_PASSWORD=...
+DEMO_PASSWORD="${DEMO_PASSWORD:-beanstalk-demo}"
 step() { printf '\n== %s\n' "$*"; }
 
 bash scripts/setup.sh
@@ -15,6 +17,13 @@ npm run --silent db:migrate
 step "demo project: Fashion-MNIST (idempotent)"
 npm run --silent cli -- import fashion-mnist
 npm run --silent cli -- encoder register models/fashion-mnist-dae --project fashion-mnist
+step "demo accounts (local only; password $DEMO_PASSWORD)"
+for who in admin manager annotator; do
+  npm run --silent cli -- user create --email "$who@beanstalk.local" --name "Demo $who" \
+    --password "$DEMO_PASSWORD" --if-missing $([ "$who" = admin ] && echo --admin)
+  [ "$who" = admin ] || npm run --silent cli -- user grant --email "$who@beanstalk.local" \
+    --project fashion-mnist --role "$who"
+done
 step "build the web app"
 npm run --silent build -w @beanstalk/web >/dev/null
 
@@ -51,6 +60,7 @@ for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$web_port/" >/dev/null 2>&1; then
     echo "web:  http://127.0.0.1:$web_port/"
     echo "api:  http://127.0.0.1:$api_port/graphql"
+    echo "sign in as admin@, manager@ or annotator@beanstalk.local with password $DEMO_PASSWORD"
     echo "Ctrl-C to stop."
     while kill -0 "${pids[@]}" 2>/dev/null; do sleep 2; done
     echo "an app exited; see $logs" >&2

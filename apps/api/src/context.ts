@@ -1,9 +1,30 @@
+import type { Client } from '@temporalio/client';
+import type { EncoderCache } from '@beanstalk/activities';
 import type { Config } from '@beanstalk/config';
 import type { Pool, PrismaClient } from '@beanstalk/db';
+import type { Queues } from '@beanstalk/orchestration';
+import type { BlobStore } from '@beanstalk/storage';
+import type { Viewer } from './auth/viewer.ts';
+import type { Loaders } from './loaders.ts';
+import type { Classifier } from './services/classifier.ts';
 
-/** What every resolver receives; built once per request by the HTTP layer or a test. */
-export interface Context {
+/** Long-lived parts the API is built from; one set per process. */
+export interface Services {
   config: Config;
   prisma: PrismaClient;
   pool: Pool;
+  blobs: BlobStore;
+  encoders: EncoderCache;
+  classifier: Classifier;
+  /** Connected on first use, so the API starts (and answers reads) while Temporal is down. */
+  temporal: () => Promise<Client>;
+  queues: Queues;
+}
+
+/** What every resolver receives; built per request. */
+export interface Context extends Services {
+  viewer: Viewer;
+  loaders: Loaders;
+  /** Sets a response header (the session cookie). */
+  setHeader: (name: string, value: string) => void;
 }

@@ -1,21 +1,18 @@
-import { startStandaloneServer } from '@apollo/server/standalone';
 import { ConfigError, loadConfig } from '@beanstalk/config';
-import { createPool, createPrisma } from '@beanstalk/db';
-import { createApolloServer } from './server.ts';
+import { createHttpApp } from './http.ts';
+import { createServices } from './services.ts';
 
 async function main() {
   const config = loadConfig();
-  const prisma = createPrisma(config.postgres.databaseUrl);
-  const pool = createPool(config.postgres.databaseUrl);
-  const server = createApolloServer({ production: config.environment === 'production' });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: config.api.port, host: '127.0.0.1' },
-    context: async () => ({ config, prisma, pool }),
+  const services = createServices(config);
+  const { app, apollo } = await createHttpApp(services);
+  const server = app.listen(config.api.port, '127.0.0.1', () => {
+    console.log(`api: GraphQL at http://127.0.0.1:${config.api.port}/graphql`);
   });
-  console.log(`api: GraphQL at ${url} (any path; the web app uses ${config.api.url})`);
   const stop = async () => {
-    await server.stop();
-    await Promise.all([prisma.$disconnect(), pool.end()]);
+    server.close();
+    await apollo.stop();
+    await services.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -1,6 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Context } from './context.ts';
+import { formatError } from './errors.ts';
 import { resolvers } from './resolvers/index.ts';
 
 const schemaDir = new URL('../schema/', import.meta.url);
@@ -10,12 +12,35 @@ export const typeDefs = readdirSync(schemaDir)
   .sort()
   .map((f) => readFileSync(new URL(f, schemaDir), 'utf8'));
 
-/** The GraphQL server without HTTP, so tests can call executeOperation directly. */
+/**
+ * Limits on what one operation may ask for, so a single query cannot make the server walk
+ * the whole database (items -> neighbors -> item -> neighbors ...).
+ */
+const armor = new ApolloArmor({
+  maxDepth: { n: 8 },
+  costLimit: { maxCost: 100_000 },
+  maxAliases: { n: 20 },
+  maxDirectives: { n: 20 },
+  // Token limits go through Apollo's own parser (parseOptions), which answers a syntax error
+  // with 400; armor's token plugin would turn it into a 500.
+  maxTokens: { enabled: false },
+  blockFieldSuggestion: { enabled: false },
+});
+
+/** The GraphQL server without HTTP (http.ts mounts it; tests may call executeOperation). */
 export function createApolloServer(options: { production: boolean }): ApolloServer<Context> {
+  const protection = armor.protect();
   return new ApolloServer<Context>({
     typeDefs,
     resolvers,
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
+    // Multipart uploads must carry a preflight-forcing header (Apollo-Require-Preflight).
+    csrfPrevention: true,
+    formatError: formatError(options.production),
+    plugins: [...protection.plugins],
+    validationRules: [...protection.validationRules],
+    parseOptions: { maxTokens: 2_000 },
+    allowBatchedHttpRequests: false,
   });
 }

@@ -13,6 +13,7 @@ import {
 import { LocalBlobStore } from '@beanstalk/storage';
 import { addOrchestrationCommands } from './orchestration-commands.ts';
 import { importProgressBar } from './progress.ts';
+import { addUserCommands } from './user-commands.ts';
 import { servicesDown, servicesStatus, servicesUp } from './services/index.ts';
 
 const log = (line: string) => console.log(`  ${line}`);
@@ -206,6 +207,7 @@ async function main() {
     );
 
   addOrchestrationCommands(program, config, withDb, userPath);
+  addUserCommands(program, config, withDb);
 
   await program.parseAsync(process.argv);
 }

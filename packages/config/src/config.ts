@@ -32,6 +32,21 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   BEANSTALK_API_PORT: port.default(4000),
   BEANSTALK_WEB_PORT: port.default(3000),
+  /** Largest accepted upload per file, in MiB. */
+  BEANSTALK_API_MAX_UPLOAD_MB: z.coerce.number().positive('must be a positive number').default(10),
+  /** Most files in one upload request. */
+  BEANSTALK_API_MAX_FILES: z.coerce
+    .number()
+    .int()
+    .positive('must be a positive whole number')
+    .default(500),
+  /** Requests per second per API key (and per address for people), averaged over 10 s. */
+  BEANSTALK_API_RATE_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive('must be a positive whole number')
+    .default(200),
+  BEANSTALK_SESSION_DAYS: z.coerce.number().positive('must be a positive number').default(7),
   /** Where the web app's server reaches the GraphQL API. */
   BEANSTALK_API_URL: z
     .url({ message: 'must be a URL, e.g. http://127.0.0.1:4000/graphql' })
@@ -45,7 +60,14 @@ export type Config = {
   blobDir: string;
   postgres: { port: number; databaseUrl: string; binDir: string };
   temporal: { port: number; httpPort: number; address: string; namespace: string };
-  api: { port: number; url: string };
+  api: {
+    port: number;
+    url: string;
+    maxUploadBytes: number;
+    maxFiles: number;
+    rateLimitPerSecond: number;
+    sessionDays: number;
+  };
   web: { port: number };
 };
 
@@ -101,6 +123,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     api: {
       port: e.BEANSTALK_API_PORT,
       url: e.BEANSTALK_API_URL ?? `http://127.0.0.1:${e.BEANSTALK_API_PORT}/graphql`,
+      maxUploadBytes: Math.round(e.BEANSTALK_API_MAX_UPLOAD_MB * 1024 * 1024),
+      maxFiles: e.BEANSTALK_API_MAX_FILES,
+      rateLimitPerSecond: e.BEANSTALK_API_RATE_LIMIT,
+      sessionDays: e.BEANSTALK_SESSION_DAYS,
     },
     web: { port: e.BEANSTALK_WEB_PORT },
   };

@@ -33,11 +33,13 @@ export {
   lockProjectBudget,
   claimNextTask,
   submitTaskLabel,
+  skipTask,
   expireTasks,
   taskCounts,
   type Budget,
   type ClaimedTask,
   type TaskSubmission,
+  type StoredSubmission,
   type TaskCounts,
 } from './tasks.ts';
 export {
@@ -49,4 +51,19 @@ export {
   type ItemVectorRow,
 } from './features.ts';
 export * as Models from './generated/prisma/client.ts';
-export type { Project, LabelClass, Item, Label, Round } from './generated/prisma/client.ts';
+export type {
+  Project,
+  LabelClass,
+  Item,
+  Label,
+  LabelTask,
+  Round,
+  Campaign,
+  HeadVersion,
+  EncoderVersion,
+  MetricSnapshot,
+  User,
+  ApiKey,
+  Prediction,
+} from './generated/prisma/client.ts';
+export { hashPassword, verifyPassword, createUser, setMembership } from './users.ts';

@@ -80,15 +80,24 @@ export interface TaskSubmission {
   annotatorId?: string | null;
 }
 
+export interface StoredSubmission {
+  labelId: string;
+  roundId: string;
+  itemId: string;
+  /** The same answer had been stored already; nothing was written. */
+  duplicate: boolean;
+}
+
 /**
- * Records a human answer to a task: the label (source HUMAN, tied to the task so a second
- * submission is refused) and the task marked done, in one transaction. Expired tasks and
- * retired or foreign classes are refused with a reason.
+ * Records a human answer to a task: the label (source HUMAN, tied to the task) and the task
+ * marked done, in one transaction. Sending the same answer again is a no-op that returns the
+ * stored label; a different answer to a done task, an expired lease, someone else's claim, a
+ * skipped task, or a retired or foreign class is refused with a reason.
  */
 export async function submitTaskLabel(
   pool: Pool,
   submission: TaskSubmission,
-): Promise<{ labelId: string; roundId: string; itemId: string }> {
+): Promise<StoredSubmission> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -97,19 +106,43 @@ export async function submitTaskLabel(
       item_id: string;
       round_id: string;
       status: string;
-    }>('SELECT project_id, item_id, round_id, status FROM label_tasks WHERE id = $1 FOR UPDATE', [
-      submission.taskId,
-    ]);
+      assignee_id: string | null;
+      lease_over: boolean;
+    }>(
+      `SELECT project_id, item_id, round_id, status, assignee_id,
+              status = 'CLAIMED' AND lease_expires_at < now() AS lease_over
+         FROM label_tasks WHERE id = $1 FOR UPDATE`,
+      [submission.taskId],
+    );
     const task = rows[0];
     if (!task) throw new AppError('NOT_FOUND', `task ${submission.taskId} does not exist`);
     if (task.status === 'DONE') {
+      const stored = await client.query<{
+        id: string;
+        label_class_id: string;
+        annotator_id: string | null;
+      }>('SELECT id, label_class_id, annotator_id FROM labels WHERE task_id = $1', [
+        submission.taskId,
+      ]);
+      const label = stored.rows[0];
+      if (
+        label &&
+        label.label_class_id === submission.labelClassId &&
+        label.annotator_id === (submission.annotatorId ?? null)
+      ) {
+        await client.query('COMMIT');
+        return { labelId: label.id, roundId: task.round_id, itemId: task.item_id, duplicate: true };
+      }
       throw new AppError('CONFLICT', `task ${submission.taskId} already has a label`);
     }
-    if (task.status === 'EXPIRED' || task.status === 'SKIPPED') {
+    if (task.status === 'EXPIRED' || task.status === 'SKIPPED' || task.lease_over) {
       throw new AppError(
         'CONFLICT',
-        `task ${submission.taskId} is ${task.status.toLowerCase()}; its item went back to the pool`,
+        `task ${submission.taskId} is ${task.lease_over ? 'past its lease' : task.status.toLowerCase()}; its item went back to the pool`,
       );
+    }
+    if (task.assignee_id && submission.annotatorId && task.assignee_id !== submission.annotatorId) {
+      throw new AppError('CONFLICT', `task ${submission.taskId} is claimed by someone else`);
     }
     const classes = await client.query<{ retired_at: Date | null }>(
       'SELECT retired_at FROM label_classes WHERE id = $1 AND project_id = $2',
@@ -143,13 +176,42 @@ export async function submitTaskLabel(
       [submission.taskId],
     );
     await client.query('COMMIT');
-    return { labelId, roundId: task.round_id, itemId: task.item_id };
+    return { labelId, roundId: task.round_id, itemId: task.item_id, duplicate: false };
   } catch (error) {
     await client.query('ROLLBACK');
     throw error;
   } finally {
     client.release();
   }
+}
+
+/**
+ * Gives a claimed or open task back unanswered: it is marked SKIPPED, so its budget
+ * reservation is released and its item can be selected again in a later round.
+ */
+export async function skipTask(
+  pool: Pool,
+  input: { taskId: string; annotatorId: string | null },
+): Promise<{ roundId: string }> {
+  const { rows } = await pool.query<{ round_id: string }>(
+    `UPDATE label_tasks SET status = 'SKIPPED', completed_at = now()
+      WHERE id = $1 AND status IN ('OPEN', 'CLAIMED')
+        AND ($2::uuid IS NULL OR assignee_id IS NULL OR assignee_id = $2)
+      RETURNING round_id`,
+    [input.taskId, input.annotatorId],
+  );
+  if (rows[0]) return { roundId: rows[0].round_id };
+  const { rows: found } = await pool.query<{ status: string }>(
+    'SELECT status FROM label_tasks WHERE id = $1',
+    [input.taskId],
+  );
+  if (!found[0]) throw new AppError('NOT_FOUND', `task ${input.taskId} does not exist`);
+  throw new AppError(
+    'CONFLICT',
+    found[0].status === 'CLAIMED'
+      ? `task ${input.taskId} is claimed by someone else`
+      : `task ${input.taskId} is already ${found[0].status.toLowerCase()}`,
+  );
 }
 
 /**

@@ -2,15 +2,23 @@
 // start options and the signal a label submission sends. Nothing here runs inside a workflow.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { submitTaskLabel, type Pool, type TaskSubmission } from '@beanstalk/db';
+import {
+  skipTask,
+  submitTaskLabel,
+  type Pool,
+  type StoredSubmission,
+  type TaskSubmission,
+} from '@beanstalk/db';
 import { AppError, TASK_QUEUES } from '@beanstalk/shared';
 import {
   activeLearningRound,
   campaign,
   ingest,
+  ingestProgress,
   labelSubmitted,
   roundProgress,
   type CampaignInput,
+  type IngestProgress,
   type RoundProgress,
   type RoundInput,
 } from '@beanstalk/workflows';
@@ -75,6 +83,22 @@ export async function startIngest(
   });
 }
 
+/** Wakes a round's workflow after one of its tasks changed; a round that has ended is fine. */
+async function wakeRound(deps: { pool: Pool; client: Client }, roundId: string, taskId: string) {
+  const { rows } = await deps.pool.query<{ workflow_id: string | null }>(
+    'SELECT workflow_id FROM rounds WHERE id = $1',
+    [roundId],
+  );
+  const workflowId = rows[0]?.workflow_id;
+  if (!workflowId) return;
+  try {
+    await deps.client.workflow.getHandle(workflowId).signal(labelSubmitted, taskId);
+  } catch (error) {
+    // The round may have ended (deadline) after the label was stored; the label stands.
+    if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+  }
+}
+
 /**
  * The label-submission path the API uses: store the label (refused if the task is done,
  * expired or the class is wrong), then wake the round's workflow. The label is durable before
@@ -83,22 +107,19 @@ export async function startIngest(
 export async function submitLabel(
   deps: { pool: Pool; client: Client },
   submission: TaskSubmission,
-): Promise<{ labelId: string; roundId: string; itemId: string }> {
+): Promise<StoredSubmission> {
   const stored = await submitTaskLabel(deps.pool, submission);
-  const { rows } = await deps.pool.query<{ workflow_id: string | null }>(
-    'SELECT workflow_id FROM rounds WHERE id = $1',
-    [stored.roundId],
-  );
-  const workflowId = rows[0]?.workflow_id;
-  if (workflowId) {
-    try {
-      await deps.client.workflow.getHandle(workflowId).signal(labelSubmitted, submission.taskId);
-    } catch (error) {
-      // The round may have ended (deadline) after the label was stored; the label stands.
-      if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
-    }
-  }
+  await wakeRound(deps, stored.roundId, submission.taskId);
   return stored;
+}
+
+/** Gives a task back unanswered (its budget is released), then wakes its round. */
+export async function skipLabelTask(
+  deps: { pool: Pool; client: Client },
+  input: { taskId: string; annotatorId: string | null },
+): Promise<void> {
+  const { roundId } = await skipTask(deps.pool, input);
+  await wakeRound(deps, roundId, input.taskId);
 }
 
 export interface RoundStatus extends RoundProgress {
@@ -136,4 +157,17 @@ export async function roundStatus(client: Client, workflowId: string): Promise<R
         }
       : null,
   };
+}
+
+/** Progress of a project's latest ingest (null when it never ran or its history is gone). */
+export async function ingestStatus(
+  client: Client,
+  projectId: string,
+): Promise<IngestProgress | null> {
+  try {
+    return await client.workflow.getHandle(ingestWorkflowId(projectId)).query(ingestProgress);
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowNotFoundError') return null;
+    throw error;
+  }
 }

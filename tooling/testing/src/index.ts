@@ -7,3 +7,4 @@ export {
   type TestDatabase,
 } from './databases.ts';
 export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';
+export { seedIndexedFashionMnist } from './indexed.ts';

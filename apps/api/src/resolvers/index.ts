@@ -1,6 +1,63 @@
+import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { Resolvers } from '../generated/graphql.ts';
-import { LabelClass } from './label-class.ts';
-import { Project } from './project.ts';
-import { Query } from './query.ts';
+import { ApiKey, authMutations, authQueries, Membership, User, Viewer } from './auth.ts';
+import {
+  Classification,
+  Item,
+  itemMutations,
+  itemQueries,
+  Label,
+  Neighbor,
+  Prediction,
+} from './items.ts';
+import { LabelClass, labelClassMutations } from './label-class.ts';
+import { LabelTask, labelingMutations } from './labeling.ts';
+import { Project, projectMutations } from './project.ts';
+import { coreQueries } from './core.ts';
+import {
+  AnnotatorCount,
+  Budget,
+  Campaign,
+  ClassMetrics,
+  EncoderVersion,
+  HeadVersion,
+  Metrics,
+  MetricSnapshot,
+  Round,
+  roundMutations,
+  roundQueries,
+} from './rounds.ts';
 
-export const resolvers: Resolvers = { Query, Project, LabelClass };
+export const resolvers: Resolvers = {
+  Upload: GraphQLUpload,
+  Query: { ...coreQueries, ...authQueries, ...itemQueries, ...roundQueries },
+  Mutation: {
+    ...projectMutations,
+    ...labelClassMutations,
+    ...authMutations,
+    ...itemMutations,
+    ...labelingMutations,
+    ...roundMutations,
+  },
+  Project,
+  LabelClass,
+  Viewer,
+  User,
+  Membership,
+  ApiKey,
+  Item,
+  Label,
+  Prediction,
+  Neighbor,
+  Classification,
+  LabelTask,
+  Round,
+  Campaign,
+  Budget,
+  AnnotatorCount,
+  HeadVersion,
+  EncoderVersion,
+  MetricSnapshot,
+  ClassMetrics,
+  Metrics,
+};

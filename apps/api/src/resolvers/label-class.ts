@@ -1,5 +1,72 @@
-import type { LabelClassResolvers } from '../generated/graphql.ts';
+import { AppError } from '@beanstalk/shared';
+import type {
+  LabelClassInput,
+  LabelClassResolvers,
+  LabelClassUpdate,
+  MutationResolvers,
+} from '../generated/graphql.ts';
+import { owned, projectBySlug } from './access.ts';
+
+/** Checks a class's fields; returns only the ones given. */
+export function validClassInput<T extends LabelClassInput | LabelClassUpdate>(input: T) {
+  const problems: string[] = [];
+  if (input.name != null && !/^\S(.{0,62}\S)?$/.test(input.name)) {
+    problems.push('a class name is 1-64 characters without leading or trailing spaces');
+  }
+  if (input.colour != null && !/^#[0-9a-fA-F]{6}$/.test(input.colour)) {
+    problems.push(`colour must look like #a1b2c3 (got ${input.colour})`);
+  }
+  if (input.hotkey != null && !/^[a-z0-9]$/.test(input.hotkey)) {
+    problems.push('a hotkey is one lowercase letter or digit');
+  }
+  if (input.hotkey === 's' || input.hotkey === 'u') {
+    problems.push('hotkeys s and u are taken (skip, undo)');
+  }
+  if (problems.length) throw new AppError('BAD_USER_INPUT', problems.join('; '));
+  return Object.fromEntries(
+    Object.entries(input).filter(([, v]) => v !== undefined && v !== null),
+  ) as { name: string; colour?: string; hotkey?: string; isNormal?: boolean };
+}
 
 export const LabelClass: LabelClassResolvers = {
   retired: (labelClass) => labelClass.retiredAt !== null,
+};
+
+export const labelClassMutations: Pick<
+  MutationResolvers,
+  'addLabelClass' | 'updateLabelClass' | 'retireLabelClass'
+> = {
+  async addLabelClass(_parent, { project: slug, input }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'manage');
+    const last = await ctx.prisma.labelClass.findFirst({
+      where: { projectId: project.id },
+      orderBy: { position: 'desc' },
+    });
+    return ctx.prisma.labelClass.create({
+      data: {
+        ...validClassInput(input),
+        projectId: project.id,
+        position: (last?.position ?? -1) + 1,
+      },
+    });
+  },
+  async updateLabelClass(_parent, { id, input }, ctx) {
+    const found = await owned(
+      ctx,
+      await ctx.prisma.labelClass.findUnique({ where: { id } }),
+      `class ${id}`,
+      'manage',
+    );
+    return ctx.prisma.labelClass.update({ where: { id: found.id }, data: validClassInput(input) });
+  },
+  async retireLabelClass(_parent, { id }, ctx) {
+    const found = await owned(
+      ctx,
+      await ctx.prisma.labelClass.findUnique({ where: { id } }),
+      `class ${id}`,
+      'manage',
+    );
+    if (found.retiredAt) return found;
+    return ctx.prisma.labelClass.update({ where: { id }, data: { retiredAt: new Date() } });
+  },
 };

@@ -1,0 +1,73 @@
+import { AppError } from '@beanstalk/shared';
+import type { Role, Viewer } from './viewer.ts';
+
+/**
+ * What each role may do in a project: the one place access is decided. Platform admins
+ * (users with isAdmin) may do everything everywhere.
+ */
+export const PERMISSIONS = {
+  /** See the project: items, predictions, rounds, metrics, budget, models. */
+  read: ['ADMIN', 'MANAGER', 'ANNOTATOR', 'INTEGRATOR'],
+  /** Classify or search by an uploaded image without storing it. */
+  classify: ['ADMIN', 'MANAGER', 'ANNOTATOR', 'INTEGRATOR'],
+  /** Add images (uploads, classify with store) and import labels. */
+  ingest: ['ADMIN', 'MANAGER', 'INTEGRATOR'],
+  export: ['ADMIN', 'MANAGER', 'INTEGRATOR'],
+  /** Claim, answer and skip label tasks. */
+  label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  relabel: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  /** Settings, classes, budget, rounds, campaigns, auto labels, model versions. */
+  manage: ['ADMIN', 'MANAGER'],
+  /** API keys, memberships, server-side folder imports. */
+  administer: ['ADMIN'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function isPlatformAdmin(viewer: Viewer): boolean {
+  return viewer.kind === 'user' && viewer.user.isAdmin;
+}
+
+/** The caller's role in a project, or null when it has none. */
+export function roleIn(viewer: Viewer, projectId: string): Role | null {
+  switch (viewer.kind) {
+    case 'anonymous':
+      return null;
+    case 'apiKey':
+      return viewer.apiKey.projectId === projectId ? viewer.apiKey.role : null;
+    case 'user':
+      return viewer.roles.get(projectId) ?? (viewer.user.isAdmin ? 'ADMIN' : null);
+  }
+}
+
+export function requireSignedIn(
+  viewer: Viewer,
+): asserts viewer is Exclude<Viewer, { kind: 'anonymous' }> {
+  if (viewer.kind === 'anonymous') {
+    throw new AppError('UNAUTHENTICATED', 'sign in (login mutation) or send an API key');
+  }
+}
+
+export function requirePlatformAdmin(viewer: Viewer): void {
+  requireSignedIn(viewer);
+  if (!isPlatformAdmin(viewer)) {
+    throw new AppError('FORBIDDEN', 'only platform administrators may do this');
+  }
+}
+
+/** Throws UNAUTHENTICATED or FORBIDDEN unless the caller may `permission` in the project. */
+export function authorize(viewer: Viewer, projectId: string, permission: Permission): Role {
+  requireSignedIn(viewer);
+  if (isPlatformAdmin(viewer)) return 'ADMIN';
+  const role = roleIn(viewer, projectId);
+  if (!role) throw new AppError('FORBIDDEN', 'you have no role in this project');
+  if (!(PERMISSIONS[permission] as readonly Role[]).includes(role)) {
+    throw new AppError('FORBIDDEN', `the ${role.toLowerCase()} role may not ${permission} here`);
+  }
+  return role;
+}
+
+/** The user id to record as annotator/creator (null for API keys). */
+export function actorId(viewer: Viewer): string | null {
+  return viewer.kind === 'user' ? viewer.user.id : null;
+}

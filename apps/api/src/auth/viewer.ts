@@ -1,0 +1,58 @@
+import { parseCookie } from 'cookie';
+import type { Models, PrismaClient } from '@beanstalk/db';
+import { AppError } from '@beanstalk/shared';
+import { API_KEY_PREFIX, SESSION_COOKIE, tokenHash } from './secrets.ts';
+
+export type Role = Models.Role;
+
+/** Who is calling. Anonymous callers may only ask for health and sign in. */
+export type Viewer =
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user';
+      user: Models.User;
+      sessionId: string;
+      /** Role per project id. */
+      roles: Map<string, Role>;
+    }
+  | { kind: 'apiKey'; apiKey: Models.ApiKey };
+
+/** Resolves the caller from `Authorization: Bearer bsk_...` or the session cookie. */
+export async function resolveViewer(
+  prisma: PrismaClient,
+  headers: { authorization?: string | undefined; cookie?: string | undefined },
+): Promise<Viewer> {
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (bearer) {
+    const apiKey = bearer.startsWith(API_KEY_PREFIX)
+      ? await prisma.apiKey.findUnique({ where: { keyHash: tokenHash(bearer) } })
+      : null;
+    if (!apiKey || apiKey.revokedAt) {
+      throw new AppError('UNAUTHENTICATED', 'this API key is unknown or revoked');
+    }
+    // Recorded at most once a minute per key, off the request's path.
+    if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
+      void prisma.apiKey
+        .update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date() } })
+        .catch(() => undefined);
+    }
+    return { kind: 'apiKey', apiKey };
+  }
+  const token = headers.cookie ? parseCookie(headers.cookie)[SESSION_COOKIE] : undefined;
+  if (token) {
+    const session = await prisma.session.findUnique({
+      where: { tokenHash: tokenHash(token) },
+      include: { user: { include: { memberships: true } } },
+    });
+    if (session && session.expiresAt > new Date()) {
+      const { memberships, ...user } = session.user;
+      return {
+        kind: 'user',
+        user,
+        sessionId: session.id,
+        roles: new Map(memberships.map((m) => [m.projectId, m.role])),
+      };
+    }
+  }
+  return { kind: 'anonymous' };
+}

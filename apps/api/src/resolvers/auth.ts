@@ -1,0 +1,127 @@
+import { stringifySetCookie } from 'cookie';
+import { AppError } from '@beanstalk/shared';
+import { actorId, requirePlatformAdmin } from '../auth/permissions.ts';
+import { createUser, setMembership, verifyPassword } from '@beanstalk/db';
+import { API_KEY_PREFIX, newToken, SESSION_COOKIE, tokenHash } from '../auth/secrets.ts';
+import type {
+  ApiKeyResolvers,
+  MembershipResolvers,
+  MutationResolvers,
+  QueryResolvers,
+  UserResolvers,
+  ViewerResolvers,
+} from '../generated/graphql.ts';
+import { iso, owned, projectBySlug } from './access.ts';
+
+export const Viewer: ViewerResolvers = {
+  user: (viewer) => (viewer.kind === 'user' ? viewer.user : null),
+  apiKey: (viewer) => (viewer.kind === 'apiKey' ? viewer.apiKey : null),
+};
+
+export const User: UserResolvers = {
+  memberships: (user, _args, { prisma }) =>
+    prisma.membership.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'asc' } }),
+};
+
+export const Membership: MembershipResolvers = {
+  project: async (m, _args, { loaders }) => (await loaders.project.load(m.projectId))!,
+};
+
+export const ApiKey: ApiKeyResolvers = {
+  createdAt: (key) => key.createdAt.toISOString(),
+  lastUsedAt: (key) => iso(key.lastUsedAt),
+  revoked: (key) => key.revokedAt !== null,
+};
+
+export const authQueries: Pick<QueryResolvers, 'users' | 'apiKeys'> = {
+  users(_parent, _args, { prisma, viewer }) {
+    requirePlatformAdmin(viewer);
+    return prisma.user.findMany({ orderBy: { email: 'asc' } });
+  },
+  async apiKeys(_parent, { project: slug }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'administer');
+    return ctx.prisma.apiKey.findMany({
+      where: { projectId: project.id },
+      orderBy: { createdAt: 'desc' },
+    });
+  },
+};
+
+export const authMutations: Pick<
+  MutationResolvers,
+  'login' | 'logout' | 'createUser' | 'setMembership' | 'createApiKey' | 'revokeApiKey'
+> = {
+  async login(_parent, { email, password }, { prisma, config, setHeader }) {
+    const user = await prisma.user.findUnique({ where: { email: email.toLowerCase() } });
+    // The same answer for an unknown email and a wrong password.
+    if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, password))) {
+      throw new AppError('UNAUTHENTICATED', 'wrong email or password');
+    }
+    const token = newToken('');
+    const maxAge = Math.round(config.api.sessionDays * 86_400);
+    await prisma.session.create({
+      data: {
+        userId: user.id,
+        tokenHash: tokenHash(token),
+        expiresAt: new Date(Date.now() + maxAge * 1000),
+      },
+    });
+    setHeader(
+      'Set-Cookie',
+      stringifySetCookie({
+        name: SESSION_COOKIE,
+        value: token,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.environment === 'production',
+        path: '/',
+        maxAge,
+      }),
+    );
+    return user;
+  },
+  async logout(_parent, _args, { prisma, viewer, setHeader }) {
+    if (viewer.kind === 'user') await prisma.session.delete({ where: { id: viewer.sessionId } });
+    setHeader(
+      'Set-Cookie',
+      stringifySetCookie({ name: SESSION_COOKIE, value: '', httpOnly: true, path: '/', maxAge: 0 }),
+    );
+    return true;
+  },
+  createUser(_parent, { email, name, password, isAdmin }, { prisma, viewer }) {
+    requirePlatformAdmin(viewer);
+    return createUser(prisma, { email, name, password, isAdmin: isAdmin ?? false });
+  },
+  async setMembership(_parent, { project: slug, email, role }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'administer');
+    return setMembership(ctx.prisma, { projectId: project.id, email, role });
+  },
+  async createApiKey(_parent, { project: slug, name, role }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'administer');
+    if (!name.trim()) throw new AppError('BAD_USER_INPUT', 'give the key a name');
+    const secret = newToken(API_KEY_PREFIX);
+    const apiKey = await ctx.prisma.apiKey.create({
+      data: {
+        projectId: project.id,
+        role,
+        name,
+        prefix: secret.slice(0, API_KEY_PREFIX.length + 6),
+        keyHash: tokenHash(secret),
+        createdById: actorId(ctx.viewer),
+      },
+    });
+    return { apiKey, secret };
+  },
+  async revokeApiKey(_parent, { id }, ctx) {
+    const key = await owned(
+      ctx,
+      await ctx.prisma.apiKey.findUnique({ where: { id } }),
+      `API key ${id}`,
+      'administer',
+    );
+    return ctx.prisma.apiKey.update({
+      where: { id },
+      data: { revokedAt: key.revokedAt ?? new Date() },
+    });
+  },
+};

@@ -1,0 +1,263 @@
+import path from 'node:path';
+import { knn, type Item as ItemRow } from '@beanstalk/db';
+import { importFolder, inspectImage, writeItems } from '@beanstalk/ingest';
+import { ingestStatus, startIngest } from '@beanstalk/orchestration';
+import { AppError } from '@beanstalk/shared';
+import { blobKeyOf } from '@beanstalk/storage';
+import type { Context } from '../context.ts';
+import type {
+  ItemResolvers,
+  LabelResolvers,
+  MutationResolvers,
+  NeighborFilter,
+  NeighborResolvers,
+  PredictionResolvers,
+  QueryResolvers,
+  ClassificationResolvers,
+} from '../generated/graphql.ts';
+import { currentOf } from '../loaders.ts';
+import { exportLabels } from '../services/label-export.ts';
+import { importLabelLines } from '../services/label-import.ts';
+import { searchItems } from '../services/item-search.ts';
+import { readUpload } from '../services/uploads.ts';
+import { owned, projectBySlug } from './access.ts';
+
+const knnFilter = (f: NeighborFilter | null | undefined) => ({
+  splits: f?.splits ?? undefined,
+  labeled: f?.labeled ?? undefined,
+  labelSources: f?.labelSources ?? undefined,
+});
+
+function checkK(k: number | null | undefined, fallback: number): number {
+  const value = k ?? fallback;
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw new AppError('BAD_USER_INPUT', `k must be 1..100 (got ${value})`);
+  }
+  return value;
+}
+
+async function activeHead(ctx: Context, projectId: string): Promise<string | null> {
+  return (await ctx.loaders.project.load(projectId))?.activeHeadVersionId ?? null;
+}
+
+export const Item: ItemResolvers = {
+  async imageDataUrl(item, _args, { blobs }) {
+    const bytes = await blobs.get(item.blobKey);
+    return `data:${item.mimeType};base64,${Buffer.from(bytes).toString('base64')}`;
+  },
+  createdAt: (item) => item.createdAt.toISOString(),
+  async label(item, _args, { loaders }) {
+    const current = currentOf(await loaders.labelHistory.load(item.id));
+    return current?.labelClassId ? current : null;
+  },
+  labelHistory: (item, _args, { loaders }) => loaders.labelHistory.load(item.id),
+  async prediction(item, _args, ctx) {
+    const head = await activeHead(ctx, item.projectId);
+    return head ? ctx.loaders.prediction.load(`${head}:${item.id}`) : null;
+  },
+  neighbors: (item, { k, filter }, ctx) => neighborsOf(ctx, item, k, filter),
+};
+
+/** Nearest items to a stored item under its project's active head (itself left out). */
+async function neighborsOf(
+  ctx: Context,
+  item: ItemRow,
+  k: number | null | undefined,
+  filter: NeighborFilter | null | undefined,
+) {
+  const head = await activeHead(ctx, item.projectId);
+  if (!head) return [];
+  const { rows } = await ctx.pool.query<{ embedding: string }>(
+    'SELECT embedding::text AS embedding FROM item_vectors WHERE head_version_id = $1 AND item_id = $2',
+    [head, item.id],
+  );
+  if (!rows[0]) return [];
+  return knn(ctx.pool, {
+    projectId: item.projectId,
+    headVersionId: head,
+    embedding: JSON.parse(rows[0].embedding) as number[],
+    k: checkK(k, 10),
+    filter: { ...knnFilter(filter), excludeItemIds: [item.id] },
+  });
+}
+
+export const Label: LabelResolvers = {
+  labelClass: (l, _args, { loaders }) =>
+    l.labelClassId ? loaders.labelClass.load(l.labelClassId) : null,
+  annotator: (l, _args, { loaders }) => (l.annotatorId ? loaders.user.load(l.annotatorId) : null),
+  roundNumber: async (l, _args, { loaders }) =>
+    l.roundId ? ((await loaders.round.load(l.roundId))?.number ?? null) : null,
+  createdAt: (l) => l.createdAt.toISOString(),
+};
+
+export const Prediction: PredictionResolvers = {
+  labelClass: async (p, _args, { loaders }) => (await loaders.labelClass.load(p.labelClassId))!,
+  headVersion: async (p, _args, { loaders }) => (await loaders.headVersion.load(p.headVersionId))!,
+};
+
+export const Neighbor: NeighborResolvers = {
+  item: async (n, _args, { loaders }) => (await loaders.item.load(n.itemId))!,
+  labelClass: (n, _args, { loaders }) =>
+    n.labelClassId ? loaders.labelClass.load(n.labelClassId) : null,
+};
+
+export const Classification: ClassificationResolvers = {
+  labelClass: (c, _args, { loaders }) =>
+    c.neighbors.length ? loaders.labelClass.load(c.classIds[c.vote.predicted]!) : null,
+  confidence: (c) => c.vote.confidence,
+  margin: (c) => c.vote.margin,
+  probabilities: (c) => Array.from(c.vote.probabilities),
+  headVersion: async (c, _args, { loaders }) => (await loaders.headVersion.load(c.headVersionId))!,
+  item: (c, _args, { loaders }) => (c.itemId ? loaders.item.load(c.itemId) : null),
+};
+
+export const itemQueries: Pick<
+  QueryResolvers,
+  'items' | 'item' | 'similar' | 'ingestProgress' | 'exportLabels'
+> = {
+  async items(_parent, { project: slug, filter, sort, first, after }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'read');
+    return searchItems(ctx.pool, {
+      projectId: project.id,
+      activeHeadVersionId: project.activeHeadVersionId,
+      filter: filter ?? {},
+      sort: sort ?? 'RECENT',
+      first: first ?? 50,
+      after,
+    });
+  },
+  async item(_parent, { id }, ctx) {
+    const item = await ctx.loaders.item.load(id).catch(() => null);
+    if (!item) return null;
+    return owned(ctx, item, `item ${id}`, 'read').catch((error: AppError) => {
+      if (error.code === 'NOT_FOUND') return null;
+      throw error;
+    });
+  },
+  async similar(_parent, { project: slug, itemId, image, k, filter }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'classify');
+    if ((itemId == null) === (image == null)) {
+      throw new AppError('BAD_USER_INPUT', 'give exactly one of itemId and image');
+    }
+    if (itemId) {
+      const item = await owned(ctx, await ctx.loaders.item.load(itemId), `item ${itemId}`, 'read');
+      if (item.projectId !== project.id)
+        throw new AppError('NOT_FOUND', `item ${itemId} is not in ${slug}`);
+      return neighborsOf(ctx, item, k, filter);
+    }
+    const { headVersionId, vector } = await ctx.classifier.embed(
+      project.id,
+      await readUpload(image!),
+    );
+    return knn(ctx.pool, {
+      projectId: project.id,
+      headVersionId,
+      embedding: vector,
+      k: checkK(k, 10),
+      filter: knnFilter(filter),
+    });
+  },
+  async ingestProgress(_parent, { project: slug }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'read');
+    return ingestStatus(await ctx.temporal(), project.id);
+  },
+  async exportLabels(_parent, { project: slug, format }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'export');
+    return exportLabels(ctx.pool, project, format);
+  },
+};
+
+/** Stores images (blobs, then rows), then starts embedding them; one summary for the batch. */
+async function storeImages(
+  ctx: Context,
+  projectId: string,
+  images: { name: string; bytes: Uint8Array }[],
+  split: ItemRow['split'],
+) {
+  const errors: { file: string; reason: string }[] = [];
+  const candidates = [];
+  for (const image of images) {
+    try {
+      const info = await inspectImage(image.bytes, image.name);
+      candidates.push({ bytes: image.bytes, info, split, sourceRef: image.name });
+    } catch (error) {
+      errors.push({
+        file: image.name,
+        reason: ((error as AppError).details?.reason as string) ?? (error as Error).message,
+      });
+    }
+  }
+  const written = candidates.length
+    ? await writeItems({ pool: ctx.pool, blobs: ctx.blobs }, projectId, candidates)
+    : { imported: 0, duplicates: 0, issues: [] };
+  let ingestWorkflowId: string | null = null;
+  if (written.imported > 0) {
+    ingestWorkflowId = (await startIngest(await ctx.temporal(), projectId, ctx.queues)).workflowId;
+  }
+  return {
+    imported: written.imported,
+    duplicates: written.duplicates,
+    failed: errors.length + written.issues.length,
+    errors: [...errors, ...written.issues],
+    ingestWorkflowId,
+  };
+}
+
+export const itemMutations: Pick<
+  MutationResolvers,
+  'classify' | 'importItems' | 'importFolder' | 'importLabels'
+> = {
+  async classify(_parent, { project: slug, image, k, store }, ctx) {
+    const project = await projectBySlug(ctx, slug, store ? 'ingest' : 'classify');
+    const upload = await readUpload(image);
+    const info = await inspectImage(upload.bytes, upload.name);
+    const result = await ctx.classifier.classify(project.id, upload, checkK(k, project.k));
+    let itemId: string | null = null;
+    if (store) {
+      const written = await writeItems({ pool: ctx.pool, blobs: ctx.blobs }, project.id, [
+        { bytes: upload.bytes, info, split: 'POOL', sourceRef: upload.name },
+      ]);
+      const { rows } = await ctx.pool.query<{ id: string }>(
+        'SELECT id FROM items WHERE project_id = $1 AND content_hash = $2',
+        [project.id, blobKeyOf(upload.bytes)],
+      );
+      itemId = rows[0]!.id;
+      if (written.imported > 0) await startIngest(await ctx.temporal(), project.id, ctx.queues);
+    }
+    return { ...result, itemId };
+  },
+  async importItems(_parent, { project: slug, files, split }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'ingest');
+    if (files.length === 0) throw new AppError('BAD_USER_INPUT', 'no files given');
+    const images = [];
+    for (const file of files) images.push(await readUpload(file));
+    return storeImages(ctx, project.id, images, split ?? 'POOL');
+  },
+  async importFolder(_parent, { project: slug, path: folder, split, labelsFromFolders }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'administer');
+    if (!path.isAbsolute(folder))
+      throw new AppError('BAD_USER_INPUT', 'give an absolute folder path');
+    const summary = await importFolder(
+      { pool: ctx.pool, blobs: ctx.blobs, prisma: ctx.prisma },
+      {
+        folder,
+        slug: project.slug,
+        split: split ?? 'POOL',
+        labelsFrom: labelsFromFolders ? 'folders' : 'none',
+      },
+    );
+    const ingest =
+      summary.imported > 0 ? await startIngest(await ctx.temporal(), project.id, ctx.queues) : null;
+    return {
+      imported: summary.imported,
+      duplicates: summary.duplicates,
+      failed: summary.failed,
+      errors: summary.errors,
+      ingestWorkflowId: ingest?.workflowId ?? null,
+    };
+  },
+  async importLabels(_parent, { project: slug, jsonl }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'ingest');
+    return importLabelLines(ctx.pool, project.id, jsonl);
+  },
+};

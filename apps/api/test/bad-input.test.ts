@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, startApi, type Api } from './harness.ts';
+
+describe('bad input gets a clear error and the server keeps serving', () => {
+  let api: Api;
+  let manager: { cookie: string };
+  let png: Uint8Array;
+  const slug = 'fm-bad-input';
+
+  beforeAll(async () => {
+    api = await startApi({
+      config: (c) => ({ ...c, api: { ...c.api, maxUploadBytes: 10 * 1024 * 1024 } }),
+    });
+    const seeded = await api.seedProject({ limit: 100, labeled: 50, slug });
+    manager = await api.user('manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+    png = await api.blobs.get(seeded.items[0]!.blobKey);
+  });
+  afterAll(() => api?.stop());
+
+  async function stillServing() {
+    const r = await api.ok(manager, `query { project(slug: "${slug}") { itemCounts { total } } }`);
+    expect(r.project.itemCounts.total).toBe(200);
+  }
+
+  const raw = (body: string, contentType = 'application/json') =>
+    fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': contentType, cookie: manager.cookie },
+      body,
+    });
+
+  it('malformed GraphQL', async () => {
+    const r = await api.gql(manager, '{ projects { slug ');
+    expect(r.status).toBe(400);
+    expect(codes(r)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(r.errors![0]!.message).toMatch(/Syntax Error/);
+    await stillServing();
+  });
+
+  it('an over-deep query is refused before it runs', async () => {
+    const deep = `query { items(project: "${slug}", first: 1) { edges { node { neighbors { item {
+      neighbors { item { neighbors { item { neighbors { item { id } } } } } } } } } } } }`;
+    const r = await api.gql(manager, deep);
+    expect(codes(r)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(r.errors![0]!.message).toMatch(/depth/i);
+    await stillServing();
+  });
+
+  it('a 50 MB upload is refused naming the file', async () => {
+    const big = new Uint8Array(50 * 1024 * 1024);
+    big.set(png);
+    const r = await api.upload(
+      manager,
+      `mutation ($i: Upload!) { classify(project: "${slug}", image: $i) { confidence } }`,
+      { i: null },
+      { i: { name: 'huge.png', bytes: big } },
+    );
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0]!.message).toMatch(/^huge\.png: .*10485760/);
+    await stillServing();
+  });
+
+  it('a PNG with a bad header, and a file that is no image, name the file', async () => {
+    const broken = Uint8Array.from(png);
+    broken[1] = 0x00;
+    const r = await api.upload(
+      manager,
+      `mutation ($f: [Upload!]!) { importItems(project: "${slug}", files: $f) { imported failed errors { file reason } } }`,
+      { f: [null, null, null] },
+      {
+        'f.0': { name: 'bad-header.png', bytes: broken },
+        'f.1': {
+          name: 'notes.txt',
+          bytes: new TextEncoder().encode('not an image'),
+          type: 'text/plain',
+        },
+        'f.2': { name: 'fine.png', bytes: png },
+      },
+    );
+    // One bad file does not sink the batch: the good one is a duplicate, the bad ones are named.
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.importItems.imported).toBe(0);
+    expect(r.data!.importItems.failed).toBe(2);
+    expect(r.data!.importItems.errors.map((e: { file: string }) => e.file)).toEqual([
+      'bad-header.png',
+      'notes.txt',
+    ]);
+    const classify = await api.upload(
+      manager,
+      `mutation ($i: Upload!) { classify(project: "${slug}", image: $i) { confidence } }`,
+      { i: null },
+      { i: { name: 'bad-header.png', bytes: broken } },
+    );
+    expect(codes(classify)).toEqual(['BAD_USER_INPUT']);
+    expect(classify.errors![0]!.message).toMatch(/^bad-header\.png: /);
+    await stillServing();
+  });
+
+  it('JSON bodies of the wrong type, and bodies that are not JSON', async () => {
+    for (const body of [
+      '[1, 2, 3]',
+      '"query"',
+      '{"query": 5}',
+      '{"query": "{ projects { slug } }", "variables": "x"}',
+    ]) {
+      const response = await raw(body);
+      expect(response.status, body).toBe(400);
+      const answer = (await response.json()) as { errors: { message: string }[] };
+      expect(answer.errors[0]!.message, body).toMatch(
+        /batching disabled|must be|must contain|string|not valid JSON/i,
+      );
+    }
+    const notJson = await raw('{"query": ');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({
+      errors: [
+        { message: 'the request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } },
+      ],
+    });
+    const wrongVariable = await api.gql(
+      manager,
+      'query ($s: String!) { project(slug: $s) { id } }',
+      { s: 42 },
+    );
+    expect(codes(wrongVariable)).toEqual(['BAD_USER_INPUT']);
+    await stillServing();
+  });
+
+  it('a multipart request without the preflight header is refused (CSRF prevention)', async () => {
+    const form = new FormData();
+    form.append('operations', JSON.stringify({ query: '{ health { ok } }' }));
+    form.append('map', '{}');
+    const response = await fetch(api.url, {
+      method: 'POST',
+      headers: { cookie: manager.cookie },
+      body: form,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/CSRF/i);
+    await stillServing();
+  });
+});
+
+describe('production mode', () => {
+  let api: Api;
+  beforeAll(async () => {
+    api = await startApi({
+      config: (c) => ({
+        ...c,
+        environment: 'production',
+        api: { ...c.api, rateLimitPerSecond: 2 },
+      }),
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('hides the schema and stack traces, and limits the request rate per caller', async () => {
+    const introspection = await api.gql(null, '{ __schema { types { name } } }');
+    expect(codes(introspection)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const unknown = await api.gql(null, '{ nope }');
+    expect(JSON.stringify(unknown.errors)).not.toMatch(/stacktrace/);
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++)
+      statuses.push((await api.gql(null, '{ health { database } }')).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    const limited = await api.gql(null, '{ health { database } }');
+    expect(limited.status).toBe(429);
+    expect(codes(limited)).toEqual(['RATE_LIMITED']);
+  });
+});

@@ -1,0 +1,240 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, startApi, type Api } from './harness.ts';
+
+const ITEM_FIELDS = `id split label { labelClass { name } source }
+  prediction { labelClass { name } confidence margin anomalyScore }`;
+
+describe('items, search and export over HTTP', () => {
+  let api: Api;
+  let seeded: Awaited<ReturnType<Api['seedProject']>>;
+  let other: Awaited<ReturnType<Api['seedProject']>>;
+  let manager: { cookie: string };
+  let slug: string;
+
+  beforeAll(async () => {
+    api = await startApi();
+    seeded = await api.seedProject({ limit: 400, labeled: 200, slug: 'fm-items' });
+    // A second project over the same images: its items must never show up in the first's answers.
+    other = await api.seedProject({ limit: 400, labeled: 200, slug: 'fm-other' });
+    slug = 'fm-items';
+    manager = await api.user('manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('filters return exactly the rows that match, and sorts order by the score', async () => {
+    const classes = await api.db.prisma.labelClass.findMany({
+      where: { projectId: seeded.projectId },
+    });
+    const shirt = classes.find((c) => c.name === 'Shirt')!;
+    const data = await api.ok(
+      manager,
+      `query ($slug: String!, $f: ItemFilter) {
+        items(project: $slug, filter: $f, sort: UNCERTAINTY, first: 500) {
+          totalCount edges { node { ${ITEM_FIELDS} } } } }`,
+      { slug, f: { labeled: false, predictedClassIds: [shirt.id], confidence: { max: 0.9 } } },
+    );
+    const expected = await api.db.prisma.prediction.findMany({
+      where: {
+        headVersionId: seeded.headVersionId,
+        labelClassId: shirt.id,
+        confidence: { lte: 0.9 },
+      },
+      orderBy: [{ margin: 'asc' }, { itemId: 'asc' }],
+    });
+    expect(expected.length).toBeGreaterThan(0);
+    const nodes = data.items.edges.map((e: any) => e.node);
+    expect(data.items.totalCount).toBe(expected.length);
+    expect(nodes.map((n: any) => n.id)).toEqual(expected.map((p) => p.itemId));
+    for (const n of nodes) {
+      expect(n.label).toBeNull();
+      expect(n.prediction.labelClass.name).toBe('Shirt');
+      expect(n.prediction.confidence).toBeLessThanOrEqual(0.9);
+    }
+
+    const labeled = await api.ok(
+      manager,
+      `query ($slug: String!) { items(project: $slug, filter: { labelSources: [IMPORT], split: POOL }, first: 500) {
+        totalCount edges { node { label { source } } } } }`,
+      { slug },
+    );
+    expect(labeled.items.totalCount).toBe(200);
+    expect(new Set(labeled.items.edges.map((e: any) => e.node.label.source))).toEqual(
+      new Set(['IMPORT']),
+    );
+
+    const anomalous = await api.ok(
+      manager,
+      `query ($slug: String!) { items(project: $slug, sort: ANOMALY, first: 50) { edges { node { prediction { anomalyScore } } } } }`,
+      { slug },
+    );
+    const scores = anomalous.items.edges.map((e: any) => e.node.prediction.anomalyScore);
+    expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));
+  });
+
+  it('pages stay stable while items are inserted concurrently', async () => {
+    const query = `query ($slug: String!, $after: String) {
+      items(project: $slug, first: 37, after: $after, sort: RECENT) {
+        edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+    const before = await api.db.prisma.item.findMany({
+      where: { projectId: seeded.projectId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      select: { id: true },
+    });
+    const seen: string[] = [];
+    let after: string | null = null;
+    let inserted = 0;
+    for (;;) {
+      const page: any = await api.ok(manager, query, { slug, after });
+      seen.push(...page.items.edges.map((e: any) => e.node.id));
+      // New items arrive between page requests (newer than everything paged so far).
+      await api.db.prisma.item.create({
+        data: {
+          projectId: seeded.projectId,
+          contentHash: `inserted-${inserted}`,
+          blobKey: `inserted-${inserted++}`,
+          mimeType: 'image/png',
+          width: 28,
+          height: 28,
+          channels: 1,
+        },
+      });
+      if (!page.items.pageInfo.hasNextPage) break;
+      after = page.items.pageInfo.endCursor;
+    }
+    expect(inserted).toBeGreaterThan(10);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(before.map((b) => b.id));
+    await api.db.prisma.item.deleteMany({ where: { contentHash: { startsWith: 'inserted-' } } });
+  });
+
+  it('a page of 100 items with labels, predictions and classes costs a bounded number of queries', async () => {
+    const query = `query ($slug: String!, $n: Int!) { items(project: $slug, first: $n) {
+      edges { node { ${ITEM_FIELDS} labelHistory { source annotator { email } roundNumber }
+        prediction { headVersion { id } } } } } }`;
+    const count = async (n: number) => {
+      const original = pg.Client.prototype.query;
+      let queries = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        queries++;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      try {
+        const data = await api.ok(manager, query, { slug, n });
+        expect(data.items.edges).toHaveLength(n);
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+      return queries;
+    };
+    const for10 = await count(10);
+    const for100 = await count(100);
+    expect(for100).toBe(for10);
+    expect(for100).toBeLessThan(25);
+  });
+
+  it('an item shows its label history and its nearest neighbours from its own project', async () => {
+    const item = seeded.labeled[0]!;
+    const data = await api.ok(
+      manager,
+      `query ($id: ID!) { item(id: $id) { id imageDataUrl labelHistory { source labelClass { name } }
+        neighbors(k: 5) { distance item { id } labelClass { name } } } }`,
+      { id: item.id },
+    );
+    expect(data.item.imageDataUrl).toMatch(/^data:image\/png;base64,iVBOR/);
+    expect(data.item.labelHistory).toHaveLength(1);
+    expect(data.item.neighbors).toHaveLength(5);
+    const ids = new Set(seeded.items.map((i) => i.id));
+    for (const n of data.item.neighbors) expect(ids.has(n.item.id)).toBe(true);
+    const distances = data.item.neighbors.map((n: any) => n.distance);
+    expect(distances).toEqual([...distances].sort((a: number, b: number) => a - b));
+  });
+
+  it('classify names the class of a known image and answers with neighbours of the project only', async () => {
+    const known = seeded.labeled.slice(0, 5);
+    for (const item of known) {
+      const bytes = await api.blobs.get(item.blobKey);
+      const r = await api.upload(
+        manager,
+        `mutation ($slug: String!, $image: Upload!) { classify(project: $slug, image: $image, k: 5) {
+          labelClass { id name } confidence anomalyScore probabilities neighbors { distance item { id } } } }`,
+        { slug, image: null },
+        { image: { name: `${item.id}.png`, bytes } },
+      );
+      expect(r.errors).toBeUndefined();
+      const c = r.data!.classify;
+      expect(c.labelClass.id).toBe(item.hiddenTruth!.labelClassId);
+      // The image itself is among the labeled references, at distance ~0.
+      expect(c.neighbors[0].item.id).toBe(item.id);
+      expect(c.neighbors[0].distance).toBeLessThan(1e-4);
+      expect(c.probabilities).toHaveLength(10);
+      expect(c.anomalyScore).toBeGreaterThanOrEqual(0);
+      expect(c.anomalyScore).toBeLessThanOrEqual(1);
+      const ours = new Set(seeded.items.map((i) => i.id));
+      for (const n of c.neighbors) expect(ours.has(n.item.id)).toBe(true);
+    }
+    const otherIds = new Set(other.items.map((i) => i.id));
+    expect(otherIds.has(known[0]!.id)).toBe(false);
+    // Nothing was stored without store: true.
+    expect(await api.db.prisma.item.count({ where: { projectId: seeded.projectId } })).toBe(800);
+  });
+
+  it('exported labels re-imported into a new project give the same labels', async () => {
+    const exported = await api.ok(
+      manager,
+      `query ($slug: String!) { exportLabels(project: $slug, format: JSONL) { filename content count } }`,
+      { slug },
+    );
+    expect(exported.exportLabels.count).toBe(200);
+    expect(exported.exportLabels.filename).toBe('fm-items-labels.jsonl');
+    for (const format of ['CSV', 'COCO']) {
+      const r = await api.ok(
+        manager,
+        `query ($slug: String!, $f: ExportFormat!) { exportLabels(project: $slug, format: $f) { content count } }`,
+        { slug, f: format },
+      );
+      expect(r.exportLabels.count).toBe(200);
+    }
+    // The other project holds the same images without these labels: clear its labels' view
+    // by importing into a third project made of the same images.
+    const fresh = await api.seedProject({ limit: 400, labeled: 0, slug: 'fm-reimport' });
+    const admin = await api.user('admin-export@example.com', { isAdmin: true });
+    const imported = await api.ok(
+      admin,
+      `mutation ($slug: String!, $jsonl: String!) { importLabels(project: $slug, jsonl: $jsonl) }`,
+      { slug: 'fm-reimport', jsonl: exported.exportLabels.content },
+    );
+    expect(imported.importLabels).toBe(200);
+    const again = await api.ok(
+      admin,
+      `query { exportLabels(project: "fm-reimport", format: JSONL) { content } }`,
+    );
+    const strip = (content: string) =>
+      content
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const r = JSON.parse(l);
+          return `${r.contentHash} ${r.label} ${r.split}`;
+        });
+    expect(strip(again.exportLabels.content)).toEqual(strip(exported.exportLabels.content));
+    expect(fresh.projectId).not.toBe(seeded.projectId);
+    // Re-importing the same file adds nothing; an unknown class is refused naming the line.
+    const repeat = await api.ok(
+      admin,
+      `mutation ($jsonl: String!) { importLabels(project: "fm-reimport", jsonl: $jsonl) }`,
+      { jsonl: exported.exportLabels.content },
+    );
+    expect(repeat.importLabels).toBe(0);
+    const bad = await api.gql(
+      admin,
+      `mutation ($jsonl: String!) { importLabels(project: "fm-reimport", jsonl: $jsonl) }`,
+      { jsonl: JSON.stringify({ contentHash: seeded.items[0]!.contentHash, label: 'Hat' }) },
+    );
+    expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
+    expect(bad.errors![0]!.message).toMatch(/line 1: unknown class "Hat"/);
+  });
+});

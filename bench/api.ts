@@ -1,0 +1,284 @@
+// API latency (BENCHMARKS.md): `classify` p50/p99 and throughput at 1 and 8 concurrent clients
+// against the real API process over HTTP, next to the bare path (encoder + one SQL kNN query,
+// in this process) measured in the same run, on a Fashion-MNIST project of 10k pool images
+// (5k labeled) + 10k eval images.
+//
+//   npm run bench:api [-- --requests 400]
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { EncoderCache } from '@beanstalk/activities';
+import { loadConfig } from '@beanstalk/config';
+import { createPool, createPrisma, createUser, knn, migrate, setMembership } from '@beanstalk/db';
+import { deserializeHead, project } from '@beanstalk/ml';
+import { LocalBlobStore } from '@beanstalk/storage';
+import {
+  databaseUrl,
+  dropDatabase,
+  seedIndexedFashionMnist,
+} from '../tooling/testing/src/index.ts';
+import { writeSvgChart } from './lib/chart.ts';
+import { log, ROOT } from './lib/fashion-mnist.ts';
+import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '400' },
+    limit: { type: 'string', default: '10000' },
+  },
+});
+const REQUESTS = Number(args.requests);
+const LIMIT = Number(args.limit);
+const K = 10;
+const PORT = 4000 + (process.pid % 1000) + 100;
+
+const config = loadConfig();
+const dir = path.join(config.dataDir, 'bench', 'api');
+const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
+const database = `bench_api_${process.pid}`;
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `total` calls with `clients` callers in parallel; latencies in ms and throughput. */
+async function load(clients: number, total: number, call: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const t = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+    perSecond: total / seconds,
+  };
+}
+
+async function startApiProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    cwd: path.join(ROOT, 'apps/api'),
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl(database),
+      BEANSTALK_BLOB_DIR: path.join(dir, 'blobs'),
+      BEANSTALK_API_PORT: String(PORT),
+      BEANSTALK_API_RATE_LIMIT: '100000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('GraphQL at')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`api exited with ${code}`)));
+  });
+  return child;
+}
+
+log(`building ${database}: Fashion-MNIST ${LIMIT} pool + ${LIMIT} eval, ${LIMIT / 2} labeled`);
+await admin((c) => c.query(`CREATE DATABASE "${database}"`));
+await migrate(databaseUrl(database));
+const prisma = createPrisma(databaseUrl(database));
+const pool = createPool(databaseUrl(database));
+let api: ChildProcess | undefined;
+try {
+  const seeded = await seedIndexedFashionMnist(
+    { prisma, pool, blobs, modelsDir: path.join(dir, 'models') },
+    { limit: LIMIT, labeled: LIMIT / 2, budget: 1000, slug: 'fashion-mnist' },
+  );
+  const evalItems = seeded.items.filter((i) => i.split === 'EVAL').slice(0, 200);
+  const images = await Promise.all(
+    evalItems.map(async (i) => ({ name: `${i.sourceRef}.png`, bytes: await blobs.get(i.blobKey) })),
+  );
+
+  // The bare path: what classify cannot avoid doing.
+  const encoders = new EncoderCache(
+    { prisma, blobs },
+    { dir: path.join(dir, 'models'), threads: 1 },
+  );
+  const encoder = await encoders.get(seeded.encoderVersionId);
+  const headRow = await prisma.headVersion.findUniqueOrThrow({
+    where: { id: seeded.headVersionId },
+  });
+  const head = deserializeHead(
+    headRow.weights,
+    (headRow.config as { shapes: number[][] }).shapes,
+    'linear',
+  );
+  const bare = async (i: number) => {
+    const [features] = await encoder.embedImages([images[i % images.length]!]);
+    await knn(pool, {
+      projectId: seeded.projectId,
+      headVersionId: seeded.headVersionId,
+      embedding: project(head, features!, 1),
+      k: K,
+      filter: { labeled: true },
+    });
+  };
+
+  api = await startApiProcess();
+  const url = `http://127.0.0.1:${PORT}/graphql`;
+  await createUser(prisma, {
+    email: 'bench@example.com',
+    name: 'bench',
+    password: 'bench-password',
+    isAdmin: true,
+  });
+  await setMembership(prisma, {
+    projectId: seeded.projectId,
+    email: 'bench@example.com',
+    role: 'ADMIN',
+  });
+  const post = async (body: string, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const login = await post(
+    JSON.stringify({
+      query: 'mutation { login(email: "bench@example.com", password: "bench-password") { id } }',
+    }),
+  );
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const keyAnswer = (await (
+    await post(
+      JSON.stringify({
+        query:
+          'mutation { createApiKey(project: "fashion-mnist", name: "bench", role: INTEGRATOR) { secret } }',
+      }),
+      { cookie },
+    )
+  ).json()) as { data: { createApiKey: { secret: string } } };
+  const authorization = `Bearer ${keyAnswer.data.createApiKey.secret}`;
+  const operations = JSON.stringify({
+    query: `mutation ($image: Upload!) { classify(project: "fashion-mnist", image: $image, k: ${K}) {
+      labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`,
+    variables: { image: null },
+  });
+  let wrong = 0;
+  const viaApi = async (i: number) => {
+    const image = images[i % images.length]!;
+    const form = new FormData();
+    form.append('operations', operations);
+    form.append('map', '{"0":["variables.image"]}');
+    form.append('0', new Blob([image.bytes], { type: 'image/png' }), image.name);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization, 'apollo-require-preflight': '1' },
+      body: form,
+    });
+    const answer = (await response.json()) as { errors?: unknown[] };
+    if (answer.errors) throw new Error(`classify failed: ${JSON.stringify(answer.errors)}`);
+    if (response.status !== 200) wrong++;
+  };
+
+  log('warming up');
+  await load(2, 40, bare);
+  await load(2, 40, viaApi);
+  const rows: {
+    path: string;
+    clients: number;
+    p50Ms: number;
+    p99Ms: number;
+    meanMs: number;
+    perSecond: number;
+  }[] = [];
+  for (const clients of [1, 8]) {
+    for (const [name, call] of [
+      ['bare', bare],
+      ['api', viaApi],
+    ] as const) {
+      log(`${name}, ${clients} client(s), ${REQUESTS} requests`);
+      const r = await load(clients, REQUESTS, call);
+      rows.push({
+        path: name,
+        clients,
+        p50Ms: r.p50,
+        p99Ms: r.p99,
+        meanMs: r.mean,
+        perSecond: r.perSecond,
+      });
+    }
+  }
+  const of = (p: string, c: number) => rows.find((r) => r.path === p && r.clients === c)!;
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  printTable(
+    rows.map((r) => ({
+      path: r.path,
+      clients: r.clients,
+      'p50 ms': round2(r.p50Ms),
+      'p99 ms': round2(r.p99Ms),
+      'req/s': round2(r.perSecond),
+    })),
+  );
+  const summary = {
+    classifyP50Ms: round2(of('api', 1).p50Ms),
+    classifyP99Ms: round2(of('api', 1).p99Ms),
+    overheadRatio8: round2(of('api', 8).p50Ms / of('bare', 8).p50Ms),
+    throughputRatio8: round2(of('bare', 8).perSecond / of('api', 8).perSecond),
+    targets: { classifyP50Ms: 15, overheadRatio8: 1.25 },
+  };
+  console.log(summary);
+  const file = writeResults('api', summary, {
+    requestsPerRun: REQUESTS,
+    k: K,
+    project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
+    definitions: {
+      bare: 'in this process: encoder (onnxruntime, 1 thread) + head projection + one pgvector kNN query',
+      api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
+      overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
+      throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
+    },
+    rows,
+    non200: wrong,
+  });
+  await writeSvgChart(path.join(RESULTS_DIR, 'api.svg'), {
+    title: 'classify latency: API vs bare path (p50 and p99)',
+    data: {
+      values: rows.flatMap((r) => [
+        { run: `${r.path}, ${r.clients} client(s)`, stat: 'p50', ms: r.p50Ms },
+        { run: `${r.path}, ${r.clients} client(s)`, stat: 'p99', ms: r.p99Ms },
+      ]),
+    },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'run', type: 'nominal', title: null },
+      xOffset: { field: 'stat' },
+      y: { field: 'ms', type: 'quantitative', title: 'ms' },
+      color: { field: 'stat', type: 'nominal' },
+    },
+    width: 480,
+    height: 260,
+  });
+  log(`wrote ${file} and api.svg`);
+  await encoders.close();
+} finally {
+  api?.kill('SIGTERM');
+  await prisma.$disconnect();
+  await pool.end();
+  await dropDatabase(database);
+}
