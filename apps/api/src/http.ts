@@ -77,7 +77,7 @@ export async function createHttpApp(services: Services) {
       async context({ req, res }): Promise<Context> {
         let viewer;
         try {
-          viewer = await resolveViewer(prisma, req.headers);
+          viewer = await resolveViewer({ prisma, pool }, req.headers);
         } catch (error) {
           if (!isAppError(error)) throw error;
           throw new GraphQLError(error.message, {
@@ -87,7 +87,7 @@ export async function createHttpApp(services: Services) {
         return {
           ...services,
           viewer,
-          loaders: createLoaders(prisma, pool),
+          loaders: createLoaders(pool),
           setHeader: (name, value) => res.append(name, value),
         };
       },

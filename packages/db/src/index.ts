@@ -67,3 +67,4 @@ export type {
   Prediction,
 } from './generated/prisma/client.ts';
 export { hashPassword, verifyPassword, createUser, setMembership } from './users.ts';
+export { projectBySlug, apiKeyByHash, rowsByIds, labelsOfItems, predictionsOf } from './rows.ts';

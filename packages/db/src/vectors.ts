@@ -334,20 +334,30 @@ async function runKnn(
        LIMIT $${params.length}
     )
     SELECT * FROM candidates ORDER BY distance, item_id`;
-  return inTransaction(pool, async (c) => {
-    if (mode === 'exact') {
-      await c.query('SET LOCAL enable_indexscan = off');
-    } else {
-      await c.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'");
-      await c.query(`SET LOCAL hnsw.ef_search = ${Math.max(q.efSearch ?? 100, q.k)}`);
-    }
+  // Planner settings and BEGIN travel in one round trip: this is the platform's hot path.
+  const settings =
+    mode === 'exact'
+      ? 'SET LOCAL enable_indexscan = off'
+      : `SET LOCAL hnsw.iterative_scan = 'relaxed_order'; ` +
+        `SET LOCAL hnsw.ef_search = ${Math.max(q.efSearch ?? 100, q.k)}`;
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN; ${settings}`);
+    let result: Neighbor[] | string;
     if (mode === 'explain') {
-      const { rows } = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
-      return rows.map((r) => r['QUERY PLAN']).join('\n');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+      result = rows.map((r) => r['QUERY PLAN']).join('\n');
+    } else {
+      result = (await client.query<NeighborRow>(sql, params)).rows.map(toNeighbor);
     }
-    const { rows } = await c.query<NeighborRow>(sql, params);
-    return rows.map(toNeighbor);
-  });
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** k nearest neighbours by cosine distance through the HNSW index, with filters. */

@@ -5,6 +5,9 @@ import sharp from 'sharp';
 import { AppError } from '@beanstalk/shared';
 
 /** The trainer's JSON sidecar (apps/trainer/beanstalk_trainer/train.py, `sidecar`). */
+/** Largest image (width x height) the encoder decodes; a 40-megapixel photo passes. */
+export const MAX_INPUT_PIXELS = 40_000_000;
+
 export interface EncoderSidecar {
   format: string;
   input: {
@@ -175,7 +178,11 @@ export class Encoder {
   private async decodeWithSharp(image: ImageInput): Promise<Uint8Array> {
     const { channels, height, width } = this.sidecar.input;
     try {
-      let pipeline = sharp(image.bytes, { failOn: 'error' }).resize(width, height, { fit: 'fill' });
+      // The pixel cap refuses decompression bombs before they are decoded.
+      let pipeline = sharp(image.bytes, {
+        failOn: 'error',
+        limitInputPixels: MAX_INPUT_PIXELS,
+      }).resize(width, height, { fit: 'fill' });
       pipeline =
         channels === 1
           ? pipeline.toColourspace('b-w')

@@ -40,11 +40,18 @@ export async function seedIndexedFashionMnist(
   });
   const encoders = new EncoderCache(deps, { dir: deps.modelsDir, threads: 2 });
   const encoder = await encoders.get(encoderVersionId);
-  const features = await encoder.embedImages(
-    await Promise.all(
-      items.map(async (i) => ({ name: i.id, bytes: await deps.blobs.get(i.blobKey) })),
-    ),
-  );
+  const features: Float32Array[] = [];
+  // In slices, so tens of thousands of images never hold a file handle each at once.
+  for (let start = 0; start < items.length; start += 500) {
+    const slice = items.slice(start, start + 500);
+    features.push(
+      ...(await encoder.embedImages(
+        await Promise.all(
+          slice.map(async (i) => ({ name: i.id, bytes: await deps.blobs.get(i.blobKey) })),
+        ),
+      )),
+    );
+  }
   await encoders.close();
   await insertFeatures(
     deps.pool,

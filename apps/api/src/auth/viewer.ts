@@ -1,5 +1,5 @@
 import { parseCookie } from 'cookie';
-import type { Models, PrismaClient } from '@beanstalk/db';
+import { apiKeyByHash, type Models, type Pool, type PrismaClient } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import { API_KEY_PREFIX, SESSION_COOKIE, tokenHash } from './secrets.ts';
 
@@ -19,13 +19,13 @@ export type Viewer =
 
 /** Resolves the caller from `Authorization: Bearer bsk_...` or the session cookie. */
 export async function resolveViewer(
-  prisma: PrismaClient,
+  { prisma, pool }: { prisma: PrismaClient; pool: Pool },
   headers: { authorization?: string | undefined; cookie?: string | undefined },
 ): Promise<Viewer> {
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (bearer) {
     const apiKey = bearer.startsWith(API_KEY_PREFIX)
-      ? await prisma.apiKey.findUnique({ where: { keyHash: tokenHash(bearer) } })
+      ? await apiKeyByHash(pool, tokenHash(bearer))
       : null;
     if (!apiKey || apiKey.revokedAt) {
       throw new AppError('UNAUTHENTICATED', 'this API key is unknown or revoked');

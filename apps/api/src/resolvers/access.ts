@@ -1,4 +1,4 @@
-import type { Project } from '@beanstalk/db';
+import { projectBySlug as findProject, type Project } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import { authorize, type Permission } from '../auth/permissions.ts';
 import type { Context } from '../context.ts';
@@ -9,7 +9,7 @@ export async function projectBySlug(
   slug: string,
   permission: Permission,
 ): Promise<Project> {
-  const project = await ctx.prisma.project.findUnique({ where: { slug } });
+  const project = await findProject(ctx.pool, slug);
   if (!project) throw new AppError('NOT_FOUND', `no project "${slug}"`);
   authorize(ctx.viewer, project.id, permission);
   return project;

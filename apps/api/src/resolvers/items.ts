@@ -145,10 +145,7 @@ export const itemQueries: Pick<
         throw new AppError('NOT_FOUND', `item ${itemId} is not in ${slug}`);
       return neighborsOf(ctx, item, k, filter);
     }
-    const { headVersionId, vector } = await ctx.classifier.embed(
-      project.id,
-      await readUpload(image!),
-    );
+    const { headVersionId, vector } = await ctx.classifier.embed(project, await readUpload(image!));
     return knn(ctx.pool, {
       projectId: project.id,
       headVersionId,
@@ -210,10 +207,11 @@ export const itemMutations: Pick<
   async classify(_parent, { project: slug, image, k, store }, ctx) {
     const project = await projectBySlug(ctx, slug, store ? 'ingest' : 'classify');
     const upload = await readUpload(image);
-    const info = await inspectImage(upload.bytes, upload.name);
-    const result = await ctx.classifier.classify(project.id, upload, checkK(k, project.k));
+    // The encoder decodes (and refuses) the image itself; storing it needs the full check.
+    const result = await ctx.classifier.classify(project, upload, checkK(k, project.k));
     let itemId: string | null = null;
     if (store) {
+      const info = await inspectImage(upload.bytes, upload.name);
       const written = await writeItems({ pool: ctx.pool, blobs: ctx.blobs }, project.id, [
         { bytes: upload.bytes, info, split: 'POOL', sourceRef: upload.name },
       ]);
