@@ -29,6 +29,7 @@ import { iso, owned, projectBySlug } from './access.ts';
 import type { ClassMetricsParent } from './mappers.ts';
 
 const ENDED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
+const PROGRESS_DEADLINE_MS = 2000;
 
 export const Round: RoundResolvers = {
   headVersion: (round, _args, { prisma }) =>
@@ -41,7 +42,11 @@ export const Round: RoundResolvers = {
   async progress(round, _args, { temporal }) {
     if (ENDED.has(round.status) || !round.workflowId) return null;
     try {
-      const status = await roundStatus(await temporal(), round.workflowId);
+      const client = await temporal();
+      // Without a worker a query waits; a round's page should not.
+      const status = await client.withDeadline(Date.now() + PROGRESS_DEADLINE_MS, () =>
+        roundStatus(client, round.workflowId!),
+      );
       return {
         ...status,
         activity: status.activity && {

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type Api } from './harness.ts';
+
+describe('rounds, metrics and search for managers', () => {
+  let api: Api;
+  let seeded: Awaited<ReturnType<Api['seedProject']>>;
+  let manager: { id: string; cookie: string };
+  const slug = 'fm-metrics';
+
+  beforeAll(async () => {
+    api = await startApi();
+    seeded = await api.seedProject({ limit: 300, labeled: 100, slug });
+    manager = await api.user('manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('precision-recall points come from predictions made before their human labels', async () => {
+    // 40 predicted items get a human label: the truth, so some agree with the prediction.
+    const predictions = await api.db.prisma.prediction.findMany({
+      where: { headVersionId: seeded.headVersionId },
+      orderBy: { itemId: 'asc' },
+      take: 40,
+    });
+    const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenTruth!.labelClassId]));
+    for (const p of predictions) {
+      await api.db.prisma.label.create({
+        data: {
+          projectId: seeded.projectId,
+          itemId: p.itemId,
+          labelClassId: truth.get(p.itemId)!,
+          source: 'HUMAN',
+          annotatorId: manager.id,
+        },
+      });
+    }
+    const data = await api.ok(
+      manager,
+      `query { metrics(project: "${slug}") { precisionRecall { threshold precision recall count } } }`,
+    );
+    const points = data.metrics.precisionRecall as {
+      threshold: number;
+      precision: number;
+      recall: number;
+      count: number;
+    }[];
+    expect(points.length).toBeGreaterThan(1);
+    const lowest = points.at(-1)!;
+    const correct = predictions.filter((p) => p.labelClassId === truth.get(p.itemId)).length;
+    expect(lowest.recall).toBe(1);
+    expect(lowest.precision).toBeCloseTo(correct / 40, 10);
+    const labeled = new Set(predictions.map((p) => p.itemId));
+    const all = await api.db.prisma.prediction.findMany({
+      where: { headVersionId: seeded.headVersionId },
+    });
+    for (const point of [points[0]!, lowest]) {
+      const expected = all.filter(
+        (p) => !labeled.has(p.itemId) && p.confidence >= point.threshold,
+      ).length;
+      expect(point.count).toBe(expected);
+    }
+    // Thresholds descend, so the auto-labeled count can only grow.
+    for (let i = 1; i < points.length; i++) {
+      expect(points[i]!.threshold).toBeLessThan(points[i - 1]!.threshold);
+      expect(points[i]!.count).toBeGreaterThanOrEqual(points[i - 1]!.count);
+    }
+  });
+
+  it('metric snapshots over rounds with per-class figures, the baseline, and round progress', async () => {
+    const classes = await api.db.prisma.labelClass.findMany({
+      where: { projectId: seeded.projectId },
+      orderBy: { position: 'asc' },
+    });
+    for (const [number, macroF1] of [
+      [1, 0.61],
+      [2, 0.72],
+    ] as const) {
+      const round = await api.db.prisma.round.create({
+        data: { projectId: seeded.projectId, number, status: 'COMPLETED', endedAt: new Date() },
+      });
+      await api.db.prisma.metricSnapshot.create({
+        data: {
+          projectId: seeded.projectId,
+          roundId: round.id,
+          humanLabels: number * 100,
+          macroF1,
+          microF1: macroF1,
+          accuracy: macroF1,
+          details: {
+            perClass: classes.map((_, i) => ({
+              precision: i / 10,
+              recall: 0.5,
+              f1: 0.4,
+              support: 10,
+            })),
+            confusion: classes.map((_, i) => classes.map((__, j) => (i === j ? 9 : 0))),
+          },
+        },
+      });
+    }
+    // A round whose workflow is gone: progress is null, answered within the deadline.
+    await api.db.prisma.round.create({
+      data: {
+        projectId: seeded.projectId,
+        number: 3,
+        status: 'LABELING',
+        workflowId: 'round-gone',
+      },
+    });
+    const started = Date.now();
+    const data = await api.ok(
+      manager,
+      `query { metrics(project: "${slug}") { snapshots { roundNumber humanLabels macroF1 }
+          latest { perClass { labelClass { name } precision } confusion }
+          randomBaseline { labels macroF1 } }
+        rounds(project: "${slug}") { number status progress { phase } metrics { macroF1 } } }`,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(data.metrics.snapshots).toEqual([
+      { roundNumber: 1, humanLabels: 100, macroF1: 0.61 },
+      { roundNumber: 2, humanLabels: 200, macroF1: 0.72 },
+    ]);
+    expect(data.metrics.latest.perClass[3]).toEqual({
+      labelClass: { name: classes[3]!.name },
+      precision: 0.3,
+    });
+    expect(data.metrics.latest.confusion[2][2]).toBe(9);
+    expect(
+      data.rounds.map((r: any) => [r.number, r.status, r.progress, r.metrics?.macroF1 ?? null]),
+    ).toEqual([
+      [3, 'LABELING', null, null],
+      [2, 'COMPLETED', null, 0.72],
+      [1, 'COMPLETED', null, 0.61],
+    ]);
+    // The label-efficiency benchmark ran with this project's encoder, so its random curve is the baseline.
+    const baseline = data.metrics.randomBaseline as { labels: number; macroF1: number }[];
+    expect(baseline.map((p) => p.labels)).toEqual([50, 100, 200, 500, 600, 1000, 2000]);
+  });
+
+  it('similar items to a stored item leave the item out and stay in the project', async () => {
+    const item = seeded.items.find((i) => i.split === 'POOL')!;
+    const data = await api.ok(
+      manager,
+      `query ($id: ID!) { similar(project: "${slug}", itemId: $id, k: 6, filter: { labeled: true }) { distance item { id } labelSource } }`,
+      { id: item.id },
+    );
+    expect(data.similar).toHaveLength(6);
+    const ids = data.similar.map((n: any) => n.item.id);
+    expect(ids).not.toContain(item.id);
+    const ours = new Set(seeded.items.map((i) => i.id));
+    expect(ids.every((id: string) => ours.has(id))).toBe(true);
+    expect(new Set(data.similar.map((n: any) => n.labelSource))).not.toContain(null);
+  });
+});
