@@ -125,14 +125,14 @@ export default tseslint.config(
   {
     // The web app speaks to the platform only in GraphQL; the API reaches workflows only
     // through the workflow client.
-    files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'],
+    files: ['apps/web/app/**/*.{ts,tsx}', 'apps/web/src/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['@beanstalk/*', '!@beanstalk/shared'],
+              group: ['@beanstalk/*', '!@beanstalk/shared', '!@beanstalk/config'],
               message: 'the web app uses the GraphQL API only',
             },
           ],

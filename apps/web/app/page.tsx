@@ -1,5 +1,9 @@
+import Link from 'next/link';
+import { redirect } from 'next/navigation';
 import { graphql } from '../src/generated/gql.ts';
-import { GraphQLRequestError, request } from '../src/lib/graphql.ts';
+import { GraphQLRequestError } from '../src/lib/errors.ts';
+import { request } from '../src/lib/graphql.ts';
+import { PAGES, type Role } from '../src/lib/session.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -10,10 +14,12 @@ const ProjectsPage = graphql(`
       slug
       name
       description
+      myRole
       itemCounts {
         total
         pool
         eval
+        labeled
       }
       classes {
         id
@@ -30,40 +36,47 @@ export default async function Home() {
   try {
     data = await request(ProjectsPage);
   } catch (error) {
+    if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED')
+      redirect('/login');
     if (!(error instanceof GraphQLRequestError)) throw error;
     return <p className="error">Cannot load projects: {error.message}</p>;
   }
   if (data.projects.length === 0) {
-    return (
-      <p>
-        No projects yet. Import one with <code>npm run cli -- import fashion-mnist</code>.
-      </p>
-    );
+    return <p>No projects you can see yet. A platform admin can create one or add you to one.</p>;
   }
   return (
     <>
       <h1>Projects</h1>
       <ul className="projects">
-        {data.projects.map((p) => (
-          <li key={p.id}>
-            <h2>{p.name}</h2>
-            <p>{p.description}</p>
-            <p>
-              {p.itemCounts.total.toLocaleString('en')} items:{' '}
-              {p.itemCounts.pool.toLocaleString('en')} pool,{' '}
-              {p.itemCounts.eval.toLocaleString('en')} eval
-            </p>
-            <ul className="classes" aria-label={`${p.name} classes`}>
-              {p.classes
-                .filter((c) => !c.retired)
-                .map((c) => (
-                  <li key={c.id} style={{ background: c.colour }}>
-                    {c.name}
-                  </li>
-                ))}
-            </ul>
-          </li>
-        ))}
+        {data.projects.map((p) => {
+          const role = (p.myRole ?? 'ADMIN') as Role;
+          return (
+            <li key={p.id}>
+              <h2>{p.name}</h2>
+              <p>{p.description}</p>
+              <p>
+                {p.itemCounts.total.toLocaleString('en')} items (
+                {p.itemCounts.labeled.toLocaleString('en')} labeled) · you are {role.toLowerCase()}
+              </p>
+              <ul className="classes" aria-label={`${p.name} classes`}>
+                {p.classes
+                  .filter((c) => !c.retired)
+                  .map((c) => (
+                    <li key={c.id} style={{ background: c.colour }}>
+                      {c.name}
+                    </li>
+                  ))}
+              </ul>
+              <nav aria-label={`${p.name} pages`} className="project-links">
+                {PAGES.label.includes(role) && <Link href={`/p/${p.slug}/label`}>Label</Link>}
+                {PAGES.items.includes(role) && <Link href={`/p/${p.slug}/items`}>Explore</Link>}
+                {PAGES.dashboard.includes(role) && (
+                  <Link href={`/p/${p.slug}/dashboard`}>Dashboard</Link>
+                )}
+              </nav>
+            </li>
+          );
+        })}
       </ul>
     </>
   );

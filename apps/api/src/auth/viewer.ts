@@ -1,4 +1,4 @@
-import { parseCookie } from 'cookie';
+import { parse as parseCookie } from 'cookie';
 import { apiKeyByHash, type Models, type Pool, type PrismaClient } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import { API_KEY_PREFIX, SESSION_COOKIE, tokenHash } from './secrets.ts';

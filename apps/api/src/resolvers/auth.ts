@@ -1,4 +1,4 @@
-import { stringifySetCookie } from 'cookie';
+import { serialize } from 'cookie';
 import { AppError } from '@beanstalk/shared';
 import { actorId, requirePlatformAdmin } from '../auth/permissions.ts';
 import { createUser, setMembership, verifyPassword } from '@beanstalk/db';
@@ -68,9 +68,7 @@ export const authMutations: Pick<
     });
     setHeader(
       'Set-Cookie',
-      stringifySetCookie({
-        name: SESSION_COOKIE,
-        value: token,
+      serialize(SESSION_COOKIE, token, {
         httpOnly: true,
         sameSite: 'lax',
         secure: config.environment === 'production',
@@ -84,7 +82,7 @@ export const authMutations: Pick<
     if (viewer.kind === 'user') await prisma.session.delete({ where: { id: viewer.sessionId } });
     setHeader(
       'Set-Cookie',
-      stringifySetCookie({ name: SESSION_COOKIE, value: '', httpOnly: true, path: '/', maxAge: 0 }),
+      serialize(SESSION_COOKIE, '', { httpOnly: true, path: '/', maxAge: 0 }),
     );
     return true;
   },

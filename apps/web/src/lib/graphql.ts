@@ -1,32 +1,41 @@
 import 'server-only';
+import { headers } from 'next/headers';
 import { loadConfig } from '@beanstalk/config';
 import type { TypedDocumentString } from '../generated/graphql.ts';
+import { GraphQLRequestError, type GraphQLErrorBody } from './errors.ts';
 
-export class GraphQLRequestError extends Error {}
-
-/** Runs a generated, typed operation against the API from a server component. */
+/**
+ * Runs a generated, typed operation against the API from a server component, as the person
+ * whose request this is (their session cookie goes along).
+ */
 export async function request<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
 ): Promise<TResult> {
   const url = loadConfig().api.url;
+  const cookie = (await headers()).get('cookie');
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(cookie ? { cookie } : {}),
+      },
       body: JSON.stringify({ query: document.toString(), variables }),
       cache: 'no-store',
     });
   } catch (error) {
     throw new GraphQLRequestError(
       `The API at ${url} is not reachable (${(error as Error).message}).`,
+      'API_UNREACHABLE',
     );
   }
-  const body = (await response.json()) as { data?: TResult; errors?: { message: string }[] };
-  if (body.errors?.length)
-    throw new GraphQLRequestError(body.errors.map((e) => e.message).join('; '));
-  if (!body.data)
-    throw new GraphQLRequestError(`The API answered ${response.status} without data.`);
+  const body = (await response.json()) as GraphQLErrorBody<TResult>;
+  if (body.errors?.length) throw GraphQLRequestError.from(body.errors);
+  if (!body.data) {
+    throw new GraphQLRequestError(`The API answered ${response.status} without data.`, 'INTERNAL');
+  }
   return body.data;
 }

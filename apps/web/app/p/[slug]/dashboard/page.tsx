@@ -1,0 +1,214 @@
+import { notFound } from 'next/navigation';
+import { ConfusionMatrix } from '../../../../src/components/confusion-matrix.tsx';
+import { Forbidden } from '../../../../src/components/forbidden.tsx';
+import { ModelActions, CampaignControls } from '../../../../src/components/manager-actions.tsx';
+import { QualityChart } from '../../../../src/components/quality-chart.tsx';
+import { RoundsLive } from '../../../../src/components/rounds-live.tsx';
+import { ThresholdPreview } from '../../../../src/components/threshold-preview.tsx';
+import { graphql } from '../../../../src/generated/gql.ts';
+import { request } from '../../../../src/lib/graphql.ts';
+import { projectPage } from '../../../../src/lib/session.ts';
+
+export const dynamic = 'force-dynamic';
+
+const Dashboard = graphql(`
+  query Dashboard($slug: String!) {
+    budget(project: $slug) {
+      total
+      spent
+      reserved
+      remaining
+      labelsPerHour
+      roundsLeft
+      perAnnotator {
+        user {
+          name
+          email
+        }
+        labels
+        skipped
+      }
+    }
+    campaign(project: $slug) {
+      status
+      stopReason
+    }
+    metrics(project: $slug) {
+      snapshots {
+        roundNumber
+        humanLabels
+        macroF1
+        accuracy
+      }
+      latest {
+        macroF1
+        perClass {
+          labelClass {
+            name
+          }
+          precision
+          recall
+          f1
+          support
+        }
+        confusion
+      }
+      precisionRecall {
+        threshold
+        precision
+        recall
+        count
+      }
+      randomBaseline {
+        labels
+        macroF1
+      }
+    }
+    headVersions(project: $slug) {
+      id
+      kind
+      status
+      note
+      roundNumber
+      macroF1
+      createdAt
+      active
+    }
+  }
+`);
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export default async function DashboardPage({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const { project, allowed } = await projectPage(slug, 'dashboard');
+  if (!project) notFound();
+  if (!allowed) return <Forbidden what="the manager dashboard" />;
+  const data = await request(Dashboard, { slug });
+  const { budget, metrics } = data;
+  const classNames = project.classes.map((c) => c.name);
+  return (
+    <>
+      <h1>Dashboard · {project.name}</h1>
+      <section aria-labelledby="budget-title" className="cards">
+        <h2 id="budget-title">Label budget</h2>
+        <dl className="stats" data-testid="budget">
+          <div>
+            <dt>Total</dt>
+            <dd data-testid="budget-total">{budget.total}</dd>
+          </div>
+          <div>
+            <dt>Spent</dt>
+            <dd data-testid="budget-spent">{budget.spent}</dd>
+          </div>
+          <div>
+            <dt>Left to spend</dt>
+            <dd data-testid="budget-unspent">{budget.total - budget.spent}</dd>
+          </div>
+          <div>
+            <dt>Reserved by open tasks</dt>
+            <dd>{budget.reserved}</dd>
+          </div>
+          <div>
+            <dt>Free for new rounds</dt>
+            <dd>{budget.remaining}</dd>
+          </div>
+          <div>
+            <dt>Rounds left</dt>
+            <dd>{budget.roundsLeft}</dd>
+          </div>
+          <div>
+            <dt>Labels / hour (24 h)</dt>
+            <dd>{budget.labelsPerHour.toFixed(1)}</dd>
+          </div>
+        </dl>
+      </section>
+
+      <section aria-labelledby="rounds-title">
+        <h2 id="rounds-title">Rounds</h2>
+        <CampaignControls slug={slug} campaign={data.campaign} />
+        <RoundsLive slug={slug} />
+      </section>
+
+      <section aria-labelledby="quality-title">
+        <h2 id="quality-title">Quality over rounds</h2>
+        {metrics.snapshots.length === 0 ? (
+          <p>No evaluations yet: the first round's evaluation appears here.</p>
+        ) : (
+          <QualityChart snapshots={metrics.snapshots} baseline={metrics.randomBaseline ?? null} />
+        )}
+        {metrics.latest && (
+          <>
+            <h3>Per class (latest round, macro-F1 {pct(metrics.latest.macroF1)})</h3>
+            <table className="per-class">
+              <thead>
+                <tr>
+                  <th scope="col">Class</th>
+                  <th scope="col">Precision</th>
+                  <th scope="col">Recall</th>
+                  <th scope="col">F1</th>
+                  <th scope="col">Support</th>
+                </tr>
+              </thead>
+              <tbody>
+                {metrics.latest.perClass.map((c) => (
+                  <tr key={c.labelClass.name}>
+                    <th scope="row">{c.labelClass.name}</th>
+                    <td>{pct(c.precision)}</td>
+                    <td>{pct(c.recall)}</td>
+                    <td>{pct(c.f1)}</td>
+                    <td>{c.support}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <h3>Confusion matrix</h3>
+            <ConfusionMatrix classes={classNames} matrix={metrics.latest.confusion} />
+          </>
+        )}
+      </section>
+
+      <section aria-labelledby="auto-title">
+        <h2 id="auto-title">Auto-accept precision target</h2>
+        <ThresholdPreview
+          slug={slug}
+          points={metrics.precisionRecall}
+          current={project.autoAcceptPrecisionTarget}
+        />
+      </section>
+
+      <section aria-labelledby="annotators-title">
+        <h2 id="annotators-title">Annotators</h2>
+        {budget.perAnnotator.length === 0 ? (
+          <p>No human labels yet.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Person</th>
+                <th scope="col">Labels</th>
+                <th scope="col">Skipped</th>
+                <th scope="col">Skip rate</th>
+              </tr>
+            </thead>
+            <tbody>
+              {budget.perAnnotator.map((a) => (
+                <tr key={a.user?.email ?? 'api'}>
+                  <th scope="row">{a.user ? a.user.name : 'No person (API keys, scripts)'}</th>
+                  <td>{a.labels}</td>
+                  <td>{a.skipped}</td>
+                  <td>{a.labels + a.skipped ? pct(a.skipped / (a.labels + a.skipped)) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section aria-labelledby="models-title">
+        <h2 id="models-title">Model versions</h2>
+        <ModelActions slug={slug} heads={data.headVersions} />
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,479 @@
+'use client';
+
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { graphql } from '../generated/gql.ts';
+import type { ClaimTaskMutation } from '../generated/graphql.ts';
+import { call } from '../lib/client.ts';
+import { GraphQLRequestError } from '../lib/errors.ts';
+import { keyAction, keyFor, type KeyClass } from '../lib/keys.ts';
+
+const ClaimTask = graphql(`
+  mutation ClaimTask($slug: String!) {
+    claimNextTask(project: $slug) {
+      id
+      leaseExpiresAt
+      roundNumber
+      item {
+        id
+        imageDataUrl
+        width
+        height
+        prediction {
+          labelClass {
+            id
+            name
+          }
+          confidence
+        }
+        neighbors(k: 6, filter: { labeled: true }) {
+          distance
+          labelClass {
+            id
+            name
+          }
+          labelSource
+          item {
+            id
+            imageDataUrl
+          }
+        }
+        similarUnlabeled: neighbors(k: 6, filter: { labeled: false, splits: [POOL] }) {
+          distance
+          item {
+            id
+            imageDataUrl
+          }
+        }
+      }
+    }
+  }
+`);
+
+const SubmitLabel = graphql(`
+  mutation SubmitLabel($taskId: ID!, $classId: ID!) {
+    submitLabel(taskId: $taskId, labelClassId: $classId) {
+      duplicate
+    }
+  }
+`);
+
+const SkipTask = graphql(`
+  mutation SkipTask($taskId: ID!) {
+    skipTask(taskId: $taskId) {
+      id
+    }
+  }
+`);
+
+const LabelAlongside = graphql(`
+  mutation LabelAlongside($itemId: ID!, $classId: ID!, $reason: String!) {
+    relabel(itemId: $itemId, labelClassId: $classId, reason: $reason) {
+      id
+    }
+  }
+`);
+
+const QueueProgress = graphql(`
+  query QueueProgress($slug: String!) {
+    rounds(project: $slug) {
+      number
+      status
+      budgetAsked
+      labelsReceived
+    }
+    budget(project: $slug) {
+      remaining
+    }
+  }
+`);
+
+type Task = NonNullable<ClaimTaskMutation['claimNextTask']>;
+export interface QueueClass extends KeyClass {
+  name: string;
+  colour: string;
+}
+
+/** How long a label can be taken back with `u` before it is sent. */
+export const UNDO_WINDOW_MS = 5000;
+
+interface Pending {
+  task: Task;
+  classId: string;
+  alongside: string[];
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The annotator's queue: one leased task on screen, the next one claimed in the background so
+ * labeling never waits on the network, and the last label held back for a few seconds so `u`
+ * can take it back before it is stored.
+ */
+export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueClass[] }) {
+  const [task, setTask] = useState<Task | null | undefined>(undefined);
+  const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
+  const [failed, setFailed] = useState<{ task: Task; classId: string; reason: string }[]>([]);
+  const [help, setHelp] = useState(false);
+  const [saved, setSaved] = useState(0);
+  const [selected, setSelected] = useState<string[]>([]);
+  const [pendingView, setPendingView] = useState<{ name: string } | null>(null);
+  const [progress, setProgress] = useState<{
+    round: number;
+    asked: number;
+    received: number;
+    remaining: number;
+  } | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const next = useRef<Promise<Task | null> | null>(null);
+  const pending = useRef<Pending | null>(null);
+  const busy = useRef(false);
+  const className = useCallback(
+    (id: string) => classes.find((c) => c.id === id)?.name ?? id,
+    [classes],
+  );
+
+  const claim = useCallback(async (): Promise<Task | null> => {
+    const data = await call(ClaimTask, { slug });
+    return data.claimNextTask ?? null;
+  }, [slug]);
+
+  /** Shows the prefetched task (or claims one) and prefetches the one after. */
+  const advance = useCallback(async () => {
+    const upcoming = next.current ?? claim();
+    next.current = null;
+    try {
+      const shown = await upcoming;
+      setTask(shown);
+      setSelected([]);
+      if (shown) next.current = claim();
+      next.current?.catch(() => undefined);
+    } catch (error) {
+      setTask(null);
+      setMessage({ kind: 'error', text: `Could not get a task: ${(error as Error).message}` });
+    }
+  }, [claim]);
+
+  /** Sends the held-back label now; a refusal is kept on screen with its reason. */
+  const flush = useCallback(async () => {
+    const p = pending.current;
+    if (!p) return;
+    clearTimeout(p.timer);
+    pending.current = null;
+    setPendingView(null);
+    try {
+      await call(SubmitLabel, { taskId: p.task.id, classId: p.classId });
+      for (const itemId of p.alongside) {
+        await call(LabelAlongside, {
+          itemId,
+          classId: p.classId,
+          reason: `labeled alongside item ${p.task.item.id}`,
+        });
+      }
+      setSaved((n) => n + 1 + p.alongside.length);
+    } catch (error) {
+      const reason =
+        error instanceof GraphQLRequestError && error.code === 'CONFLICT'
+          ? `refused: ${error.message}`
+          : (error as Error).message;
+      setFailed((f) => [...f, { task: p.task, classId: p.classId, reason }]);
+      setMessage({
+        kind: 'error',
+        text: `The label for the previous image was not saved (${reason}).`,
+      });
+    }
+  }, []);
+
+  const label = useCallback(
+    async (classId: string) => {
+      if (!task || busy.current) return;
+      busy.current = true;
+      try {
+        await flush();
+        const held: Pending = {
+          task,
+          classId,
+          alongside: selected,
+          timer: setTimeout(() => void flush(), UNDO_WINDOW_MS),
+        };
+        pending.current = held;
+        setPendingView({ name: className(classId) });
+        setMessage({
+          kind: 'info',
+          text: `Labeled ${className(classId)}${selected.length ? ` with ${selected.length} similar` : ''}. Press u to undo.`,
+        });
+        await advance();
+      } finally {
+        busy.current = false;
+      }
+    },
+    [task, flush, advance, className, selected],
+  );
+
+  const skip = useCallback(async () => {
+    if (!task || busy.current) return;
+    busy.current = true;
+    try {
+      await flush();
+      await call(SkipTask, { taskId: task.id }).catch((error: Error) =>
+        setMessage({ kind: 'error', text: `Skip failed: ${error.message}` }),
+      );
+      setMessage({ kind: 'info', text: 'Skipped; the image goes back to the pool.' });
+      await advance();
+    } finally {
+      busy.current = false;
+    }
+  }, [task, flush, advance]);
+
+  const undo = useCallback(() => {
+    const p = pending.current;
+    if (!p) {
+      setMessage({
+        kind: 'info',
+        text: 'Nothing to undo: the last label is already saved (a manager can relabel it).',
+      });
+      return;
+    }
+    clearTimeout(p.timer);
+    pending.current = null;
+    setPendingView(null);
+    // The task on screen was prefetched; it goes back to being the next one.
+    if (task) next.current = Promise.resolve(task);
+    setTask(p.task);
+    setSelected(p.alongside);
+    setMessage({ kind: 'info', text: `Undone: ${className(p.classId)} was not saved.` });
+  }, [task, className]);
+
+  useEffect(() => {
+    void advance();
+  }, [advance]);
+
+  // A label still held back is sent when the page goes away.
+  useEffect(() => {
+    const away = () => void flush();
+    window.addEventListener('pagehide', away);
+    return () => window.removeEventListener('pagehide', away);
+  }, [flush]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      const inField = !!target?.closest('input, textarea, select, [contenteditable]');
+      const action = keyAction(
+        {
+          key: event.key,
+          ctrlKey: event.ctrlKey,
+          altKey: event.altKey,
+          metaKey: event.metaKey,
+          inField,
+        },
+        classes,
+      );
+      if (!action) return;
+      event.preventDefault();
+      if (action.type === 'label') void label(action.classId);
+      if (action.type === 'skip') void skip();
+      if (action.type === 'undo') undo();
+      if (action.type === 'help') setHelp((h) => !h);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [classes, label, skip, undo]);
+
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      try {
+        const data = await call(QueueProgress, { slug });
+        const current = data.rounds[0];
+        if (!stopped && current) {
+          setProgress({
+            round: current.number,
+            asked: current.budgetAsked,
+            received: current.labelsReceived,
+            remaining: data.budget.remaining,
+          });
+        }
+      } catch {
+        // The queue works without the progress line.
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), 5000);
+    const clock = setInterval(() => setNow(Date.now()), 1000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      clearInterval(clock);
+    };
+  }, [slug, saved]);
+
+  const leaseLeft = task?.leaseExpiresAt
+    ? Math.round((new Date(task.leaseExpiresAt).getTime() - now) / 1000)
+    : null;
+
+  return (
+    <div className="queue">
+      <p className="round-progress" aria-live="polite">
+        {progress
+          ? `Round ${progress.round}: ${progress.received} of ${progress.asked} labels received · ${progress.remaining} budget left`
+          : 'Loading round progress…'}
+        {' · '}
+        <span data-testid="saved-count">{saved}</span> saved in this session
+        {pendingView ? ` · “${pendingView.name}” waiting (u to undo)` : ''}
+      </p>
+      {message && (
+        <p
+          role={message.kind === 'error' ? 'alert' : 'status'}
+          className={message.kind === 'error' ? 'error' : 'status'}
+        >
+          {message.text}
+        </p>
+      )}
+      {failed.length > 0 && (
+        <section aria-label="Labels not saved" className="failed">
+          <h2>Not saved</h2>
+          <ul>
+            {failed.map((f) => (
+              <li key={f.task.id}>
+                {className(f.classId)} for task {f.task.id.slice(0, 8)}: {f.reason}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {task === undefined && <p>Claiming a task…</p>}
+      {task === null && (
+        <p data-testid="queue-empty">
+          No open tasks right now. New ones appear when a manager starts a round.
+        </p>
+      )}
+      {task && (
+        <div className="task" data-testid="task" data-task-id={task.id}>
+          <figure className="task-image">
+            <img
+              src={task.item.imageDataUrl}
+              alt={`Item ${task.item.id.slice(0, 8)} to label`}
+              className="pixelated"
+              width={Math.max(task.item.width, 336)}
+              height={Math.max(task.item.height, 336)}
+            />
+            <figcaption>
+              {task.item.prediction
+                ? `Model says ${task.item.prediction.labelClass.name} (${Math.round(task.item.prediction.confidence * 100)}% confident)`
+                : 'No prediction yet (cold start)'}
+              {leaseLeft !== null && (
+                <span className={leaseLeft < 30 ? 'error' : undefined}>
+                  {' · '}
+                  {leaseLeft > 0
+                    ? `lease ${leaseLeft} s`
+                    : 'lease expired: labeling it will be refused'}
+                </span>
+              )}
+            </figcaption>
+          </figure>
+          <section className="choices" aria-label="Classes">
+            <h2>Label it</h2>
+            <ul>
+              {classes
+                .filter((c) => !c.retired)
+                .map((c) => {
+                  const key = keyFor(c, classes);
+                  return (
+                    <li key={c.id}>
+                      <button
+                        type="button"
+                        onClick={() => void label(c.id)}
+                        style={{ borderLeftColor: c.colour }}
+                      >
+                        {key && <kbd>{key}</kbd>} {c.name}
+                      </button>
+                    </li>
+                  );
+                })}
+              <li>
+                <button type="button" onClick={() => void skip()}>
+                  <kbd>s</kbd> Skip
+                </button>
+              </li>
+            </ul>
+            <p className="muted">
+              <kbd>u</kbd> undo · <kbd>?</kbd> all keys
+            </p>
+          </section>
+          <section className="neighbours" aria-label="Nearest labeled images">
+            <h2>Nearest labeled</h2>
+            <ul>
+              {task.item.neighbors.map((n) => (
+                <li key={n.item.id}>
+                  <img
+                    src={n.item.imageDataUrl}
+                    alt=""
+                    className="pixelated"
+                    width={56}
+                    height={56}
+                  />
+                  <span>
+                    {n.labelClass?.name ?? '—'}{' '}
+                    <small>
+                      ({n.labelSource?.toLowerCase()}, d={n.distance.toFixed(2)})
+                    </small>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </section>
+          <section className="alongside" aria-label="Also label these">
+            <h2>Also label these</h2>
+            <p className="muted">
+              Ticked images get the same label (each counts against the budget).
+            </p>
+            <ul>
+              {task.item.similarUnlabeled.map((n) => (
+                <li key={n.item.id}>
+                  <label>
+                    <input
+                      type="checkbox"
+                      checked={selected.includes(n.item.id)}
+                      onChange={(e) =>
+                        setSelected((s) =>
+                          e.target.checked ? [...s, n.item.id] : s.filter((x) => x !== n.item.id),
+                        )
+                      }
+                    />
+                    <img
+                      src={n.item.imageDataUrl}
+                      alt={`Similar item ${n.item.id.slice(0, 8)}`}
+                      className="pixelated"
+                      width={56}
+                      height={56}
+                    />
+                  </label>
+                </li>
+              ))}
+            </ul>
+          </section>
+        </div>
+      )}
+      {help && (
+        <div role="dialog" aria-label="Keyboard shortcuts" className="help">
+          <h2>Keys</h2>
+          <ul>
+            {classes
+              .filter((c) => !c.retired)
+              .map((c) => (
+                <li key={c.id}>
+                  <kbd>{keyFor(c, classes) ?? '—'}</kbd> {c.name}
+                </li>
+              ))}
+            <li>
+              <kbd>s</kbd> skip · <kbd>u</kbd> undo the last label (within {UNDO_WINDOW_MS / 1000}{' '}
+              s) · <kbd>?</kbd> close
+            </li>
+          </ul>
+          <button type="button" onClick={() => setHelp(false)}>
+            Close
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,159 @@
+'use client';
+
+import { useState } from 'react';
+import { graphql } from '../generated/gql.ts';
+import { call } from '../lib/client.ts';
+
+const StartCampaign = graphql(`
+  mutation StartCampaign($slug: String!) {
+    startCampaign(project: $slug) {
+      workflowId
+    }
+  }
+`);
+const CancelCampaign = graphql(`
+  mutation CancelCampaign($slug: String!) {
+    cancelCampaign(project: $slug)
+  }
+`);
+const Promote = graphql(`
+  mutation Promote($id: ID!) {
+    promoteHeadVersion(id: $id) {
+      id
+    }
+  }
+`);
+const Rollback = graphql(`
+  mutation Rollback($slug: String!) {
+    rollbackHeadVersion(project: $slug) {
+      id
+    }
+  }
+`);
+
+function useAction() {
+  const [state, setState] = useState<{ busy: boolean; message: string | null; error: boolean }>({
+    busy: false,
+    message: null,
+    error: false,
+  });
+  const run = async (what: () => Promise<unknown>, done: string) => {
+    setState({ busy: true, message: null, error: false });
+    try {
+      await what();
+      setState({ busy: false, message: done, error: false });
+      window.location.reload();
+    } catch (e) {
+      setState({ busy: false, message: (e as Error).message, error: true });
+    }
+  };
+  const note = state.message && (
+    <p role={state.error ? 'alert' : 'status'} className={state.error ? 'error' : 'status'}>
+      {state.message}
+    </p>
+  );
+  return { busy: state.busy, run, note };
+}
+
+export function CampaignControls({
+  slug,
+  campaign,
+}: {
+  slug: string;
+  campaign: { status: string; stopReason?: string | null } | null | undefined;
+}) {
+  const { busy, run, note } = useAction();
+  const running = campaign?.status === 'RUNNING';
+  return (
+    <div className="actions">
+      <span>
+        Campaign: {campaign ? campaign.status.toLowerCase() : 'none yet'}
+        {campaign?.stopReason ? ` (${campaign.stopReason})` : ''}
+      </span>
+      {running ? (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => run(() => call(CancelCampaign, { slug }), 'Cancel requested.')}
+        >
+          Cancel campaign
+        </button>
+      ) : (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => run(() => call(StartCampaign, { slug }), 'Campaign started.')}
+        >
+          Start campaign
+        </button>
+      )}
+      {note}
+    </div>
+  );
+}
+
+interface Head {
+  id: string;
+  kind: string;
+  status: string;
+  note?: string | null;
+  roundNumber?: number | null;
+  macroF1?: number | null;
+  createdAt: string;
+  active: boolean;
+}
+
+export function ModelActions({ slug, heads }: { slug: string; heads: Head[] }) {
+  const { busy, run, note } = useAction();
+  if (heads.length === 0) return <p>No head versions yet.</p>;
+  return (
+    <>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Head</th>
+            <th scope="col">Round</th>
+            <th scope="col">Eval macro-F1</th>
+            <th scope="col">Status</th>
+            <th scope="col">Why</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {heads.map((h) => (
+            <tr key={h.id}>
+              <th scope="row">
+                {h.kind.toLowerCase()} {h.id.slice(0, 8)}
+              </th>
+              <td>{h.roundNumber ?? '—'}</td>
+              <td>{h.macroF1 != null ? h.macroF1.toFixed(3) : '—'}</td>
+              <td>{h.active ? 'active' : h.status.toLowerCase()}</td>
+              <td>{h.note ?? ''}</td>
+              <td>
+                {!h.active && (
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() => run(() => call(Promote, { id: h.id }), 'Promoted.')}
+                  >
+                    Promote
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() => run(() => call(Rollback, { slug }), 'Rolled back.')}
+      >
+        Roll back to the previous head
+      </button>
+      {note}
+    </>
+  );
+}

@@ -1,0 +1,95 @@
+'use client';
+
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+
+interface Snapshot {
+  roundNumber?: number | null;
+  humanLabels: number;
+  macroF1: number;
+  accuracy: number;
+}
+
+/** Macro-F1 against human labels spent, with the random-sampling baseline where measured. */
+export function QualityChart({
+  snapshots,
+  baseline,
+}: {
+  snapshots: Snapshot[];
+  baseline: { labels: number; macroF1: number }[] | null;
+}) {
+  const points = new Map<
+    number,
+    { labels: number; project?: number; accuracy?: number; random?: number }
+  >();
+  for (const s of snapshots)
+    points.set(s.humanLabels, {
+      ...points.get(s.humanLabels),
+      labels: s.humanLabels,
+      project: s.macroF1,
+      accuracy: s.accuracy,
+    });
+  for (const b of baseline ?? [])
+    points.set(b.labels, { ...points.get(b.labels), labels: b.labels, random: b.macroF1 });
+  const data = [...points.values()].sort((a, b) => a.labels - b.labels);
+  return (
+    <figure className="chart" data-testid="quality-chart">
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart data={data} margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis
+            dataKey="labels"
+            type="number"
+            scale="log"
+            domain={['dataMin', 'dataMax']}
+            ticks={data.map((d) => d.labels)}
+            label={{ value: 'human labels (log scale)', position: 'insideBottom', offset: -12 }}
+          />
+          <YAxis domain={[0, 1]} tickFormatter={(v: number) => v.toFixed(1)} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
+          <Legend verticalAlign="top" />
+          <Line
+            type="monotone"
+            dataKey="project"
+            name="this project: macro-F1"
+            stroke="#185a9d"
+            strokeWidth={2}
+            connectNulls
+            isAnimationActive={false}
+          />
+          <Line
+            type="monotone"
+            dataKey="accuracy"
+            name="accuracy"
+            stroke="#6a8caf"
+            strokeDasharray="4 2"
+            connectNulls
+            isAnimationActive={false}
+          />
+          {baseline && (
+            <Line
+              type="monotone"
+              dataKey="random"
+              name="random sampling (benchmark)"
+              stroke="#b5651d"
+              connectNulls
+              isAnimationActive={false}
+            />
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+      <figcaption className="muted">
+        Eval macro-F1 after each round, by human labels spent
+        {baseline ? '; the benchmark’s random-sampling curve for comparison' : ''}.
+      </figcaption>
+    </figure>
+  );
+}

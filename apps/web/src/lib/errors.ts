@@ -1,0 +1,22 @@
+export interface GraphQLErrorBody<T> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** An API error with its code (UNAUTHENTICATED, FORBIDDEN, CONFLICT, ...) and a readable message. */
+export class GraphQLRequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'GraphQLRequestError';
+  }
+
+  static from(errors: NonNullable<GraphQLErrorBody<unknown>['errors']>): GraphQLRequestError {
+    return new GraphQLRequestError(
+      errors.map((e) => e.message).join('; '),
+      errors[0]?.extensions?.code ?? 'INTERNAL',
+    );
+  }
+}

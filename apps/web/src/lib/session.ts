@@ -1,0 +1,62 @@
+import 'server-only';
+import { redirect } from 'next/navigation';
+import { graphql } from '../generated/gql.ts';
+import { GraphQLRequestError } from './errors.ts';
+import { request } from './graphql.ts';
+
+const ProjectAccess = graphql(`
+  query ProjectAccess($slug: String!) {
+    viewer {
+      user {
+        name
+        isAdmin
+      }
+    }
+    project(slug: $slug) {
+      id
+      slug
+      name
+      myRole
+      k
+      roundSize
+      autoAcceptPrecisionTarget
+      classes {
+        id
+        name
+        position
+        colour
+        hotkey
+        isNormal
+        retired
+      }
+    }
+  }
+`);
+
+export type Role = 'ADMIN' | 'MANAGER' | 'ANNOTATOR' | 'INTEGRATOR';
+
+/** Pages a role may open; the API enforces the same (and more) on every operation. */
+export const PAGES: Record<'label' | 'items' | 'dashboard', Role[]> = {
+  label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  items: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  dashboard: ['ADMIN', 'MANAGER'],
+};
+
+/**
+ * The project a page is about and the caller's role in it; signed-out people go to the login
+ * page. `allowed` is false when the role may not open the page.
+ */
+export async function projectPage(slug: string, page: keyof typeof PAGES) {
+  let data;
+  try {
+    data = await request(ProjectAccess, { slug });
+  } catch (error) {
+    if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED')
+      redirect('/login');
+    throw error;
+  }
+  if (!data.viewer.user) redirect('/login');
+  const project = data.project;
+  const role = (project?.myRole ?? null) as Role | null;
+  return { project, role, allowed: !!role && PAGES[page].includes(role) };
+}

@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCREENSHOTS, startStack } from './stack.ts';
+
+type Stack = Awaited<ReturnType<typeof startStack>>;
+
+async function noSeriousViolations(page: Page, name: string) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const serious = result.violations.filter(
+    (v) => v.impact === 'serious' || v.impact === 'critical',
+  );
+  expect(
+    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    `axe on ${name}`,
+  ).toEqual([]);
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+describe('the web app against the running stack', () => {
+  let stack: Stack;
+  const HUMAN_LABELS = `query ($slug: String!) { budget(project: $slug) { spent } items(project: $slug, filter: { labelSources: [HUMAN] }, first: 500) { totalCount } }`;
+  let spentBefore: number;
+
+  beforeAll(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    stack = await startStack();
+    spentBefore = (await stack.apiAs(stack.people.manager, HUMAN_LABELS, { slug: stack.slug }))
+      .budget.spent;
+  }, 300_000);
+  afterAll(() => stack?.stop());
+
+  it('an annotator labels five images with the keyboard, undoes one, and exactly four are stored', async () => {
+    const page = await stack.signIn(stack.people.annotator);
+    await shot(page, 'projects');
+    await page.goto(`${stack.web}/p/${stack.slug}/label`);
+    const task = page.getByTestId('task');
+    await task.waitFor();
+    await noSeriousViolations(page, 'labeling queue');
+    await shot(page, 'labeling-queue');
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = (await task.getAttribute('data-task-id'))!;
+      seen.push(id);
+      await page.keyboard.press(String((i % 9) + 1));
+      await page.waitForFunction(
+        (previous) =>
+          document.querySelector('[data-testid="task"]')?.getAttribute('data-task-id') !== previous,
+        id,
+      );
+    }
+    expect(new Set(seen).size).toBe(5);
+    // u takes back the fifth label before it is sent: its image is on screen again.
+    await page.keyboard.press('u');
+    await expect.poll(() => task.getAttribute('data-task-id')).toBe(seen[4]);
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/Undone/);
+    // ? shows the keys.
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.keyboard.press('?');
+    // The fourth label is sent when its undo window closes.
+    await expect
+      .poll(() => page.getByTestId('saved-count').textContent(), { timeout: 15_000 })
+      .toBe('4');
+    const after = await stack.apiAs(stack.people.manager, HUMAN_LABELS, { slug: stack.slug });
+    expect(after.budget.spent - spentBefore).toBe(4);
+    const stored = await stack.db.prisma.label.findMany({ where: { taskId: { in: seen } } });
+    expect(stored.map((l) => l.taskId).sort()).toEqual(seen.slice(0, 4).sort());
+    await page.context().close();
+  });
+
+  it('a manager sees the budget drop by four, charts with data, and the precision preview move', async () => {
+    const page = await stack.signIn(stack.people.manager);
+    await page.goto(`${stack.web}/p/${stack.slug}/dashboard`);
+    const total = Number(await page.getByTestId('budget-total').textContent());
+    expect(Number(await page.getByTestId('budget-spent').textContent())).toBe(spentBefore + 4);
+    expect(Number(await page.getByTestId('budget-unspent').textContent())).toBe(
+      total - spentBefore - 4,
+    );
+    // The quality chart draws its lines, the confusion matrix its cells.
+    await page.locator('[data-testid="quality-chart"] .recharts-line path').first().waitFor();
+    expect(
+      await page.locator('[data-testid="quality-chart"] .recharts-line').count(),
+    ).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('[data-testid="confusion"] tbody tr').count()).toBe(10);
+    await page.getByTestId('rounds').waitFor();
+    await noSeriousViolations(page, 'dashboard');
+    await shot(page, 'dashboard');
+    const preview = page.getByTestId('auto-preview');
+    const before = await preview.textContent();
+    const slider = page.getByLabel(/Precision target/);
+    await slider.focus();
+    for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => preview.textContent()).not.toBe(before);
+    const count = (text: string | null) => Number(/auto-label (\d+)/.exec(text ?? '')?.[1] ?? 0);
+    expect(count(await preview.textContent())).toBeGreaterThan(count(before));
+    await page.context().close();
+  });
+
+  it('the explorer filters through the URL and an item shows its history and neighbours', async () => {
+    const page = await stack.signIn(stack.people.manager);
+    await page.goto(`${stack.web}/p/${stack.slug}/items`);
+    await page.getByTestId('item-grid').waitFor();
+    const all = await page.getByTestId('item-total').textContent();
+    await page.getByLabel('Labeled').selectOption('no');
+    await page.waitForURL(/labeled=no/);
+    await expect.poll(() => page.getByTestId('item-total').textContent()).not.toBe(all);
+    await noSeriousViolations(page, 'explorer');
+    await shot(page, 'explorer');
+    await page.goto(`${stack.web}/p/${stack.slug}/items?labeled=yes&source=IMPORT`);
+    await page.locator('[data-testid="item-grid"] a').first().click();
+    await page.getByTestId('current-label').waitFor();
+    expect(await page.getByTestId('current-label').textContent()).toMatch(/\(import\)/);
+    await noSeriousViolations(page, 'item detail');
+    await shot(page, 'item-detail');
+    await page.context().close();
+  });
+
+  it('an annotator is refused the dashboard, on a tablet too', async () => {
+    const page = await stack.signIn(stack.people.annotator, { width: 820, height: 1180 });
+    await page.goto(`${stack.web}/p/${stack.slug}/dashboard`);
+    await page.getByTestId('forbidden').waitFor();
+    expect(await page.getByTestId('budget').count()).toBe(0);
+    await page.goto(`${stack.web}/p/${stack.slug}/label`);
+    await page.getByTestId('task').waitFor();
+    await shot(page, 'labeling-queue-tablet');
+    await page.context().close();
+  });
+
+  it('the login page is accessible and a wrong password is said plainly', async () => {
+    const context = await stack.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.web}/login`);
+    await noSeriousViolations(page, 'login');
+    await page.getByLabel('Email').fill(stack.people.manager);
+    await page.getByLabel('Password').fill('wrong password!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      // (Next's route announcer is an alert region too.)
+      .poll(() => page.locator('form [role="alert"]').textContent())
+      .toMatch(/wrong email or password/);
+    await shot(page, 'login');
+    await context.close();
+  });
+});

@@ -1,0 +1,256 @@
+// One place that brings up the running stack the browser tests drive: a database of their
+// own seeded with an indexed Fashion-MNIST project, people of each role, an open round, the
+// real API process and the built web app (next start) in front of it, and Debian's Chromium.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createUser, setMembership } from '@beanstalk/db';
+import { LocalBlobStore } from '@beanstalk/storage';
+import { createTestDatabase, seedIndexedFashionMnist } from '@beanstalk/testing';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '../..');
+export const PASSWORD = 'correct horse battery';
+export const SCREENSHOTS = path.join(WEB, 'test-results', 'screenshots');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a process and resolves once it prints `ready` (its output is kept for errors). */
+async function start(
+  name: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  ready: RegExp,
+) {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
+  });
+  return child;
+}
+
+export async function startStack() {
+  const db = await createTestDatabase();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-web-'));
+  const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
+  const slug = 'fashion-e2e';
+  const seeded = await seedIndexedFashionMnist(
+    { prisma: db.prisma, pool: db.pool, blobs, modelsDir: path.join(dir, 'models') },
+    { limit: 300, labeled: 150, budget: 500, slug },
+  );
+  const people = {} as Record<'annotator' | 'manager', string>;
+  for (const role of ['annotator', 'manager'] as const) {
+    const email = `${role}@example.com`;
+    await createUser(db.prisma, { email, name: `Test ${role}`, password: PASSWORD });
+    await setMembership(db.prisma, {
+      projectId: seeded.projectId,
+      email,
+      role: role.toUpperCase() as 'ANNOTATOR' | 'MANAGER',
+    });
+    people[role] = email;
+  }
+  // An open round of 20 tasks on unlabeled pool images, and two evaluated rounds before it.
+  const pool = seeded.items.filter((i) => i.split === 'POOL');
+  for (const [number, macroF1, humanLabels] of [
+    [1, 0.58, 50],
+    [2, 0.66, 100],
+  ] as const) {
+    const round = await db.prisma.round.create({
+      data: {
+        projectId: seeded.projectId,
+        number,
+        status: 'COMPLETED',
+        endedAt: new Date(),
+        budgetAsked: 50,
+        labelsReceived: 50,
+      },
+    });
+    const classes = await db.prisma.labelClass.findMany({
+      where: { projectId: seeded.projectId },
+      orderBy: { position: 'asc' },
+    });
+    await db.prisma.metricSnapshot.create({
+      data: {
+        projectId: seeded.projectId,
+        roundId: round.id,
+        humanLabels,
+        macroF1,
+        microF1: macroF1,
+        accuracy: macroF1 + 0.02,
+        details: {
+          perClass: classes.map(() => ({
+            precision: macroF1,
+            recall: macroF1,
+            f1: macroF1,
+            support: 20,
+          })),
+          confusion: classes.map((_, i) =>
+            classes.map((__, j) => (i === j ? 15 : i === (j + 1) % classes.length ? 5 : 0)),
+          ),
+        },
+      },
+    });
+  }
+  // Human labels on predicted items: the held-out set the precision preview reads.
+  const predicted = await db.prisma.prediction.findMany({
+    where: { headVersionId: seeded.headVersionId },
+    orderBy: { itemId: 'asc' },
+    take: 60,
+  });
+  const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenTruth!.labelClassId]));
+  for (const p of predicted) {
+    await db.prisma.label.create({
+      data: {
+        projectId: seeded.projectId,
+        itemId: p.itemId,
+        labelClassId: truth.get(p.itemId)!,
+        source: 'HUMAN',
+      },
+    });
+  }
+  const open = await db.prisma.round.create({
+    data: { projectId: seeded.projectId, number: 3, status: 'LABELING', budgetAsked: 20 },
+  });
+  const labeledIds = new Set([
+    ...seeded.labeled.map((i) => i.id),
+    ...predicted.map((p) => p.itemId),
+  ]);
+  const taskItems = pool.filter((i) => !labeledIds.has(i.id)).slice(0, 20);
+  await db.prisma.labelTask.createMany({
+    data: taskItems.map((item, i) => ({
+      projectId: seeded.projectId,
+      roundId: open.id,
+      itemId: item.id,
+      priority: 100 - i,
+    })),
+  });
+
+  const apiPort = await freePort();
+  const webPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}/graphql`;
+  const env = {
+    DATABASE_URL: db.url,
+    BEANSTALK_BLOB_DIR: path.join(dir, 'blobs'),
+    BEANSTALK_API_PORT: String(apiPort),
+    BEANSTALK_API_URL: apiUrl,
+    BEANSTALK_WEB_PORT: String(webPort),
+    NEXT_TELEMETRY_DISABLED: '1',
+  };
+  const processes: ChildProcess[] = [];
+  processes.push(
+    await start(
+      'api',
+      process.execPath,
+      ['--import', 'tsx', 'src/index.ts'],
+      path.join(ROOT, 'apps/api'),
+      env,
+      /GraphQL at/,
+    ),
+  );
+  execFileSync(path.join(ROOT, 'node_modules/.bin/next'), ['build'], {
+    cwd: WEB,
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
+  processes.push(
+    await start(
+      'web',
+      path.join(ROOT, 'node_modules/.bin/next'),
+      ['start', '--port', String(webPort), '--hostname', '127.0.0.1'],
+      WEB,
+      env,
+      /Ready in/,
+    ),
+  );
+  const browser: Browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+
+  /** A signed-in page for one person (through the login form). */
+  async function signIn(email: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${webPort}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`http://127.0.0.1:${webPort}/`);
+    return page;
+  }
+
+  /** A GraphQL call straight to the API as one person (for checks the browser does not show). */
+  async function apiAs<T = any>(
+    email: string,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<T> {
+    const login = await fetch(apiUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { id } }',
+        variables: { e: email, p: PASSWORD },
+      }),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const response = await fetch(apiUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data: T; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  }
+
+  return {
+    web: `http://127.0.0.1:${webPort}`,
+    slug,
+    seeded,
+    people,
+    db,
+    browser,
+    signIn,
+    apiAs,
+    async stop() {
+      await browser.close();
+      for (const p of processes) p.kill('SIGTERM');
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
