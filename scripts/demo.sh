@@ -50,6 +50,10 @@ start_app() { # name, folder, command...
 start_app worker apps/worker ../../node_modules/.bin/tsx src/main.ts --queue all
 step "embed the demo images (backbone features; skips what is done)"
 npm run --silent cli -- ingest --project fashion-mnist
+step "label budget and a running campaign, so the queue has tasks"
+npm run --silent cli -- budget add --project fashion-mnist --amount 600 --if-empty --reason 'demo budget'
+npm run --silent cli -- campaign start --project fashion-mnist 2>/dev/null ||
+  echo "  (a campaign is already running, or the budget is spent)"
 start_app api apps/api ../../node_modules/.bin/tsx src/index.ts
 start_app web apps/web ../../node_modules/.bin/next start --port "${BEANSTALK_WEB_PORT:-3000}"
 

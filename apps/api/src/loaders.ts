@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { isUuid } from '@beanstalk/shared';
 import {
   budgetOf,
   labelsOfItems,
@@ -16,15 +17,13 @@ type Table = Parameters<typeof rowsByIds>[1];
 function byId<T extends Table>(pool: Pool, table: T) {
   return new DataLoader<string, Awaited<ReturnType<typeof rowsByIds<T>>>[number] | null>(
     async (ids) => {
-      const valid = ids.filter((id) => UUID.test(id));
+      const valid = ids.filter((id) => isUuid(id));
       const rows = valid.length ? await rowsByIds(pool, table, valid) : [];
       const map = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => map.get(id) ?? null);
     },
   );
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Per-request batching with plain SQL, so a page of items with labels, predictions and

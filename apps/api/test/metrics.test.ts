@@ -153,4 +153,37 @@ describe('rounds, metrics and search for managers', () => {
     expect(ids.every((id: string) => ours.has(id))).toBe(true);
     expect(new Set(data.similar.map((n: any) => n.labelSource))).not.toContain(null);
   });
+
+  it('the embedding map projects a sample of the vectors to 2-D and its selection filters the grid', async () => {
+    const data = await api.ok(
+      manager,
+      `query { embeddingMap(project: "${slug}", limit: 250) { total explained points { itemId x y labelClassId predictedClassId } } }`,
+    );
+    const map = data.embeddingMap;
+    expect(map.total).toBe(600);
+    expect(map.points.length).toBeGreaterThan(200);
+    expect(map.points.length).toBeLessThanOrEqual(250);
+    expect(map.explained).toBeGreaterThan(0);
+    expect(map.explained).toBeLessThanOrEqual(1);
+    const xs = map.points.map((p: any) => p.x);
+    expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(0);
+    // Same sample every time.
+    const again = await api.ok(
+      manager,
+      `query { embeddingMap(project: "${slug}", limit: 250) { points { itemId } } }`,
+    );
+    expect(again.embeddingMap.points.map((p: any) => p.itemId)).toEqual(
+      map.points.map((p: any) => p.itemId),
+    );
+    const ids = map.points.slice(0, 7).map((p: any) => p.itemId);
+    const grid = await api.ok(
+      manager,
+      `query ($ids: [ID!]) { items(project: "${slug}", filter: { ids: $ids }) { totalCount edges { node { id } } } }`,
+      {
+        ids: [...ids, 'not-a-uuid'],
+      },
+    );
+    expect(grid.items.totalCount).toBe(7);
+    expect(new Set(grid.items.edges.map((e: any) => e.node.id))).toEqual(new Set(ids));
+  });
 });

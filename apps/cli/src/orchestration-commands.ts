@@ -113,16 +113,26 @@ export function addOrchestrationCommands(
     .requiredOption('--project <slug>', 'project slug')
     .requiredOption('--amount <n>', 'labels', (v) => Number.parseInt(v, 10))
     .option('--reason <text>', 'why', 'added from the command line')
-    .action(async (opts: { project: string; amount: number; reason: string }) => {
+    .option('--if-empty', 'only when the project has no budget yet (for setup scripts)', false)
+    .action(async (opts: { project: string; amount: number; reason: string; ifEmpty: boolean }) => {
       if (!Number.isInteger(opts.amount))
         throw new AppError('BAD_USER_INPUT', '--amount must be a whole number');
-      await withDb(config, async (d) => {
+      const added = await withDb(config, async (d) => {
         const project = await projectBySlug(d.prisma, opts.project);
+        if (
+          opts.ifEmpty &&
+          (await d.prisma.budgetEvent.count({ where: { projectId: project.id } }))
+        ) {
+          return false;
+        }
         await d.prisma.budgetEvent.create({
           data: { projectId: project.id, amount: opts.amount, reason: opts.reason },
         });
+        return true;
       });
-      console.log(`budget ${opts.amount >= 0 ? '+' : ''}${opts.amount}`);
+      console.log(
+        added ? `budget ${opts.amount >= 0 ? '+' : ''}${opts.amount}` : 'budget already set',
+      );
     });
 
   program

@@ -70,8 +70,12 @@ export default async function Home() {
               <nav aria-label={`${p.name} pages`} className="project-links">
                 {PAGES.label.includes(role) && <Link href={`/p/${p.slug}/label`}>Label</Link>}
                 {PAGES.items.includes(role) && <Link href={`/p/${p.slug}/items`}>Explore</Link>}
+                {PAGES.items.includes(role) && <Link href={`/p/${p.slug}/map`}>Map</Link>}
                 {PAGES.dashboard.includes(role) && (
                   <Link href={`/p/${p.slug}/dashboard`}>Dashboard</Link>
+                )}
+                {PAGES.settings.includes(role) && (
+                  <Link href={`/p/${p.slug}/settings`}>Settings</Link>
                 )}
               </nav>
             </li>

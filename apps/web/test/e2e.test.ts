@@ -120,6 +120,36 @@ describe('the web app against the running stack', () => {
     await page.context().close();
   });
 
+  it('the embedding map selects a box of points into the grid; settings are for managers', async () => {
+    const page = await stack.signIn(stack.people.manager);
+    await page.goto(`${stack.web}/p/${stack.slug}/map`);
+    const map = page.getByTestId('embedding-map');
+    await map.waitFor();
+    await noSeriousViolations(page, 'embedding map');
+    const box = (await map.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.8, { steps: 5 });
+    await page.mouse.up();
+    const selection = page.getByTestId('map-selection');
+    await expect.poll(() => selection.textContent()).toMatch(/^\d+ selected/);
+    const selected = Number(/^(\d+)/.exec((await selection.textContent())!)![1]);
+    expect(selected).toBeGreaterThan(0);
+    await shot(page, 'embedding-map');
+    await page.getByRole('link', { name: 'Open the selection in the grid' }).click();
+    await page.waitForURL(/ids=/);
+    await expect
+      .poll(() => page.getByTestId('item-total').textContent())
+      .toBe(`${Math.min(selected, 500)} items match`);
+    await page.goto(`${stack.web}/p/${stack.slug}/settings`);
+    await page.getByRole('heading', { name: 'Label classes' }).waitFor();
+    // API keys are for project admins only.
+    expect(await page.getByRole('heading', { name: 'API keys' }).count()).toBe(0);
+    await noSeriousViolations(page, 'settings');
+    await shot(page, 'settings');
+    await page.context().close();
+  });
+
   it('an annotator is refused the dashboard, on a tablet too', async () => {
     const page = await stack.signIn(stack.people.annotator, { width: 820, height: 1180 });
     await page.goto(`${stack.web}/p/${stack.slug}/dashboard`);

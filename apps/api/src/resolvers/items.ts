@@ -16,6 +16,7 @@ import type {
   ClassificationResolvers,
 } from '../generated/graphql.ts';
 import { currentOf } from '../loaders.ts';
+import { embeddingMap } from '../services/embedding-map.ts';
 import { exportLabels } from '../services/label-export.ts';
 import { importLabelLines } from '../services/label-import.ts';
 import { searchItems } from '../services/item-search.ts';
@@ -113,8 +114,21 @@ export const Classification: ClassificationResolvers = {
 
 export const itemQueries: Pick<
   QueryResolvers,
-  'items' | 'item' | 'similar' | 'ingestProgress' | 'exportLabels'
+  'items' | 'item' | 'similar' | 'ingestProgress' | 'exportLabels' | 'embeddingMap'
 > = {
+  async embeddingMap(_parent, { project: slug, limit }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'read');
+    const n = limit ?? 3000;
+    if (!Number.isInteger(n) || n < 3 || n > 10_000) {
+      throw new AppError('BAD_USER_INPUT', 'limit must be 3..10000');
+    }
+    if (!project.activeHeadVersionId) return { points: [], explained: 0, total: 0 };
+    return embeddingMap(ctx.pool, {
+      projectId: project.id,
+      headVersionId: project.activeHeadVersionId,
+      limit: n,
+    });
+  },
   async items(_parent, { project: slug, filter, sort, first, after }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
     return searchItems(ctx.pool, {

@@ -1,5 +1,5 @@
 import type { Item, Pool } from '@beanstalk/db';
-import { AppError } from '@beanstalk/shared';
+import { AppError, isUuid } from '@beanstalk/shared';
 import type { ItemFilter, ItemSort } from '../generated/graphql.ts';
 
 interface Cursor {
@@ -102,6 +102,13 @@ export async function searchItems(
   ] as const) {
     if (range?.min != null) add(range.min, (p) => `${column} >= ${p}`);
     if (range?.max != null) add(range.max, (p) => `${column} <= ${p}`);
+  }
+  if (f.ids) {
+    if (f.ids.length > 500) throw new AppError('BAD_USER_INPUT', 'ids: at most 500');
+    add(
+      f.ids.filter((id) => isUuid(id)),
+      (p) => `i.id = ANY(${p}::uuid[])`,
+    );
   }
   if (f.roundId) {
     add(

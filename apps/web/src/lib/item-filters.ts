@@ -12,6 +12,8 @@ export interface FilterParams {
   minAnomaly?: string;
   round?: string;
   sort?: string;
+  /** Comma-separated item ids (a selection from the embedding map). */
+  ids?: string;
 }
 
 const num = (v: string | undefined) =>
@@ -33,6 +35,7 @@ export function toFilter(p: FilterParams): { filter: ItemFilter; sort: ItemSort 
   const minA = num(p.minAnomaly);
   if (minA !== undefined) filter.anomalyScore = { min: minA };
   if (p.round) filter.roundId = p.round;
+  if (p.ids) filter.ids = p.ids.split(',').filter(Boolean).slice(0, 500);
   const sort: ItemSort = p.sort === 'ANOMALY' || p.sort === 'UNCERTAINTY' ? p.sort : 'RECENT';
   return { filter, sort };
 }

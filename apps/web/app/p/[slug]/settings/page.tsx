@@ -1,0 +1,77 @@
+import { notFound } from 'next/navigation';
+import { Forbidden } from '../../../../src/components/forbidden.tsx';
+import { ApiKeys, ClassEditor, SettingsForm } from '../../../../src/components/settings-forms.tsx';
+import { graphql } from '../../../../src/generated/gql.ts';
+import { request } from '../../../../src/lib/graphql.ts';
+import { projectPage } from '../../../../src/lib/session.ts';
+
+export const dynamic = 'force-dynamic';
+
+const Settings = graphql(`
+  query ProjectSettings($slug: String!) {
+    project(slug: $slug) {
+      name
+      description
+      k
+      roundSize
+      autoAcceptEnabled
+      targetMacroF1
+      promotionTolerance
+      taskLeaseSeconds
+      encoderVersion {
+        name
+        dims
+      }
+    }
+  }
+`);
+
+const Keys = graphql(`
+  query ProjectApiKeys($slug: String!) {
+    apiKeys(project: $slug) {
+      id
+      name
+      role
+      prefix
+      createdAt
+      lastUsedAt
+      revoked
+    }
+  }
+`);
+
+export default async function SettingsPage({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const { project, role, allowed } = await projectPage(slug, 'settings');
+  if (!project) notFound();
+  if (!allowed) return <Forbidden what="project settings" />;
+  const [{ project: settings }, keys] = await Promise.all([
+    request(Settings, { slug }),
+    role === 'ADMIN' ? request(Keys, { slug }) : Promise.resolve(null),
+  ]);
+  return (
+    <>
+      <h1>Settings · {project.name}</h1>
+      <section aria-labelledby="settings-title">
+        <h2 id="settings-title">Project</h2>
+        <p className="muted">
+          Encoder:{' '}
+          {settings?.encoderVersion
+            ? `${settings.encoderVersion.name} (${settings.encoderVersion.dims}-d)`
+            : 'none yet'}
+        </p>
+        {settings && <SettingsForm slug={slug} settings={settings} />}
+      </section>
+      <section aria-labelledby="classes-title">
+        <h2 id="classes-title">Label classes</h2>
+        <ClassEditor slug={slug} classes={project.classes} />
+      </section>
+      {keys && (
+        <section aria-labelledby="keys-title">
+          <h2 id="keys-title">API keys</h2>
+          <ApiKeys slug={slug} keys={keys.apiKeys} />
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,389 @@
+'use client';
+
+import { useState, type FormEvent } from 'react';
+import { graphql } from '../generated/gql.ts';
+import { call } from '../lib/client.ts';
+
+const UpdateSettings = graphql(`
+  mutation UpdateSettings($slug: String!, $input: ProjectSettingsInput!) {
+    updateProjectSettings(project: $slug, input: $input) {
+      id
+    }
+  }
+`);
+const AddClass = graphql(`
+  mutation AddClass($slug: String!, $input: LabelClassInput!) {
+    addLabelClass(project: $slug, input: $input) {
+      id
+    }
+  }
+`);
+const UpdateClass = graphql(`
+  mutation UpdateClass($id: ID!, $input: LabelClassUpdate!) {
+    updateLabelClass(id: $id, input: $input) {
+      id
+    }
+  }
+`);
+const RetireClass = graphql(`
+  mutation RetireClass($id: ID!) {
+    retireLabelClass(id: $id) {
+      id
+    }
+  }
+`);
+const CreateKey = graphql(`
+  mutation CreateKey($slug: String!, $name: String!, $role: Role!) {
+    createApiKey(project: $slug, name: $name, role: $role) {
+      secret
+    }
+  }
+`);
+const RevokeKey = graphql(`
+  mutation RevokeKey($id: ID!) {
+    revokeApiKey(id: $id) {
+      id
+    }
+  }
+`);
+
+/** Runs a change and reloads the page's data, or shows why it was refused. */
+function useSubmit() {
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (what: () => Promise<unknown>, reload = true) => {
+    setError(null);
+    try {
+      await what();
+      if (reload) window.location.reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const note = error && (
+    <p role="alert" className="error">
+      {error}
+    </p>
+  );
+  return { submit, note };
+}
+
+interface Settings {
+  name: string;
+  description: string;
+  k: number;
+  roundSize: number;
+  autoAcceptEnabled: boolean;
+  targetMacroF1?: number | null;
+  promotionTolerance: number;
+  taskLeaseSeconds: number;
+}
+
+export function SettingsForm({ slug, settings }: { slug: string; settings: Settings }) {
+  const { submit, note } = useSubmit();
+  const onSubmit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const target = String(f.get('targetMacroF1') ?? '');
+    void submit(() =>
+      call(UpdateSettings, {
+        slug,
+        input: {
+          name: String(f.get('name')),
+          description: String(f.get('description')),
+          k: Number(f.get('k')),
+          roundSize: Number(f.get('roundSize')),
+          autoAcceptEnabled: f.get('autoAcceptEnabled') === 'on',
+          targetMacroF1: target ? Number(target) : undefined,
+          promotionTolerance: Number(f.get('promotionTolerance')),
+          taskLeaseSeconds: Number(f.get('taskLeaseSeconds')),
+        },
+      }),
+    );
+  };
+  return (
+    <form className="inline-form" onSubmit={onSubmit}>
+      <label>
+        Name
+        <input name="name" defaultValue={settings.name} required />
+      </label>
+      <label>
+        Description
+        <input name="description" defaultValue={settings.description} />
+      </label>
+      <label>
+        Neighbours (k)
+        <input name="k" type="number" min={1} max={100} defaultValue={settings.k} />
+      </label>
+      <label>
+        Labels per round
+        <input
+          name="roundSize"
+          type="number"
+          min={1}
+          max={10000}
+          defaultValue={settings.roundSize}
+        />
+      </label>
+      <label>
+        Target macro-F1
+        <input
+          name="targetMacroF1"
+          type="number"
+          min={0}
+          max={1}
+          step={0.01}
+          defaultValue={settings.targetMacroF1 ?? ''}
+        />
+      </label>
+      <label>
+        Promotion tolerance
+        <input
+          name="promotionTolerance"
+          type="number"
+          min={0}
+          max={0.5}
+          step={0.001}
+          defaultValue={settings.promotionTolerance}
+        />
+      </label>
+      <label>
+        Task lease (s)
+        <input
+          name="taskLeaseSeconds"
+          type="number"
+          min={10}
+          max={86400}
+          defaultValue={settings.taskLeaseSeconds}
+        />
+      </label>
+      <label className="checkbox">
+        <input
+          name="autoAcceptEnabled"
+          type="checkbox"
+          defaultChecked={settings.autoAcceptEnabled}
+        />{' '}
+        Auto-accept confident predictions
+      </label>
+      <button type="submit">Save settings</button>
+      {note}
+    </form>
+  );
+}
+
+interface Cls {
+  id: string;
+  name: string;
+  colour: string;
+  hotkey?: string | null;
+  isNormal: boolean;
+  retired: boolean;
+}
+
+export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] }) {
+  const { submit, note } = useSubmit();
+  return (
+    <>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Class</th>
+            <th scope="col">Colour</th>
+            <th scope="col">Hotkey</th>
+            <th scope="col">Normal</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {classes.map((c) => (
+            <tr key={c.id}>
+              <th scope="row">
+                <input
+                  aria-label={`Name of ${c.name}`}
+                  defaultValue={c.name}
+                  disabled={c.retired}
+                  onBlur={(e) =>
+                    e.target.value !== c.name &&
+                    void submit(() =>
+                      call(UpdateClass, { id: c.id, input: { name: e.target.value } }),
+                    )
+                  }
+                />
+              </th>
+              <td>
+                <input
+                  type="color"
+                  aria-label={`Colour of ${c.name}`}
+                  defaultValue={c.colour}
+                  disabled={c.retired}
+                  onBlur={(e) =>
+                    e.target.value !== c.colour &&
+                    void submit(() =>
+                      call(UpdateClass, { id: c.id, input: { colour: e.target.value } }),
+                    )
+                  }
+                />
+              </td>
+              <td>
+                <input
+                  aria-label={`Hotkey of ${c.name}`}
+                  maxLength={1}
+                  size={2}
+                  defaultValue={c.hotkey ?? ''}
+                  disabled={c.retired}
+                  onBlur={(e) =>
+                    e.target.value !== (c.hotkey ?? '') &&
+                    void submit(() =>
+                      call(UpdateClass, { id: c.id, input: { hotkey: e.target.value } }),
+                    )
+                  }
+                />
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`${c.name} is normal`}
+                  defaultChecked={c.isNormal}
+                  disabled={c.retired}
+                  onChange={(e) =>
+                    void submit(() =>
+                      call(UpdateClass, { id: c.id, input: { isNormal: e.target.checked } }),
+                    )
+                  }
+                />
+              </td>
+              <td>
+                {c.retired ? (
+                  'retired'
+                ) : (
+                  <button
+                    type="button"
+                    onClick={() => void submit(() => call(RetireClass, { id: c.id }))}
+                  >
+                    Retire
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          void submit(() =>
+            call(AddClass, {
+              slug,
+              input: { name: String(f.get('name')), isNormal: f.get('isNormal') === 'on' },
+            }),
+          );
+        }}
+      >
+        <label>
+          New class
+          <input name="name" required />
+        </label>
+        <label className="checkbox">
+          <input name="isNormal" type="checkbox" defaultChecked /> normal (not a defect)
+        </label>
+        <button type="submit">Add class</button>
+      </form>
+      {note}
+    </>
+  );
+}
+
+interface Key {
+  id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt?: string | null;
+  revoked: boolean;
+}
+
+export function ApiKeys({ slug, keys }: { slug: string; keys: Key[] }) {
+  const { submit, note } = useSubmit();
+  const [secret, setSecret] = useState<string | null>(null);
+  return (
+    <>
+      {secret && (
+        <p role="status" className="status">
+          New key (shown once; send it as <code>Authorization: Bearer …</code>):{' '}
+          <code data-testid="new-key">{secret}</code>
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Role</th>
+            <th scope="col">Key</th>
+            <th scope="col">Last used</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.id}>
+              <th scope="row">{k.name}</th>
+              <td>{k.role.toLowerCase()}</td>
+              <td>
+                <code>{k.prefix}…</code>
+              </td>
+              <td>{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString('en') : 'never'}</td>
+              <td>
+                {k.revoked ? (
+                  'revoked'
+                ) : (
+                  <button
+                    type="button"
+                    onClick={() => void submit(() => call(RevokeKey, { id: k.id }))}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          void submit(async () => {
+            const r = await call(CreateKey, {
+              slug,
+              name: String(f.get('name')),
+              role: String(f.get('role')) as 'INTEGRATOR',
+            });
+            setSecret(r.createApiKey.secret);
+          }, false);
+        }}
+      >
+        <label>
+          Key name
+          <input name="name" required placeholder="line 3 camera" />
+        </label>
+        <label>
+          Role
+          <select name="role" defaultValue="INTEGRATOR">
+            <option value="INTEGRATOR">integrator</option>
+            <option value="ANNOTATOR">annotator</option>
+            <option value="MANAGER">manager</option>
+          </select>
+        </label>
+        <button type="submit">Create key</button>
+      </form>
+      {note}
+    </>
+  );
+}
