@@ -87,6 +87,10 @@ describe('the web app against the running stack', () => {
       await page.locator('[data-testid="quality-chart"] .recharts-line').count(),
     ).toBeGreaterThanOrEqual(2);
     expect(await page.locator('[data-testid="confusion"] tbody tr').count()).toBe(10);
+    await page.locator('[data-testid="budget-chart"] .recharts-bar-rectangle').first().waitFor();
+    expect(await page.getByTestId('agreement').textContent()).toMatch(
+      /No image has been labeled by two people/,
+    );
     await page.getByTestId('rounds').waitFor();
     await noSeriousViolations(page, 'dashboard');
     await shot(page, 'dashboard');

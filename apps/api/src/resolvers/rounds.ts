@@ -99,6 +99,20 @@ export const Budget: BudgetResolvers = {
     );
     return Number(rows[0]!.n) / 24;
   },
+  async agreement(b, _args, { pool }) {
+    const { rows } = await pool.query<{ items: string; agreeing: string }>(
+      `SELECT count(*) AS items, count(*) FILTER (WHERE classes = 1) AS agreeing FROM (
+         SELECT item_id, count(DISTINCT label_class_id) AS classes,
+                count(DISTINCT annotator_id) AS people
+           FROM labels
+          WHERE project_id = $1 AND source = 'HUMAN' AND label_class_id IS NOT NULL
+            AND annotator_id IS NOT NULL
+          GROUP BY item_id) x
+        WHERE people >= 2`,
+      [b.projectId],
+    );
+    return { items: Number(rows[0]!.items), agreeing: Number(rows[0]!.agreeing) };
+  },
   async roundsLeft(b, _args, ctx) {
     const [{ remaining }, project] = await Promise.all([
       ctx.loaders.budget.load(b.projectId),

@@ -1,10 +1,13 @@
 'use client';
 
 import {
+  Bar,
+  BarChart,
   CartesianGrid,
   Legend,
   Line,
   LineChart,
+  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -89,6 +92,71 @@ export function QualityChart({
       <figcaption className="muted">
         Eval macro-F1 after each round, by human labels spent
         {baseline ? '; the benchmark’s random-sampling curve for comparison' : ''}.
+      </figcaption>
+    </figure>
+  );
+}
+
+/**
+ * Budget burn-down: labels left after each evaluated round, then the rounds the rest pays for
+ * at the project's round size (the forecast, drawn lighter).
+ */
+export function BudgetChart({
+  total,
+  snapshots,
+  roundSize,
+  remaining,
+}: {
+  total: number;
+  snapshots: Snapshot[];
+  roundSize: number;
+  remaining: number;
+}) {
+  const done = snapshots.map((s, i) => ({
+    round: `round ${s.roundNumber ?? i + 1}`,
+    left: total - s.humanLabels,
+    forecast: 0,
+  }));
+  const last = snapshots.at(-1);
+  const forecast = [];
+  let left = remaining;
+  for (let i = 1; left > 0 && i <= 12; i++) {
+    left = Math.max(0, left - roundSize);
+    forecast.push({ round: `+${i}`, left: 0, forecast: left });
+  }
+  if (done.length === 0 && forecast.length === 0) return null;
+  return (
+    <figure className="chart" data-testid="budget-chart">
+      <ResponsiveContainer width="100%" height={200}>
+        <BarChart data={[...done, ...forecast]} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="round" />
+          <YAxis />
+          <Tooltip />
+          <ReferenceLine y={0} stroke="#1d2428" />
+          <Bar
+            dataKey="left"
+            name="labels left"
+            fill="#185a9d"
+            stackId="b"
+            isAnimationActive={false}
+          />
+          <Bar
+            dataKey="forecast"
+            name="forecast"
+            fill="#a9c4de"
+            stackId="b"
+            isAnimationActive={false}
+          />
+        </BarChart>
+      </ResponsiveContainer>
+      <figcaption className="muted">
+        Budget left after each round
+        {last
+          ? ` (${total - last.humanLabels} after round ${last.roundNumber ?? snapshots.length})`
+          : ''}
+        ; lighter bars: the rounds the remaining {remaining} labels pay for at {roundSize} per
+        round.
       </figcaption>
     </figure>
   );

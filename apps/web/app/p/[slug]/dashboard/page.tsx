@@ -2,7 +2,7 @@ import { notFound } from 'next/navigation';
 import { ConfusionMatrix } from '../../../../src/components/confusion-matrix.tsx';
 import { Forbidden } from '../../../../src/components/forbidden.tsx';
 import { ModelActions, CampaignControls } from '../../../../src/components/manager-actions.tsx';
-import { QualityChart } from '../../../../src/components/quality-chart.tsx';
+import { BudgetChart, QualityChart } from '../../../../src/components/quality-chart.tsx';
 import { RoundsLive } from '../../../../src/components/rounds-live.tsx';
 import { ThresholdPreview } from '../../../../src/components/threshold-preview.tsx';
 import { graphql } from '../../../../src/generated/gql.ts';
@@ -20,6 +20,10 @@ const Dashboard = graphql(`
       remaining
       labelsPerHour
       roundsLeft
+      agreement {
+        items
+        agreeing
+      }
       perAnnotator {
         user {
           name
@@ -63,6 +67,11 @@ const Dashboard = graphql(`
         labels
         macroF1
       }
+    }
+    encoderVersions {
+      name
+      dims
+      createdAt
     }
     headVersions(project: $slug) {
       id
@@ -132,6 +141,12 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
 
       <section aria-labelledby="quality-title">
         <h2 id="quality-title">Quality over rounds</h2>
+        <BudgetChart
+          total={budget.total}
+          snapshots={metrics.snapshots}
+          roundSize={project.roundSize}
+          remaining={budget.remaining}
+        />
         {metrics.snapshots.length === 0 ? (
           <p>No evaluations yet: the first round's evaluation appears here.</p>
         ) : (
@@ -179,6 +194,11 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
 
       <section aria-labelledby="annotators-title">
         <h2 id="annotators-title">Annotators</h2>
+        <p data-testid="agreement">
+          {budget.agreement.items === 0
+            ? 'No image has been labeled by two people yet, so there is no agreement figure.'
+            : `Agreement: ${budget.agreement.agreeing} of ${budget.agreement.items} images labeled by two or more people got the same class (${pct(budget.agreement.agreeing / budget.agreement.items)}).`}
+        </p>
         {budget.perAnnotator.length === 0 ? (
           <p>No human labels yet.</p>
         ) : (
@@ -208,6 +228,14 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
       <section aria-labelledby="models-title">
         <h2 id="models-title">Model versions</h2>
         <ModelActions slug={slug} heads={data.headVersions} />
+        <h3>Encoders</h3>
+        <ul>
+          {data.encoderVersions.map((e) => (
+            <li key={e.name}>
+              {e.name} ({e.dims}-d, registered {new Date(e.createdAt).toLocaleDateString('en')})
+            </li>
+          ))}
+        </ul>
       </section>
     </>
   );
