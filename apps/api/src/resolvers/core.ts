@@ -1,6 +1,6 @@
-import { isPlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
+import { projectBySlug as findProject } from '@beanstalk/db';
+import { authorize, isPlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
 import type { QueryResolvers } from '../generated/graphql.ts';
-import { projectBySlug } from './access.ts';
 
 export const coreQueries: QueryResolvers = {
   async health(_parent, _args, { pool, temporal }) {
@@ -30,7 +30,9 @@ export const coreQueries: QueryResolvers = {
     return prisma.project.findMany({ where, orderBy: { createdAt: 'desc' } });
   },
   async project(_parent, { slug }, ctx) {
-    const exists = await ctx.prisma.project.findUnique({ where: { slug }, select: { id: true } });
-    return exists ? projectBySlug(ctx, slug, 'read') : null;
+    const project = await findProject(ctx.pool, slug);
+    if (!project) return null;
+    authorize(ctx.viewer, project.id, 'read');
+    return project;
   },
 };
