@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { EncoderCache } from '@beanstalk/activities';
 import { loadConfig } from '@beanstalk/config';
 import { createPool, createPrisma, createUser, knn, migrate, setMembership } from '@beanstalk/db';
@@ -17,6 +16,7 @@ import { LocalBlobStore } from '@beanstalk/storage';
 import {
   databaseUrl,
   dropDatabase,
+  withAdmin,
   seedIndexedFashionMnist,
 } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
@@ -38,16 +38,6 @@ const config = loadConfig();
 const dir = path.join(config.dataDir, 'bench', 'api');
 const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
 const database = `bench_api_${process.pid}`;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: databaseUrl('postgres') });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -99,7 +89,7 @@ async function startApiProcess(): Promise<ChildProcess> {
 }
 
 log(`building ${database}: Fashion-MNIST ${LIMIT} pool + ${LIMIT} eval, ${LIMIT / 2} labeled`);
-await admin((c) => c.query(`CREATE DATABASE "${database}"`));
+await withAdmin((c) => c.query(`CREATE DATABASE "${database}"`));
 await migrate(databaseUrl(database));
 const prisma = createPrisma(databaseUrl(database));
 const pool = createPool(databaseUrl(database));

@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
 import { claimNextTask, createPool, createPrisma, migrate } from '@beanstalk/db';
@@ -22,6 +21,7 @@ import { roundProgress, type RoundProgress } from '@beanstalk/workflows';
 import {
   databaseUrl,
   dropDatabase,
+  withAdmin,
   hiddenClassOf,
   seedFashionMnist,
 } from '../tooling/testing/src/index.ts';
@@ -41,16 +41,6 @@ const id = `${process.pid}`;
 const queues: Queues = { orchestration: `bench-orch-${id}`, gpu: `bench-gpu-${id}` };
 const connection = await Connection.connect({ address: config.temporal.address });
 const client = new Client({ connection, namespace: config.temporal.namespace });
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: databaseUrl('postgres') });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** A worker process on one queue against `database`; its pid gives its peak RSS. */
 async function spawnWorker(
@@ -84,7 +74,7 @@ function peakRssMiB(pid: number): number {
 }
 
 async function prepareTemplate() {
-  const exists = await admin(
+  const exists = await withAdmin(
     async (c) =>
       (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE])).rowCount,
   );
@@ -92,7 +82,7 @@ async function prepareTemplate() {
   log(`first run: importing and embedding Fashion-MNIST into ${TEMPLATE}`);
   const building = `${TEMPLATE}_building`;
   await dropDatabase(building);
-  await admin((c) => c.query(`CREATE DATABASE "${building}"`));
+  await withAdmin((c) => c.query(`CREATE DATABASE "${building}"`));
   await migrate(databaseUrl(building));
   const prisma = createPrisma(databaseUrl(building));
   const pool = createPool(databaseUrl(building));
@@ -109,12 +99,12 @@ async function prepareTemplate() {
   await prisma.$disconnect();
   await pool.end();
   await sleep(2000);
-  await admin((c) => c.query(`ALTER DATABASE "${building}" RENAME TO "${TEMPLATE}"`));
+  await withAdmin((c) => c.query(`ALTER DATABASE "${building}" RENAME TO "${TEMPLATE}"`));
 }
 
 await prepareTemplate();
 const database = `bench_round_${id}`;
-await admin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${TEMPLATE}"`));
+await withAdmin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${TEMPLATE}"`));
 const prisma = createPrisma(databaseUrl(database));
 const pool = createPool(databaseUrl(database));
 const workers = {

@@ -71,10 +71,15 @@ function toVectorLiteral(embedding: ArrayLike<number>, what: string): string {
   return pgvector.toSql(values) as string;
 }
 
-async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+/** Runs `fn` in a transaction; `begin` may carry SET LOCALs so they cost no extra round trip. */
+async function inTransaction<T>(
+  pool: Pool,
+  fn: (c: PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -340,24 +345,17 @@ async function runKnn(
       ? 'SET LOCAL enable_indexscan = off'
       : `SET LOCAL hnsw.iterative_scan = 'relaxed_order'; ` +
         `SET LOCAL hnsw.ef_search = ${Math.max(q.efSearch ?? 100, q.k)}`;
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN; ${settings}`);
-    let result: Neighbor[] | string;
-    if (mode === 'explain') {
-      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
-      result = rows.map((r) => r['QUERY PLAN']).join('\n');
-    } else {
-      result = (await client.query<NeighborRow>(sql, params)).rows.map(toNeighbor);
-    }
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(
+    pool,
+    async (c) => {
+      if (mode === 'explain') {
+        const { rows } = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      }
+      return (await c.query<NeighborRow>(sql, params)).rows.map(toNeighbor);
+    },
+    `BEGIN; ${settings}`,
+  );
 }
 
 /** k nearest neighbours by cosine distance through the HNSW index, with filters. */

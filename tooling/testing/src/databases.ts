@@ -19,7 +19,8 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a connection to the `postgres` database (create, drop, rename databases). */
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl('postgres') });
   try {
     await client.connect();
@@ -27,6 +28,7 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
     throw new Error(
       `Cannot reach Postgres at ${loadConfig().postgres.databaseUrl} (${(error as Error).message}). ` +
         'Start the services first: npm run services -- up',
+      { cause: error },
     );
   }
   try {

@@ -4,6 +4,7 @@ export {
   dropDatabase,
   databaseUrl,
   templateDatabase,
+  withAdmin,
   type TestDatabase,
 } from './databases.ts';
 export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';

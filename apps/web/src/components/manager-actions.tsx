@@ -1,8 +1,8 @@
 'use client';
 
-import { useState } from 'react';
 import { graphql } from '../generated/gql.ts';
 import { call } from '../lib/client.ts';
+import { useAction } from '../lib/use-action.tsx';
 
 const StartCampaign = graphql(`
   mutation StartCampaign($slug: String!) {
@@ -30,30 +30,6 @@ const Rollback = graphql(`
     }
   }
 `);
-
-function useAction() {
-  const [state, setState] = useState<{ busy: boolean; message: string | null; error: boolean }>({
-    busy: false,
-    message: null,
-    error: false,
-  });
-  const run = async (what: () => Promise<unknown>, done: string) => {
-    setState({ busy: true, message: null, error: false });
-    try {
-      await what();
-      setState({ busy: false, message: done, error: false });
-      window.location.reload();
-    } catch (e) {
-      setState({ busy: false, message: (e as Error).message, error: true });
-    }
-  };
-  const note = state.message && (
-    <p role={state.error ? 'alert' : 'status'} className={state.error ? 'error' : 'status'}>
-      {state.message}
-    </p>
-  );
-  return { busy: state.busy, run, note };
-}
 
 export function CampaignControls({
   slug,

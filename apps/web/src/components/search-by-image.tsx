@@ -1,10 +1,10 @@
 'use client';
 
-import Link from 'next/link';
 import { useState } from 'react';
 import { graphql } from '../generated/gql.ts';
 import type { ClassifyUploadMutation } from '../generated/graphql.ts';
 import { GraphQLRequestError, type GraphQLErrorBody } from '../lib/errors.ts';
+import { NeighbourStrip } from './neighbour-strip.tsx';
 
 const ClassifyUpload = graphql(`
   mutation ClassifyUpload($slug: String!, $image: Upload!) {
@@ -82,24 +82,7 @@ export function SearchByImage({ slug }: { slug: string }) {
             {Math.round(result.confidence * 100)}% confident), anomaly score{' '}
             {result.anomalyScore.toFixed(2)}.
           </p>
-          <ul className="neighbour-strip">
-            {result.neighbors.map((n) => (
-              <li key={n.item.id}>
-                <Link href={`/p/${slug}/items/${n.item.id}`}>
-                  <img
-                    src={n.item.imageDataUrl}
-                    alt={`Neighbour labeled ${n.labelClass?.name ?? 'unlabeled'}`}
-                    className="pixelated"
-                    width={64}
-                    height={64}
-                  />
-                </Link>
-                <span>
-                  {n.labelClass?.name} <small>d={n.distance.toFixed(2)}</small>
-                </span>
-              </li>
-            ))}
-          </ul>
+          <NeighbourStrip slug={slug} neighbours={result.neighbors} />
         </div>
       )}
     </section>

@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../generated/gql.ts';
 import { call } from '../lib/client.ts';
+import { useAction } from '../lib/use-action.tsx';
 
 const UpdateSettings = graphql(`
   mutation UpdateSettings($slug: String!, $input: ProjectSettingsInput!) {
@@ -47,26 +48,6 @@ const RevokeKey = graphql(`
   }
 `);
 
-/** Runs a change and reloads the page's data, or shows why it was refused. */
-function useSubmit() {
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (what: () => Promise<unknown>, reload = true) => {
-    setError(null);
-    try {
-      await what();
-      if (reload) window.location.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  const note = error && (
-    <p role="alert" className="error">
-      {error}
-    </p>
-  );
-  return { submit, note };
-}
-
 interface Settings {
   name: string;
   description: string;
@@ -79,12 +60,12 @@ interface Settings {
 }
 
 export function SettingsForm({ slug, settings }: { slug: string; settings: Settings }) {
-  const { submit, note } = useSubmit();
+  const { run, note } = useAction();
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const target = String(f.get('targetMacroF1') ?? '');
-    void submit(() =>
+    void run(() =>
       call(UpdateSettings, {
         slug,
         input: {
@@ -180,7 +161,7 @@ interface Cls {
 }
 
 export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] }) {
-  const { submit, note } = useSubmit();
+  const { run, note } = useAction();
   return (
     <>
       <table>
@@ -205,9 +186,7 @@ export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] })
                   disabled={c.retired}
                   onBlur={(e) =>
                     e.target.value !== c.name &&
-                    void submit(() =>
-                      call(UpdateClass, { id: c.id, input: { name: e.target.value } }),
-                    )
+                    void run(() => call(UpdateClass, { id: c.id, input: { name: e.target.value } }))
                   }
                 />
               </th>
@@ -219,7 +198,7 @@ export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] })
                   disabled={c.retired}
                   onBlur={(e) =>
                     e.target.value !== c.colour &&
-                    void submit(() =>
+                    void run(() =>
                       call(UpdateClass, { id: c.id, input: { colour: e.target.value } }),
                     )
                   }
@@ -234,7 +213,7 @@ export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] })
                   disabled={c.retired}
                   onBlur={(e) =>
                     e.target.value !== (c.hotkey ?? '') &&
-                    void submit(() =>
+                    void run(() =>
                       call(UpdateClass, { id: c.id, input: { hotkey: e.target.value } }),
                     )
                   }
@@ -247,7 +226,7 @@ export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] })
                   defaultChecked={c.isNormal}
                   disabled={c.retired}
                   onChange={(e) =>
-                    void submit(() =>
+                    void run(() =>
                       call(UpdateClass, { id: c.id, input: { isNormal: e.target.checked } }),
                     )
                   }
@@ -259,7 +238,7 @@ export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] })
                 ) : (
                   <button
                     type="button"
-                    onClick={() => void submit(() => call(RetireClass, { id: c.id }))}
+                    onClick={() => void run(() => call(RetireClass, { id: c.id }))}
                   >
                     Retire
                   </button>
@@ -274,7 +253,7 @@ export function ClassEditor({ slug, classes }: { slug: string; classes: Cls[] })
         onSubmit={(e) => {
           e.preventDefault();
           const f = new FormData(e.currentTarget);
-          void submit(() =>
+          void run(() =>
             call(AddClass, {
               slug,
               input: { name: String(f.get('name')), isNormal: f.get('isNormal') === 'on' },
@@ -307,7 +286,7 @@ interface Key {
 }
 
 export function ApiKeys({ slug, keys }: { slug: string; keys: Key[] }) {
-  const { submit, note } = useSubmit();
+  const { run, note } = useAction();
   const [secret, setSecret] = useState<string | null>(null);
   return (
     <>
@@ -344,7 +323,7 @@ export function ApiKeys({ slug, keys }: { slug: string; keys: Key[] }) {
                 ) : (
                   <button
                     type="button"
-                    onClick={() => void submit(() => call(RevokeKey, { id: k.id }))}
+                    onClick={() => void run(() => call(RevokeKey, { id: k.id }))}
                   >
                     Revoke
                   </button>
@@ -359,14 +338,18 @@ export function ApiKeys({ slug, keys }: { slug: string; keys: Key[] }) {
         onSubmit={(e) => {
           e.preventDefault();
           const f = new FormData(e.currentTarget);
-          void submit(async () => {
-            const r = await call(CreateKey, {
-              slug,
-              name: String(f.get('name')),
-              role: String(f.get('role')) as 'INTEGRATOR',
-            });
-            setSecret(r.createApiKey.secret);
-          }, false);
+          void run(
+            async () => {
+              const r = await call(CreateKey, {
+                slug,
+                name: String(f.get('name')),
+                role: String(f.get('role')) as 'INTEGRATOR',
+              });
+              setSecret(r.createApiKey.secret);
+            },
+            'Key created.',
+            false,
+          );
         }}
       >
         <label>

@@ -5,6 +5,7 @@ import { RelabelForm, RevertAutoLabel } from '../../../../../src/components/labe
 import { graphql } from '../../../../../src/generated/gql.ts';
 import { request } from '../../../../../src/lib/graphql.ts';
 import { projectPage } from '../../../../../src/lib/session.ts';
+import { NeighbourStrip } from '../../../../../src/components/neighbour-strip.tsx';
 
 export const dynamic = 'force-dynamic';
 
@@ -150,24 +151,7 @@ export default async function ItemPage({
       </section>
       <section aria-labelledby="neighbours-title">
         <h2 id="neighbours-title">Nearest items</h2>
-        <ul className="neighbour-strip">
-          {item.neighbors.map((n) => (
-            <li key={n.item.id}>
-              <Link href={`/p/${slug}/items/${n.item.id}`}>
-                <img
-                  src={n.item.imageDataUrl}
-                  alt={`Neighbour ${n.labelClass?.name ?? 'unlabeled'}`}
-                  className="pixelated"
-                  width={64}
-                  height={64}
-                />
-              </Link>
-              <span>
-                {n.labelClass?.name ?? '—'} <small>d={n.distance.toFixed(2)}</small>
-              </span>
-            </li>
-          ))}
-        </ul>
+        <NeighbourStrip slug={slug} neighbours={item.neighbors} />
       </section>
     </>
   );
