@@ -23,6 +23,7 @@ export interface AnnotatorCountParent {
   userId: string | null;
   labels: number;
   skipped: number;
+  labelsPerHour: number;
 }
 
 /** Objects computed per project on demand (budget, metrics). */

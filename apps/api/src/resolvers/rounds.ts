@@ -75,12 +75,19 @@ export const Budget: BudgetResolvers = {
   reserved: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).reserved,
   remaining: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).remaining,
   async perAnnotator(b, _args, { pool }) {
-    const { rows } = await pool.query<{ user_id: string | null; labels: string; skipped: string }>(
-      `SELECT user_id, sum(labels) AS labels, sum(skipped) AS skipped FROM (
-         SELECT annotator_id AS user_id, count(*) AS labels, 0 AS skipped FROM labels
-          WHERE project_id = $1 AND source = 'HUMAN' GROUP BY annotator_id
+    const { rows } = await pool.query<{
+      user_id: string | null;
+      labels: string;
+      recent: string;
+      skipped: string;
+    }>(
+      `SELECT user_id, sum(labels) AS labels, sum(recent) AS recent, sum(skipped) AS skipped FROM (
+         SELECT annotator_id AS user_id, count(*) AS labels,
+                count(*) FILTER (WHERE created_at > now() - interval '24 hours') AS recent,
+                0 AS skipped
+           FROM labels WHERE project_id = $1 AND source = 'HUMAN' GROUP BY annotator_id
          UNION ALL
-         SELECT assignee_id, 0, count(*) FROM label_tasks
+         SELECT assignee_id, 0, 0, count(*) FROM label_tasks
           WHERE project_id = $1 AND status = 'SKIPPED' GROUP BY assignee_id) x
        GROUP BY user_id ORDER BY sum(labels) DESC`,
       [b.projectId],
@@ -89,6 +96,7 @@ export const Budget: BudgetResolvers = {
       userId: r.user_id,
       labels: Number(r.labels),
       skipped: Number(r.skipped),
+      labelsPerHour: Number(r.recent) / 24,
     }));
   },
   async labelsPerHour(b, _args, { pool }) {

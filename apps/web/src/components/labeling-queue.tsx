@@ -182,6 +182,21 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
     }
   }, []);
 
+  /** Sends a refused or lost label again (a refusal that still holds stays listed). */
+  const retry = useCallback(
+    async (f: { task: Task; classId: string }) => {
+      try {
+        await call(SubmitLabel, { taskId: f.task.id, classId: f.classId });
+        setFailed((list) => list.filter((x) => x.task.id !== f.task.id));
+        setSaved((n) => n + 1);
+        setMessage({ kind: 'info', text: `Saved ${className(f.classId)} on retry.` });
+      } catch (error) {
+        setMessage({ kind: 'error', text: `Still not saved: ${(error as Error).message}` });
+      }
+    },
+    [className],
+  );
+
   const label = useCallback(
     async (classId: string) => {
       if (!task || busy.current) return;
@@ -334,7 +349,10 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
           <ul>
             {failed.map((f) => (
               <li key={f.task.id}>
-                {className(f.classId)} for task {f.task.id.slice(0, 8)}: {f.reason}
+                {className(f.classId)} for task {f.task.id.slice(0, 8)}: {f.reason}{' '}
+                <button type="button" onClick={() => void retry(f)}>
+                  Retry
+                </button>
               </li>
             ))}
           </ul>

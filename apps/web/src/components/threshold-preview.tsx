@@ -1,6 +1,17 @@
 'use client';
 
 import { useState } from 'react';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ReferenceDot,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { graphql } from '../generated/gql.ts';
 import { call } from '../lib/client.ts';
 import { previewAt, type PrPoint } from '../lib/threshold.ts';
@@ -48,6 +59,47 @@ export function ThresholdPreview({
         value={target}
         onChange={(e) => setTarget(Number(e.target.value))}
       />
+      <figure className="chart" data-testid="pr-curve">
+        <ResponsiveContainer width="100%" height={220}>
+          <LineChart
+            data={[...points].reverse()}
+            margin={{ top: 8, right: 24, bottom: 24, left: 8 }}
+          >
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis
+              dataKey="recall"
+              type="number"
+              domain={[0, 1]}
+              tickFormatter={(v: number) => `${Math.round(v * 100)}%`}
+              label={{
+                value: 'share of held-out labels accepted',
+                position: 'insideBottom',
+                offset: -12,
+              }}
+            />
+            <YAxis domain={[0.5, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
+            <Tooltip
+              formatter={(v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : String(v))}
+            />
+            <ReferenceLine y={target} stroke="#b5651d" strokeDasharray="4 2" />
+            <Line
+              type="stepAfter"
+              dataKey="precision"
+              name="precision"
+              stroke="#185a9d"
+              dot={false}
+              isAnimationActive={false}
+            />
+            {preview && (
+              <ReferenceDot x={preview.recall} y={preview.precision} r={5} fill="#b5651d" />
+            )}
+          </LineChart>
+        </ResponsiveContainer>
+        <figcaption className="muted">
+          Precision against how much auto-accept would take, on held-out human labels; the dashed
+          line is the target.
+        </figcaption>
+      </figure>
       <p data-testid="auto-preview" aria-live="polite">
         {preview
           ? `Would auto-label ${preview.count} pool images (confidence ≥ ${preview.threshold.toFixed(3)}, measured precision ${(preview.precision * 100).toFixed(1)}% on ${Math.round(preview.recall * 100)}% of held-out labels).`

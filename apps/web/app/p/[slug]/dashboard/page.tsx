@@ -7,6 +7,7 @@ import { RoundsLive } from '../../../../src/components/rounds-live.tsx';
 import { ThresholdPreview } from '../../../../src/components/threshold-preview.tsx';
 import { graphql } from '../../../../src/generated/gql.ts';
 import { request } from '../../../../src/lib/graphql.ts';
+import { roundsToTarget } from '../../../../src/lib/forecast.ts';
 import { projectPage } from '../../../../src/lib/session.ts';
 
 export const dynamic = 'force-dynamic';
@@ -31,11 +32,15 @@ const Dashboard = graphql(`
         }
         labels
         skipped
+        labelsPerHour
       }
     }
     campaign(project: $slug) {
       status
       stopReason
+    }
+    project(slug: $slug) {
+      targetMacroF1
     }
     metrics(project: $slug) {
       snapshots {
@@ -96,6 +101,8 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
   const data = await request(Dashboard, { slug });
   const { budget, metrics } = data;
   const classNames = project.classes.map((c) => c.name);
+  const target = data.project?.targetMacroF1 ?? null;
+  const toTarget = roundsToTarget(metrics.snapshots, target);
   return (
     <>
       <h1>Dashboard · {project.name}</h1>
@@ -151,6 +158,15 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
           <p>No evaluations yet: the first round's evaluation appears here.</p>
         ) : (
           <QualityChart snapshots={metrics.snapshots} baseline={metrics.randomBaseline ?? null} />
+        )}
+        {target != null && (
+          <p data-testid="target-forecast">
+            {toTarget === 0
+              ? `The target macro-F1 ${target} is reached.`
+              : toTarget === null
+                ? `Target macro-F1 ${target}: no forecast yet (it needs two evaluated rounds with a gain between them).`
+                : `Target macro-F1 ${target}: about ${toTarget} more round${toTarget === 1 ? '' : 's'} at the last round's gain; the budget pays for ${budget.roundsLeft}.`}
+          </p>
         )}
         {metrics.latest && (
           <>
@@ -209,6 +225,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
                 <th scope="col">Labels</th>
                 <th scope="col">Skipped</th>
                 <th scope="col">Skip rate</th>
+                <th scope="col">Labels / hour (24 h)</th>
               </tr>
             </thead>
             <tbody>
@@ -218,6 +235,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
                   <td>{a.labels}</td>
                   <td>{a.skipped}</td>
                   <td>{a.labels + a.skipped ? pct(a.skipped / (a.labels + a.skipped)) : '—'}</td>
+                  <td>{a.labelsPerHour.toFixed(1)}</td>
                 </tr>
               ))}
             </tbody>
