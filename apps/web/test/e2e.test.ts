@@ -91,6 +91,9 @@ describe('the web app against the running stack', () => {
     expect(await page.getByTestId('agreement').textContent()).toMatch(
       /No image has been labeled by two people/,
     );
+    await page.locator('[data-testid="pr-curve"] .recharts-line path').first().waitFor();
+    // Rounds at 0.58 then 0.66 against a target of 0.80: two more rounds at that pace.
+    expect(await page.getByTestId('target-forecast').textContent()).toMatch(/about 2 more rounds/);
     await page.getByTestId('rounds').waitFor();
     await noSeriousViolations(page, 'dashboard');
     await shot(page, 'dashboard');

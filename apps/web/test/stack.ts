@@ -63,6 +63,7 @@ export async function startStack() {
     { prisma: db.prisma, pool: db.pool, blobs, modelsDir: path.join(dir, 'models') },
     { limit: 300, labeled: 150, budget: 500, slug },
   );
+  await db.prisma.project.update({ where: { id: seeded.projectId }, data: { targetMacroF1: 0.8 } });
   const people = {} as Record<'annotator' | 'manager', string>;
   for (const role of ['annotator', 'manager'] as const) {
     const email = `${role}@example.com`;
