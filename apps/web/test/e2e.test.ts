@@ -166,6 +166,12 @@ describe('the web app against the running stack', () => {
     await page.getByTestId('task').waitFor();
     await shot(page, 'labeling-queue-tablet');
     await page.context().close();
+    // Without a role in the project, its pages say so (and the API refuses its data).
+    const outsider = await stack.signIn(stack.people.outsider);
+    await outsider.goto(`${stack.web}/p/${stack.slug}/label`);
+    await outsider.getByTestId('forbidden').waitFor();
+    expect(await outsider.getByTestId('task').count()).toBe(0);
+    await outsider.context().close();
   });
 
   it('the login page is accessible and a wrong password is said plainly', async () => {

@@ -64,7 +64,7 @@ export async function startStack() {
     { limit: 300, labeled: 150, budget: 500, slug },
   );
   await db.prisma.project.update({ where: { id: seeded.projectId }, data: { targetMacroF1: 0.8 } });
-  const people = {} as Record<'annotator' | 'manager', string>;
+  const people = {} as Record<'annotator' | 'manager' | 'outsider', string>;
   for (const role of ['annotator', 'manager'] as const) {
     const email = `${role}@example.com`;
     await createUser(db.prisma, { email, name: `Test ${role}`, password: PASSWORD });
@@ -75,6 +75,13 @@ export async function startStack() {
     });
     people[role] = email;
   }
+  // Someone with an account but no role in the project.
+  await createUser(db.prisma, {
+    email: 'outsider@example.com',
+    name: 'Outsider',
+    password: PASSWORD,
+  });
+  people.outsider = 'outsider@example.com';
   // An open round of 20 tasks on unlabeled pool images, and two evaluated rounds before it.
   const pool = seeded.items.filter((i) => i.split === 'POOL');
   for (const [number, macroF1, humanLabels] of [

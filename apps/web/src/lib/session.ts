@@ -45,7 +45,8 @@ export const PAGES: Record<'label' | 'items' | 'dashboard' | 'settings', Role[]>
 
 /**
  * The project a page is about and the caller's role in it; signed-out people go to the login
- * page. `allowed` is false when the role may not open the page.
+ * page. `allowed` is false when the role may not open the page (or there is no role at all),
+ * `missing` true when there is no such project.
  */
 export async function projectPage(slug: string, page: keyof typeof PAGES) {
   let data;
@@ -54,10 +55,14 @@ export async function projectPage(slug: string, page: keyof typeof PAGES) {
   } catch (error) {
     if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED')
       redirect('/login');
+    // A project the person has no role in: the page says so instead of failing.
+    if (error instanceof GraphQLRequestError && error.code === 'FORBIDDEN') {
+      return { project: null, role: null, allowed: false, missing: false };
+    }
     throw error;
   }
   if (!data.viewer.user) redirect('/login');
   const project = data.project;
   const role = (project?.myRole ?? null) as Role | null;
-  return { project, role, allowed: !!role && PAGES[page].includes(role) };
+  return { project, role, allowed: !!role && PAGES[page].includes(role), missing: !project };
 }

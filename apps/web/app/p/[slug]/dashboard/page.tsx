@@ -95,9 +95,9 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export default async function DashboardPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const { project, allowed } = await projectPage(slug, 'dashboard');
-  if (!project) notFound();
-  if (!allowed) return <Forbidden what="the manager dashboard" />;
+  const { project, allowed, missing } = await projectPage(slug, 'dashboard');
+  if (missing) notFound();
+  if (!allowed || !project) return <Forbidden what="the manager dashboard" />;
   const data = await request(Dashboard, { slug });
   const { budget, metrics } = data;
   const classNames = project.classes.map((c) => c.name);

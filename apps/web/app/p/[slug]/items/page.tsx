@@ -19,9 +19,9 @@ export default async function ItemsPage({
 }) {
   const { slug } = await params;
   const search = await searchParams;
-  const { project, allowed } = await projectPage(slug, 'items');
-  if (!project) notFound();
-  if (!allowed) return <Forbidden what="the dataset explorer" />;
+  const { project, allowed, missing } = await projectPage(slug, 'items');
+  if (missing) notFound();
+  if (!allowed || !project) return <Forbidden what="the dataset explorer" />;
   const { filter, sort } = toFilter(search);
   const data = await request(ItemsPageQuery, { slug, filter, sort, after: null });
   return (

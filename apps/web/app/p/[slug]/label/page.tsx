@@ -7,9 +7,9 @@ export const dynamic = 'force-dynamic';
 
 export default async function LabelPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const { project, allowed } = await projectPage(slug, 'label');
-  if (!project) notFound();
-  if (!allowed) return <Forbidden what="labeling" />;
+  const { project, allowed, missing } = await projectPage(slug, 'label');
+  if (missing) notFound();
+  if (!allowed || !project) return <Forbidden what="labeling" />;
   return (
     <>
       <h1>Label · {project.name}</h1>

@@ -27,9 +27,9 @@ const MapQuery = graphql(`
 
 export default async function MapPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const { project, allowed } = await projectPage(slug, 'items');
-  if (!project) notFound();
-  if (!allowed) return <Forbidden what="the dataset explorer" />;
+  const { project, allowed, missing } = await projectPage(slug, 'items');
+  if (missing) notFound();
+  if (!allowed || !project) return <Forbidden what="the dataset explorer" />;
   const { embeddingMap } = await request(MapQuery, { slug });
   return (
     <>

@@ -42,9 +42,9 @@ const Keys = graphql(`
 
 export default async function SettingsPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const { project, role, allowed } = await projectPage(slug, 'settings');
-  if (!project) notFound();
-  if (!allowed) return <Forbidden what="project settings" />;
+  const { project, role, allowed, missing } = await projectPage(slug, 'settings');
+  if (missing) notFound();
+  if (!allowed || !project) return <Forbidden what="project settings" />;
   const [{ project: settings }, keys] = await Promise.all([
     request(Settings, { slug }),
     role === 'ADMIN' ? request(Keys, { slug }) : Promise.resolve(null),

@@ -71,9 +71,9 @@ export default async function ItemPage({
   params: Promise<{ slug: string; id: string }>;
 }) {
   const { slug, id } = await params;
-  const { project, role, allowed } = await projectPage(slug, 'items');
-  if (!project) notFound();
-  if (!allowed) return <Forbidden what="the dataset explorer" />;
+  const { project, role, allowed, missing } = await projectPage(slug, 'items');
+  if (missing) notFound();
+  if (!allowed || !project) return <Forbidden what="the dataset explorer" />;
   const { item } = await request(ItemDetail, { id });
   if (!item) notFound();
   const canRevert = role === 'ADMIN' || role === 'MANAGER';
