@@ -29,6 +29,14 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
 
   beforeAll(async () => {
     h = await startHarness({ limit: 2000, budget: 250 });
+    // With 100 then 250 labels, a retrained head can score below the old head re-evaluated
+    // with the new labels as references by more than the default 0.005, and is then rightly
+    // kept back (seen once in a fresh-clone CI run; the gap was not recorded). This test is
+    // about the promotion path, so it allows a wider margin.
+    await h.db.prisma.project.update({
+      where: { id: h.projectId },
+      data: { promotionTolerance: 0.05 },
+    });
   });
   afterAll(async () => {
     await h?.close();
