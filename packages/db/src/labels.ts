@@ -25,6 +25,7 @@ export interface CurrentLabel {
   itemId: string;
   labelClassId: string | null;
   source: LabelSource;
+  roundId: string | null;
   createdAt: Date;
 }
 
@@ -74,9 +75,10 @@ export async function currentLabels(
     item_id: string;
     label_class_id: string | null;
     source: LabelSource;
+    round_id: string | null;
     created_at: Date;
   }>(
-    `SELECT id, item_id, label_class_id, source, created_at FROM current_labels
+    `SELECT id, item_id, label_class_id, source, round_id, created_at FROM current_labels
       WHERE item_id = ANY($1::uuid[])`,
     [itemIds],
   );
@@ -88,6 +90,7 @@ export async function currentLabels(
         itemId: r.item_id,
         labelClassId: r.label_class_id,
         source: r.source,
+        roundId: r.round_id,
         createdAt: r.created_at,
       },
     ]),

@@ -1,10 +1,9 @@
-import { appendLabel, claimNextTask, revertAutoLabels, type Label } from '@beanstalk/db';
+import { appendLabel, claimNextTask, currentLabels, revertAutoLabels } from '@beanstalk/db';
 import { skipLabelTask, submitLabel } from '@beanstalk/orchestration';
 import { AppError } from '@beanstalk/shared';
 import { actorId } from '../auth/permissions.ts';
 import type { Context } from '../context.ts';
 import type { LabelTaskResolvers, MutationResolvers } from '../generated/graphql.ts';
-import { currentOf } from '../loaders.ts';
 import { iso, owned, projectBySlug } from './access.ts';
 
 export const LabelTask: LabelTaskResolvers = {
@@ -28,9 +27,9 @@ async function usableClass(ctx: Context, projectId: string, labelClassId: string
   return found;
 }
 
-async function currentLabel(ctx: Context, itemId: string): Promise<Label | null> {
-  const history = await ctx.prisma.label.findMany({ where: { itemId } });
-  return currentOf(history);
+/** An item's current label (the head of its history), or null. */
+async function currentLabel(ctx: Context, itemId: string) {
+  return (await currentLabels(ctx.pool, [itemId])).get(itemId) ?? null;
 }
 
 export const labelingMutations: Pick<

@@ -20,6 +20,7 @@ const ProjectAccess = graphql(`
       k
       roundSize
       autoAcceptPrecisionTarget
+      targetMacroF1
       classes {
         id
         name

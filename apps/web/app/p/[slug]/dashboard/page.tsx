@@ -39,9 +39,6 @@ const Dashboard = graphql(`
       status
       stopReason
     }
-    project(slug: $slug) {
-      targetMacroF1
-    }
     metrics(project: $slug) {
       snapshots {
         roundNumber
@@ -101,7 +98,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
   const data = await request(Dashboard, { slug });
   const { budget, metrics } = data;
   const classNames = project.classes.map((c) => c.name);
-  const target = data.project?.targetMacroF1 ?? null;
+  const target = project.targetMacroF1 ?? null;
   const toTarget = roundsToTarget(metrics.snapshots, target);
   return (
     <>
