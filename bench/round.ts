@@ -1,14 +1,16 @@
 // Round latency (BENCHMARKS.md section 3): wall time per phase of an active-learning round on
-// all of Fashion-MNIST (60k pool + 10k eval), run by the real workflows on the real Temporal
-// server, with the orchestration and gpu workers as separate processes (peak RSS of each).
-// The human wait is excluded: a simulated labeler answers tasks as they open.
+// all of Fashion-MNIST (60k pool + 10k eval), or on a synthetic project of --items items, run
+// by the real workflows on the real Temporal server, with the orchestration and gpu workers as
+// separate processes (peak RSS of each). The human wait is excluded: a simulated labeler
+// answers tasks as they open.
 //
-//   npm run bench:round [-- --round-size 100]
+//   npm run bench:round [-- --round-size 100] [-- --items 1000000]
 //
-// The first run imports and embeds Fashion-MNIST into a template database (several minutes);
-// every run then works on a fresh copy of it.
+// The first run of a kind builds a template database (Fashion-MNIST imported and embedded,
+// several minutes; or synthetic items and features); every run then works on a fresh copy.
+// bench/results/round.json keeps the latest run of each size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -28,12 +30,18 @@ import {
 import { writeSvgChart } from './lib/chart.ts';
 import { log, ROOT } from './lib/fashion-mnist.ts';
 import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { seedSyntheticProject } from './lib/synthetic.ts';
 
-const TEMPLATE = 'bench_round_fashion_mnist';
 const { values: args } = parseArgs({
-  options: { 'round-size': { type: 'string', default: '100' } },
+  options: { 'round-size': { type: 'string', default: '100' }, items: { type: 'string' } },
 });
 const ROUND_SIZE = Number(args['round-size']);
+const SYNTHETIC = args.items ? Number(args.items) : null;
+if (SYNTHETIC !== null && !(Number.isInteger(SYNTHETIC) && SYNTHETIC >= 1000)) {
+  throw new Error(`--items must be a whole number of at least 1000 (got ${args.items})`);
+}
+const TEMPLATE = SYNTHETIC ? `bench_round_synthetic_${SYNTHETIC}` : 'bench_round_fashion_mnist';
+const SLUG = SYNTHETIC ? 'synthetic' : 'fashion-mnist';
 
 const config = loadConfig();
 const blobDir = path.join(config.dataDir, 'bench', 'blobs');
@@ -79,23 +87,31 @@ async function prepareTemplate() {
       (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE])).rowCount,
   );
   if (exists) return;
-  log(`first run: importing and embedding Fashion-MNIST into ${TEMPLATE}`);
   const building = `${TEMPLATE}_building`;
   await dropDatabase(building);
   await withAdmin((c) => c.query(`CREATE DATABASE "${building}"`));
   await migrate(databaseUrl(building));
   const prisma = createPrisma(databaseUrl(building));
   const pool = createPool(databaseUrl(building));
-  const { projectId } = await seedFashionMnist(
-    { prisma, pool, blobs: new LocalBlobStore(blobDir) },
-    { budget: 1_000_000, slug: 'fashion-mnist' },
-  );
-  const gpu = await spawnWorker('gpu', building);
-  const orchestration = await spawnWorker('orchestration', building);
-  const ingest = await (await startIngest(client, projectId, queues)).result();
-  log(`  embedded ${ingest.embedded}`);
-  gpu.kill('SIGTERM');
-  orchestration.kill('SIGTERM');
+  if (SYNTHETIC) {
+    log(`first run: ${SYNTHETIC} synthetic items into ${TEMPLATE}`);
+    await seedSyntheticProject(
+      { prisma, pool },
+      { slug: SLUG, items: SYNTHETIC, budget: 1_000_000 },
+    );
+  } else {
+    log(`first run: importing and embedding Fashion-MNIST into ${TEMPLATE}`);
+    const { projectId } = await seedFashionMnist(
+      { prisma, pool, blobs: new LocalBlobStore(blobDir) },
+      { budget: 1_000_000, slug: SLUG },
+    );
+    const gpu = await spawnWorker('gpu', building);
+    const orchestration = await spawnWorker('orchestration', building);
+    const ingest = await (await startIngest(client, projectId, queues)).result();
+    log(`  embedded ${ingest.embedded}`);
+    gpu.kill('SIGTERM');
+    orchestration.kill('SIGTERM');
+  }
   await prisma.$disconnect();
   await pool.end();
   await sleep(2000);
@@ -111,7 +127,7 @@ const workers = {
   orchestration: await spawnWorker('orchestration', database),
   gpu: await spawnWorker('gpu', database),
 };
-const project = await prisma.project.findUniqueOrThrow({ where: { slug: 'fashion-mnist' } });
+const project = await prisma.project.findUniqueOrThrow({ where: { slug: SLUG } });
 await prisma.project.update({ where: { id: project.id }, data: { roundSize: ROUND_SIZE } });
 const items = await prisma.item.count({ where: { projectId: project.id } });
 
@@ -139,6 +155,24 @@ async function timedRound(name: string): Promise<RoundProgress> {
   await handle.result().finally(() => (done = true));
   await labeler;
   return handle.query(roundProgress);
+}
+
+interface RunResult {
+  command: string;
+  date: string;
+  data: string;
+  items: number;
+  roundSize: number;
+  roundSeconds: number;
+  coldStartRoundSeconds: number;
+  peakRssMiB: Record<string, number>;
+  rounds: {
+    round: number;
+    phases: { phase: string; seconds: number }[];
+    asked: number;
+    autoAccepted: number;
+    macroF1: number | null;
+  }[];
 }
 
 function phaseSeconds(progress: RoundProgress) {
@@ -181,17 +215,23 @@ try {
     { measure: 'peak RSS orchestration worker (MiB)', value: rss.orchestration },
     { measure: 'peak RSS gpu worker (MiB)', value: rss.gpu },
   ]);
-  const file = writeResults(
-    'round',
-    {
-      roundSeconds70k: total(rows[1]!),
-      coldStartRoundSeconds70k: total(rows[0]!),
-      roundSeconds1M: null,
-      peakRssMiB: rss,
-    },
-    {
+  // One entry per size, so a 1M run does not erase the 70k figures and vice versa.
+  const previous = existsSync(path.join(RESULTS_DIR, 'round.json'))
+    ? (JSON.parse(readFileSync(path.join(RESULTS_DIR, 'round.json'), 'utf8')) as {
+        runs?: Record<string, RunResult>;
+      })
+    : {};
+  const runs: Record<string, RunResult> = {
+    ...previous.runs,
+    [String(items)]: {
+      command: `npm run bench:round${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      date: new Date().toISOString(),
+      data: SYNTHETIC ? 'synthetic' : 'Fashion-MNIST',
       items,
       roundSize: ROUND_SIZE,
+      roundSeconds: total(rows[1]!),
+      coldStartRoundSeconds: total(rows[0]!),
+      peakRssMiB: rss,
       rounds: rows.map((r) => ({
         round: r.round,
         phases: r.phases,
@@ -199,23 +239,34 @@ try {
         autoAccepted: r.progress.autoAccepted,
         macroF1: r.progress.macroF1,
       })),
-      note: 'roundSeconds1M: not measured (see docs/benchmarks.md)',
     },
+  };
+  const ofSize = (n: number) => runs[String(n)] ?? null;
+  const file = writeResults(
+    'round',
+    {
+      roundSeconds70k: ofSize(70_000)?.roundSeconds ?? null,
+      coldStartRoundSeconds70k: ofSize(70_000)?.coldStartRoundSeconds ?? null,
+      roundSeconds1M: ofSize(1_000_000)?.roundSeconds ?? null,
+      peakRssMiB: Object.fromEntries(Object.entries(runs).map(([n, r]) => [n, r.peakRssMiB])),
+    },
+    { runs },
+  );
+  const bars = Object.values(runs).flatMap((run) =>
+    run.rounds.flatMap((r) =>
+      r.phases
+        .filter((p) => p.phase !== 'labeling')
+        .map((p) => ({ run: `${run.items} items, round ${r.round}`, ...p })),
+    ),
   );
   await writeSvgChart(path.join(RESULTS_DIR, 'round.svg'), {
-    title: `One active-learning round at ${items} items: seconds per phase (human wait excluded)`,
+    title: 'One active-learning round: seconds per phase (human wait excluded)',
     width: 520,
-    height: 200,
-    data: {
-      values: rows.flatMap((r) =>
-        r.phases
-          .filter((p) => p.phase !== 'labeling')
-          .map((p) => ({ round: `round ${r.round}`, ...p })),
-      ),
-    },
+    height: 40 * new Set(bars.map((b) => b.run)).size,
+    data: { values: bars },
     mark: 'bar',
     encoding: {
-      y: { field: 'round', type: 'nominal', title: null },
+      y: { field: 'run', type: 'nominal', title: null },
       x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
       color: { field: 'phase', type: 'nominal', sort: phases },
     },

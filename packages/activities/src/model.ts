@@ -1,17 +1,20 @@
 import { heartbeat } from '@temporalio/activity';
 import {
+  appendVectors,
   createVectorSet,
   insertFeatures,
   itemsWithoutFeatures,
   publishVectorSet,
   readFeaturePage,
   readFeaturesOf,
+  truncateVectorSetAfter,
   upsertVectors,
   VECTOR_DIMS,
   vectorSetState,
 } from '@beanstalk/db';
 import {
   DEFAULT_HEAD_CONFIG,
+  HeadProjector,
   ImageDecodeError,
   normaliseRows,
   project as projectRows,
@@ -23,6 +26,7 @@ import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
 import { heartbeatingThrough, resumePoint } from './heartbeats.ts';
+import { pipelinePages } from './pages.ts';
 import { classIndex, loadHead } from './heads.ts';
 
 async function encoderOf(deps: ActivityDeps, projectId: string) {
@@ -240,57 +244,48 @@ export function createModelActivities(deps: ActivityDeps) {
         let written = 0;
         if (state === 'building' && resume) {
           ({ after, written } = resume);
+          await truncateVectorSetAfter(deps.pool, head.id, after);
         } else {
           await createVectorSet(deps.pool, head.id);
         }
-        const weights = await loadHead(deps.prisma, head.id);
+        const projector = await HeadProjector.create(await loadHead(deps.prisma, head.id));
         const total = await deps.prisma.itemFeature.count({
           where: { encoderVersionId: head.encoderVersionId, item: { projectId: head.projectId } },
         });
-        const readPage = (from: string | null) => {
-          const page = readFeaturePage(deps.pool, {
-            projectId: head.projectId,
-            encoderVersionId: head.encoderVersionId,
-            after: from,
-            limit: input.pageSize ?? 5000,
-          });
-          // Awaited on the next turn; if this turn fails first, its error is the one reported.
-          page.catch(() => undefined);
-          return page;
-        };
-        // A three-stage pipeline: the next page is read and the previous one written (both in
-        // Postgres) while this one is projected (in Node), so both cores stay busy.
         const started = Date.now();
-        let next = readPage(after);
-        let writing: Promise<void> = Promise.resolve();
-        for (;;) {
-          const page = await next;
-          if (page.length === 0) break;
-          next = readPage(page.at(-1)!.itemId);
-          const projected = projectRows(
-            weights,
-            stackRows(
-              page.map((r) => r.vector),
-              head.inputDims,
-            ),
-            page.length,
-          );
-          await writing;
-          writing = upsertVectors(
-            deps.pool,
-            head.id,
-            page.map((r, j) => ({
-              itemId: r.itemId,
-              embedding: projected.subarray(j * VECTOR_DIMS, (j + 1) * VECTOR_DIMS),
-            })),
-          ).then((n) => {
-            written += n;
-            after = page.at(-1)!.itemId;
-            heartbeat({ after, written, total });
+        try {
+          await pipelinePages(after, {
+            read: (from) =>
+              readFeaturePage(deps.pool, {
+                projectId: head.projectId,
+                encoderVersionId: head.encoderVersionId,
+                after: from,
+                limit: input.pageSize ?? 5000,
+              }),
+            compute: (page) =>
+              projector.project(
+                stackRows(
+                  page.map((r) => r.vector),
+                  head.inputDims,
+                ),
+                page.length,
+              ),
+            write: async (page, projected) => {
+              written += await appendVectors(
+                deps.pool,
+                head.id,
+                page.map((r, j) => ({
+                  ...r,
+                  embedding: projected.subarray(j * VECTOR_DIMS, (j + 1) * VECTOR_DIMS),
+                })),
+              );
+              after = page.at(-1)!.itemId;
+              heartbeat({ after, written, total });
+            },
           });
-          writing.catch(() => undefined);
+        } finally {
+          await projector.release();
         }
-        await writing;
         const wroteAt = Date.now();
         await heartbeatingThrough({ after, written, total, phase: 'index' }, () =>
           publishVectorSet(deps.pool, head.id),

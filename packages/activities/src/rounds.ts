@@ -16,7 +16,7 @@ import {
   anomalyCalibration,
   anomalyDistance,
   classificationReport,
-  nearestNeighbours,
+  ReferenceSearch,
   selectForLabeling,
   stackRows,
   thresholdForPrecision,
@@ -28,6 +28,7 @@ import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
 import { resumePoint } from './heartbeats.ts';
+import { pipelinePages } from './pages.ts';
 import { classIndex } from './heads.ts';
 
 const ANOMALY_K = 5;
@@ -58,25 +59,40 @@ async function references(deps: ActivityDeps, headVersionId: string, projectId: 
 type References = Awaited<ReturnType<typeof references>>;
 
 /** kNN votes of `queries` against the references; `leaveOut` skips each query's own row. */
-function votesAgainst(
+async function votesAgainst(
   refs: References,
   queries: Float32Array,
   k: number,
   leaveOut = false,
-): Vote[] {
-  const kk = k + (leaveOut ? 1 : 0);
-  const { index, distance } = nearestNeighbours(refs.matrix, queries, VECTOR_DIMS, kk);
-  const per = index.length / (queries.length / VECTOR_DIMS);
-  return Array.from({ length: queries.length / VECTOR_DIMS }, (_, q) => {
-    const neighbours = [];
-    for (let j = leaveOut ? 1 : 0; j < per; j++) {
-      neighbours.push({
-        classIndex: refs.labels[index[q * per + j]!]!,
-        distance: distance[q * per + j]!,
+): Promise<Vote[]> {
+  const voter = await referenceVoter(refs, k, leaveOut);
+  try {
+    return await voter.votes(queries);
+  } finally {
+    await voter.release();
+  }
+}
+
+/** votesAgainst for many pages of queries: the search over the references is built once. */
+async function referenceVoter(refs: References, k: number, leaveOut = false) {
+  const search = await ReferenceSearch.create(refs.matrix, VECTOR_DIMS, k + (leaveOut ? 1 : 0));
+  return {
+    async votes(queries: Float32Array): Promise<Vote[]> {
+      const { index, distance } = await search.search(queries);
+      const per = search.neighbours;
+      return Array.from({ length: queries.length / VECTOR_DIMS }, (_, q) => {
+        const neighbours = [];
+        for (let j = leaveOut ? 1 : 0; j < per; j++) {
+          neighbours.push({
+            classIndex: refs.labels[index[q * per + j]!]!,
+            distance: distance[q * per + j]!,
+          });
+        }
+        return vote(neighbours, refs.classes.length);
       });
-    }
-    return vote(neighbours, refs.classes.length);
-  });
+    },
+    release: () => search.release(),
+  };
 }
 
 export interface RoundSettings {
@@ -173,13 +189,16 @@ export function createRoundActivities(deps: ActivityDeps) {
         if (refs.rows.length === 0) return 0;
         const normal = refs.rows.filter((r, i) => refs.classes[refs.labels[i]!]!.isNormal);
         const normalMatrix = stack(normal);
-        const normalDistances = (queries: Float32Array, leaveOut: boolean) => {
-          const kk = ANOMALY_K + (leaveOut ? 1 : 0);
-          const { distance } = nearestNeighbours(normalMatrix, queries, VECTOR_DIMS, kk);
-          const per = distance.length / (queries.length / VECTOR_DIMS);
+        // One search serves both uses: the calibration skips each reference's own row.
+        const normalSearch = await ReferenceSearch.create(normalMatrix, VECTOR_DIMS, ANOMALY_K + 1);
+        const voter = await referenceVoter(refs, input.k);
+        const normalDistances = async (queries: Float32Array, leaveOut: boolean) => {
+          const { distance } = await normalSearch.search(queries);
+          const per = normalSearch.neighbours;
+          const end = leaveOut ? per : Math.min(per, ANOMALY_K);
           return Array.from({ length: queries.length / VECTOR_DIMS }, (_, q) =>
             anomalyDistance(
-              Array.from(distance.subarray(q * per + (leaveOut ? 1 : 0), (q + 1) * per), (d) => ({
+              Array.from(distance.subarray(q * per + (leaveOut ? 1 : 0), q * per + end), (d) => ({
                 classIndex: 0,
                 distance: d,
               })),
@@ -187,59 +206,68 @@ export function createRoundActivities(deps: ActivityDeps) {
             ),
           );
         };
-        const calibrate = anomalyCalibration(
-          normal.length > ANOMALY_K ? normalDistances(normalMatrix, true) : [],
-        );
         const resume = resumePoint<{ after: string; scored: number }>();
-        let after = resume?.after ?? null;
         let scored = resume?.scored ?? 0;
         const total = await prisma.itemVector.count({
           where: { headVersionId: head.id, split: 'POOL', labelClassId: null },
         });
-        for (;;) {
-          const page = await readVectorPage(pool, {
-            headVersionId: head.id,
-            splits: ['POOL'],
-            labeled: false,
-            after,
-            limit: input.pageSize ?? 5000,
-          });
-          if (page.length === 0) break;
-          const queries = stack(page);
-          const votes = votesAgainst(refs, queries, input.k);
-          const anomaly = normal.length ? normalDistances(queries, false) : page.map(() => 2);
-          await pool.query(
-            `INSERT INTO predictions (head_version_id, item_id, round_id, label_class_id,
-                                      confidence, margin, entropy, anomaly_score, probabilities)
-             SELECT $1, x.item_id, $2, x.label_class_id, x.confidence, x.margin, x.entropy,
-                    x.anomaly_score, x.probabilities
-               FROM jsonb_to_recordset($3::jsonb) AS x(item_id uuid, label_class_id uuid,
-                    confidence float8, margin float8, entropy float8, anomaly_score float8,
-                    probabilities float8[])
-             ON CONFLICT (head_version_id, item_id) DO UPDATE
-               SET round_id = EXCLUDED.round_id, label_class_id = EXCLUDED.label_class_id,
-                   confidence = EXCLUDED.confidence, margin = EXCLUDED.margin,
-                   entropy = EXCLUDED.entropy, anomaly_score = EXCLUDED.anomaly_score,
-                   probabilities = EXCLUDED.probabilities, created_at = now()`,
-            [
-              head.id,
-              input.roundId,
-              JSON.stringify(
-                page.map((item, j) => ({
-                  item_id: item.itemId,
-                  label_class_id: refs.classes[votes[j]!.predicted]!.id,
-                  confidence: votes[j]!.confidence,
-                  margin: votes[j]!.margin,
-                  entropy: votes[j]!.entropy,
-                  anomaly_score: calibrate(anomaly[j]!),
-                  probabilities: Array.from(votes[j]!.probabilities),
-                })),
-              ),
-            ],
+        try {
+          const calibrate = anomalyCalibration(
+            normal.length > ANOMALY_K ? await normalDistances(normalMatrix, true) : [],
           );
-          scored += page.length;
-          after = page.at(-1)!.itemId;
-          heartbeat({ after, scored, total });
+          await pipelinePages(resume?.after ?? null, {
+            read: (after) =>
+              readVectorPage(pool, {
+                headVersionId: head.id,
+                splits: ['POOL'],
+                labeled: false,
+                after,
+                limit: input.pageSize ?? 5000,
+              }),
+            compute: async (page) => {
+              const queries = stack(page);
+              return {
+                votes: await voter.votes(queries),
+                anomaly: normal.length ? await normalDistances(queries, false) : page.map(() => 2),
+              };
+            },
+            write: async (page, { votes, anomaly }) => {
+              await pool.query(
+                `INSERT INTO predictions (head_version_id, item_id, round_id, label_class_id,
+                                          confidence, margin, entropy, anomaly_score, probabilities)
+                 SELECT $1, x.item_id, $2, x.label_class_id, x.confidence, x.margin, x.entropy,
+                        x.anomaly_score, x.probabilities
+                   FROM jsonb_to_recordset($3::jsonb) AS x(item_id uuid, label_class_id uuid,
+                        confidence float8, margin float8, entropy float8, anomaly_score float8,
+                        probabilities float8[])
+                 ON CONFLICT (head_version_id, item_id) DO UPDATE
+                   SET round_id = EXCLUDED.round_id, label_class_id = EXCLUDED.label_class_id,
+                       confidence = EXCLUDED.confidence, margin = EXCLUDED.margin,
+                       entropy = EXCLUDED.entropy, anomaly_score = EXCLUDED.anomaly_score,
+                       probabilities = EXCLUDED.probabilities, created_at = now()`,
+                [
+                  head.id,
+                  input.roundId,
+                  JSON.stringify(
+                    page.map((item, j) => ({
+                      item_id: item.itemId,
+                      label_class_id: refs.classes[votes[j]!.predicted]!.id,
+                      confidence: votes[j]!.confidence,
+                      margin: votes[j]!.margin,
+                      entropy: votes[j]!.entropy,
+                      anomaly_score: calibrate(anomaly[j]!),
+                      probabilities: Array.from(votes[j]!.probabilities),
+                    })),
+                  ),
+                ],
+              );
+              scored += page.length;
+              heartbeat({ after: page.at(-1)!.itemId, scored, total });
+            },
+          });
+        } finally {
+          await voter.release();
+          await normalSearch.release();
         }
         return scored;
       });
@@ -365,7 +393,7 @@ export function createRoundActivities(deps: ActivityDeps) {
           matrix: stack(human.map((h) => h.r)),
           labels: human.map((h) => refs.labels[h.i]!),
         };
-        const votes = votesAgainst(humanRefs, humanRefs.matrix, input.k, true);
+        const votes = await votesAgainst(humanRefs, humanRefs.matrix, input.k, true);
         const choice = thresholdForPrecision(
           votes.map((v) => v.confidence),
           votes.map((v, j) => v.predicted === humanRefs.labels[j]),
@@ -479,7 +507,7 @@ export function createRoundActivities(deps: ActivityDeps) {
             'nothing to evaluate: the eval split needs labeled items and the pool labeled references',
           );
         }
-        const votes = votesAgainst(refs, stack(truthRows.map((t) => t.row)), input.k);
+        const votes = await votesAgainst(refs, stack(truthRows.map((t) => t.row)), input.k);
         const report = classificationReport(
           truthRows.map((t) => refs.indexOf.get(t.classId)!),
           votes.map((v) => v.predicted),

@@ -1,9 +1,12 @@
 export { createPrisma, type PrismaClient } from './prisma.ts';
 export { createPool, type Pool, type PoolClient } from './pool.ts';
+export { copyRows, type CopyField } from './binary.ts';
 export { migrate, MigrationError, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export {
   VECTOR_DIMS,
   upsertVectors,
+  appendVectors,
+  truncateVectorSetAfter,
   createVectorSet,
   publishVectorSet,
   activateVectorSet,
@@ -18,6 +21,7 @@ export {
   type KnnQuery,
   type Neighbor,
   type VectorRow,
+  type VectorSetRow,
   type Split,
   type LabelSource,
 } from './vectors.ts';

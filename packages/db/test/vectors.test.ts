@@ -3,6 +3,7 @@ import { createTestDatabase, seedProject, type TestDatabase } from '@beanstalk/t
 import {
   activateVectorSet,
   appendLabel,
+  appendVectors,
   createVectorSet,
   dropVectorSet,
   exactKnn,
@@ -10,6 +11,7 @@ import {
   knn,
   publishVectorSet,
   readVectors,
+  truncateVectorSetAfter,
   upsertVectors,
   VECTOR_DIMS,
   type VectorRow,
@@ -236,6 +238,86 @@ describe('vector sets and kNN', () => {
     ).toEqual([]);
     const back = await readVectors(db.pool, newHeadId, [itemIds[3]!]);
     expect(back.get(itemIds[3]!)).toEqual(unitAxis(0));
+  });
+
+  it('bulk-appends a set by binary COPY, resumes after a checkpoint and publishes it whole', async () => {
+    const { projectId, classIds, itemIds } = await seedProject(db.prisma, { items: 6 });
+    const ids = [...itemIds].sort();
+    const splitOf = new Map(
+      (await db.prisma.item.findMany({ where: { projectId } })).map((i) => [i.id, i.split]),
+    );
+    // Components exact in float4, so the round trip can be compared exactly.
+    const embeddingOf = (i: number) => unitAxis(i).map((v, d) => v + ((d * 7 + i) % 16) / 64);
+    const rowOf = (i: number) => ({
+      itemId: ids[i]!,
+      split: splitOf.get(ids[i]!)!,
+      labelClassId: i === 0 ? classIds[0]! : null,
+      labelSource: i === 0 ? ('HUMAN' as const) : null,
+      embedding: Float32Array.from(embeddingOf(i)),
+    });
+    await appendLabel(db.pool, {
+      projectId,
+      itemId: ids[0]!,
+      labelClassId: classIds[0]!,
+      source: 'HUMAN',
+      supersedesId: null,
+    });
+    const head = await newHead(db, projectId);
+    await createVectorSet(db.pool, head);
+    expect(await appendVectors(db.pool, head, [0, 1, 2, 3].map(rowOf))).toBe(4);
+    await expect(appendVectors(db.pool, head, [rowOf(3)])).rejects.toThrow(/duplicate key/);
+    await expect(
+      appendVectors(db.pool, head, [{ ...rowOf(4), embedding: [1, 2] }]),
+    ).rejects.toThrow(/2 dimensions/);
+    // A resumed append first drops what came after its last checkpoint.
+    await truncateVectorSetAfter(db.pool, head, ids[1]!);
+    await appendVectors(db.pool, head, [2, 3, 4, 5].map(rowOf));
+    // After the copy: item 1 gets a label, item 5 is deleted; publish must see both.
+    await appendLabel(db.pool, {
+      projectId,
+      itemId: ids[1]!,
+      labelClassId: classIds[1]!,
+      source: 'HUMAN',
+      supersedesId: null,
+    });
+    await db.prisma.item.delete({ where: { id: ids[5]! } });
+    await publishVectorSet(db.pool, head);
+    await expect(appendVectors(db.pool, head, [rowOf(4)])).rejects.toThrow(/already published/);
+
+    const back = await readVectors(db.pool, head, ids);
+    expect([...back.keys()].sort()).toEqual(ids.slice(0, 5));
+    for (const i of [0, 1, 2, 3, 4]) expect(back.get(ids[i]!)).toEqual(embeddingOf(i));
+    const labeled = await knn(db.pool, {
+      projectId,
+      embedding: unitAxis(0),
+      k: 10,
+      headVersionId: head,
+      filter: { labeled: true },
+    });
+    expect(new Map(labeled.map((n) => [n.itemId, n.labelClassId]))).toEqual(
+      new Map([
+        [ids[0]!, classIds[0]!],
+        [ids[1]!, classIds[1]!],
+      ]),
+    );
+    const all = await knn(db.pool, {
+      projectId,
+      embedding: unitAxis(0),
+      k: 10,
+      headVersionId: head,
+    });
+    expect(all.map((n) => [n.itemId, n.split]).sort()).toEqual(
+      ids
+        .slice(0, 5)
+        .map((id) => [id, splitOf.get(id)])
+        .sort(),
+    );
+    const { rows } = await db.pool.query(
+      `SELECT confrelid::regclass::text AS target FROM pg_constraint
+        WHERE conrelid = $1::regclass AND contype = 'f' AND convalidated ORDER BY 1`,
+      [`item_vectors_${head.replaceAll('-', '')}`],
+    );
+    expect(rows.map((r) => r.target)).toEqual(['head_versions', 'items']);
   });
 
   it('refuses vectors of the wrong width or with NaN, naming the problem', async () => {

@@ -42,6 +42,8 @@ export {
   type HeadWeights,
   type TrainingReport,
 } from './head.ts';
+export { HeadProjector } from './head-onnx.ts';
+export { ReferenceSearch } from './knn-onnx.ts';
 export { tripletLoss, type TripletOptions } from './triplet-loss.ts';
 export { tensorflow } from './tf.ts';
 export { nearestNeighbours, knnClassify, normaliseRows, pickRows, stackRows } from './exact-knn.ts';
