@@ -10,7 +10,7 @@
 // several minutes; or synthetic items and features); every run then works on a fresh copy.
 // bench/results/round.json keeps the latest run of each size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,7 @@ import {
 } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log, ROOT } from './lib/fashion-mnist.ts';
-import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { commandLine, printTable, RESULTS_DIR, withRun, writeResults } from './lib/results.ts';
 import { seedSyntheticProject } from './lib/synthetic.ts';
 
 const { values: args } = parseArgs({
@@ -215,32 +215,23 @@ try {
     { measure: 'peak RSS orchestration worker (MiB)', value: rss.orchestration },
     { measure: 'peak RSS gpu worker (MiB)', value: rss.gpu },
   ]);
-  // One entry per size, so a 1M run does not erase the 70k figures and vice versa.
-  const previous = existsSync(path.join(RESULTS_DIR, 'round.json'))
-    ? (JSON.parse(readFileSync(path.join(RESULTS_DIR, 'round.json'), 'utf8')) as {
-        runs?: Record<string, RunResult>;
-      })
-    : {};
-  const runs: Record<string, RunResult> = {
-    ...previous.runs,
-    [String(items)]: {
-      command: `npm run bench:round${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      date: new Date().toISOString(),
-      data: SYNTHETIC ? 'synthetic' : 'Fashion-MNIST',
-      items,
-      roundSize: ROUND_SIZE,
-      roundSeconds: total(rows[1]!),
-      coldStartRoundSeconds: total(rows[0]!),
-      peakRssMiB: rss,
-      rounds: rows.map((r) => ({
-        round: r.round,
-        phases: r.phases,
-        asked: r.progress.asked,
-        autoAccepted: r.progress.autoAccepted,
-        macroF1: r.progress.macroF1,
-      })),
-    },
-  };
+  const runs = withRun<RunResult>('round', String(items), {
+    command: commandLine('round'),
+    date: new Date().toISOString(),
+    data: SYNTHETIC ? 'synthetic' : 'Fashion-MNIST',
+    items,
+    roundSize: ROUND_SIZE,
+    roundSeconds: total(rows[1]!),
+    coldStartRoundSeconds: total(rows[0]!),
+    peakRssMiB: rss,
+    rounds: rows.map((r) => ({
+      round: r.round,
+      phases: r.phases,
+      asked: r.progress.asked,
+      autoAccepted: r.progress.autoAccepted,
+      macroF1: r.progress.macroF1,
+    })),
+  });
   const ofSize = (n: number) => runs[String(n)] ?? null;
   const file = writeResults(
     'round',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,13 +44,30 @@ export function writeResults(
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);
   // The command as typed, so a result written by a variant run (--out) says how it was made.
-  const extra = process.argv.slice(2);
-  const command = `npm run bench:${process.env.npm_lifecycle_event ?? name}${extra.length ? ` -- ${extra.join(' ')}` : ''}`;
+  const command = commandLine(name);
   writeFileSync(
     file,
     `${JSON.stringify({ summary, machine: machine(), command, date: new Date().toISOString(), ...details }, null, 2)}\n`,
   );
   return file;
+}
+
+/**
+ * For benchmarks that keep one run per size in `<name>.json` (`runs`): the runs already
+ * there with `run` put under `key`, so measuring one size does not erase the others.
+ */
+export function withRun<Run>(name: string, key: string, run: Run): Record<string, Run> {
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  const previous = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { runs?: Record<string, Run> }).runs
+    : undefined;
+  return { ...previous, [key]: run };
+}
+
+/** The command that started this benchmark, as typed. */
+export function commandLine(name: string): string {
+  const extra = process.argv.slice(2);
+  return `npm run bench:${process.env.npm_lifecycle_event ?? name}${extra.length ? ` -- ${extra.join(' ')}` : ''}`;
 }
 
 export function printTable(rows: Record<string, string | number>[]): void {

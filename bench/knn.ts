@@ -1,0 +1,210 @@
+// kNN search (BENCHMARKS.md): pgvector HNSW queries per second and recall@10 against exact
+// search, with the index build time, on the platform's own path (a published vector set,
+// `knn` with a split filter, as classify asks). Vectors: the backbone features of the round
+// benchmark's templates, 128-d unit vectors used as they are: all of Fashion-MNIST (70k,
+// real encoder output) or the synthetic set (--items 1000000).
+//
+//   npm run bench:knn [-- --items 1000000] [-- --queries 200]
+//
+// Needs the template that `npm run bench:round [-- --items N]` builds on its first run.
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  activateVectorSet,
+  appendVectors,
+  createPool,
+  createPrisma,
+  createVectorSet,
+  exactKnn,
+  knn,
+  publishVectorSet,
+  readFeaturePage,
+  readVectors,
+} from '@beanstalk/db';
+import { databaseUrl, dropDatabase, withAdmin } from '../tooling/testing/src/index.ts';
+import { writeSvgChart } from './lib/chart.ts';
+import { log } from './lib/fashion-mnist.ts';
+import {
+  commandLine,
+  median,
+  printTable,
+  RESULTS_DIR,
+  withRun,
+  writeResults,
+} from './lib/results.ts';
+
+const { values: args } = parseArgs({
+  options: { items: { type: 'string' }, queries: { type: 'string', default: '200' } },
+});
+const SYNTHETIC = args.items ? Number(args.items) : null;
+const QUERIES = Number(args.queries);
+const TEMPLATE = SYNTHETIC ? `bench_round_synthetic_${SYNTHETIC}` : 'bench_round_fashion_mnist';
+const K = 10;
+const EF_SEARCH = [40, 100, 200, 400];
+
+const exists = await withAdmin(
+  async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE])).rowCount,
+);
+if (!exists) {
+  throw new Error(
+    `no template ${TEMPLATE}: run \`npm run bench:round${SYNTHETIC ? ` -- --items ${SYNTHETIC}` : ''}\` once first (it builds it)`,
+  );
+}
+const database = `bench_knn_${process.pid}`;
+await withAdmin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${TEMPLATE}"`));
+const prisma = createPrisma(databaseUrl(database));
+const pool = createPool(databaseUrl(database));
+
+interface KnnRun {
+  command: string;
+  date: string;
+  data: string;
+  vectors: number;
+  buildSeconds: number;
+  queries: number;
+  rows: { efSearch: number; recallAt10: number; qps: number; p50Ms: number; p99Ms: number }[];
+}
+
+try {
+  const project = await prisma.project.findFirstOrThrow();
+  const head = await prisma.headVersion.create({
+    data: {
+      projectId: project.id,
+      encoderVersionId: project.encoderVersionId!,
+      kind: 'LINEAR',
+      inputDims: 128,
+      outputDims: 128,
+      weights: new Uint8Array(0),
+      config: { note: 'kNN benchmark: features used as vectors' },
+    },
+  });
+  await createVectorSet(pool, head.id);
+  let after: string | null = null;
+  let vectors = 0;
+  for (;;) {
+    const page = await readFeaturePage(pool, {
+      projectId: project.id,
+      encoderVersionId: project.encoderVersionId!,
+      after,
+      limit: 10_000,
+    });
+    if (page.length === 0) break;
+    vectors += await appendVectors(
+      pool,
+      head.id,
+      page.map((r) => ({ ...r, embedding: r.vector })),
+    );
+    after = page.at(-1)!.itemId;
+  }
+  log(`${vectors} vectors stored; building the HNSW index`);
+  const buildStarted = performance.now();
+  await publishVectorSet(pool, head.id);
+  const buildSeconds = (performance.now() - buildStarted) / 1000;
+  await activateVectorSet(pool, project.id, head.id);
+  log(`index built and attached in ${buildSeconds.toFixed(1)} s`);
+
+  // Queries: eval items' vectors against the pool, as classify compares a new image with it.
+  const { rows: queryRows } = await pool.query<{ item_id: string }>(
+    `SELECT item_id FROM item_vectors WHERE head_version_id = $1 AND split = 'EVAL'
+      ORDER BY md5(item_id::text) LIMIT $2`,
+    [head.id, QUERIES],
+  );
+  const stored = await readVectors(
+    pool,
+    head.id,
+    queryRows.map((q) => q.item_id),
+  );
+  const embeddings = queryRows.map((q) => stored.get(q.item_id)!);
+  const query = (embedding: number[]) => ({
+    projectId: project.id,
+    embedding,
+    k: K,
+    filter: { splits: ['POOL' as const] },
+  });
+  log(`exact answers for ${embeddings.length} queries`);
+  const truth: Set<string>[] = [];
+  for (const e of embeddings) {
+    truth.push(new Set((await exactKnn(pool, query(e))).map((n) => n.itemId)));
+  }
+  const rows: KnnRun['rows'] = [];
+  for (const efSearch of EF_SEARCH) {
+    const latencies: number[] = [];
+    let hits = 0;
+    const started = performance.now();
+    for (const [i, e] of embeddings.entries()) {
+      const t = performance.now();
+      const found = await knn(pool, { ...query(e), efSearch });
+      latencies.push(performance.now() - t);
+      hits += found.filter((n) => truth[i]!.has(n.itemId)).length;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    rows.push({
+      efSearch,
+      recallAt10: hits / (embeddings.length * K),
+      qps: embeddings.length / seconds,
+      p50Ms: median(latencies),
+      p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(0.99 * latencies.length))]!,
+    });
+  }
+  printTable(
+    rows.map((r) => ({
+      ef_search: r.efSearch,
+      'recall@10': r.recallAt10.toFixed(3),
+      'queries/s (1 client)': r.qps.toFixed(1),
+      'p50 ms': r.p50Ms.toFixed(2),
+      'p99 ms': r.p99Ms.toFixed(2),
+    })),
+  );
+  const runs = withRun<KnnRun>('knn', String(vectors), {
+    command: commandLine('knn'),
+    date: new Date().toISOString(),
+    data: SYNTHETIC ? 'synthetic' : 'Fashion-MNIST encoder features',
+    vectors,
+    buildSeconds,
+    queries: embeddings.length,
+    rows,
+  });
+  const at = (n: number, ef: number) => runs[String(n)]?.rows.find((r) => r.efSearch === ef);
+  const file = writeResults(
+    'knn',
+    {
+      recallAt10_70k: at(70_000, 100)?.recallAt10 ?? null,
+      qps70k: at(70_000, 100)?.qps ?? null,
+      buildSeconds70k: runs['70000']?.buildSeconds ?? null,
+      recallAt10_1M: at(1_000_000, 100)?.recallAt10 ?? null,
+      qps1M: at(1_000_000, 100)?.qps ?? null,
+      buildSeconds1M: runs['1000000']?.buildSeconds ?? null,
+      note: 'at ef_search 100, the platform default; every ef_search measured is under runs',
+    },
+    { runs },
+  );
+  await writeSvgChart(path.join(RESULTS_DIR, 'knn.svg'), {
+    title: 'HNSW kNN (k = 10, pool filter): recall@10 against queries per second, by ef_search',
+    width: 420,
+    height: 240,
+    data: {
+      values: Object.values(runs).flatMap((run) =>
+        run.rows.map((r) => ({ ...r, set: `${run.vectors} vectors` })),
+      ),
+    },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'qps', type: 'quantitative', title: 'queries per second (1 client)' },
+      y: {
+        field: 'recallAt10',
+        type: 'quantitative',
+        title: 'recall@10',
+        scale: { zero: false },
+      },
+      color: { field: 'set', type: 'nominal', title: null },
+      order: { field: 'efSearch', type: 'quantitative' },
+    },
+  });
+  log(`wrote ${file} and knn.svg`);
+} finally {
+  await prisma.$disconnect();
+  await pool.end();
+  await dropDatabase(database);
+}
