@@ -209,8 +209,8 @@ export async function appendVectors(
   }
   const fields = rows.map((r, i): CopyField[] => {
     checkVector(r.embedding, `vector ${i}`);
-    for (const id of [r.itemId, r.labelClassId ?? headVersionId]) {
-      if (!isUuid(id)) throw new AppError('BAD_USER_INPUT', `not an id: ${id}`);
+    for (const id of [r.itemId, r.labelClassId]) {
+      if (id !== null && !isUuid(id)) throw new AppError('BAD_USER_INPUT', `not an id: ${id}`);
     }
     return [
       { uuid: headVersionId },
