@@ -33,6 +33,29 @@ const nodeBuiltins = [
   'zlib',
 ];
 
+// SQL and Prisma live in packages/db (one repository per aggregate); everywhere else talks to
+// the database through those repositories.
+const SQL_OUTSIDE_DB = [
+  {
+    selector: 'ImportDeclaration[source.value=/^(pg|pg-copy-streams|pgvector|@prisma\\/.+)$/]',
+    message: 'database drivers are for packages/db: use its repositories',
+  },
+  {
+    selector:
+      "CallExpression[callee.property.name='query'][arguments.0.type=/^(Literal|TemplateLiteral)$/]",
+    message: 'SQL lives in packages/db: add a repository method there',
+  },
+  {
+    selector:
+      'MemberExpression[property.name=/^[$](queryRaw|executeRaw|queryRawUnsafe|executeRawUnsafe|transaction)$/]',
+    message: 'SQL lives in packages/db: add a repository method there',
+  },
+  {
+    selector: "MemberExpression[property.name='prisma']",
+    message: 'Prisma lives in packages/db: use a repository (db.<aggregate>.<method>)',
+  },
+];
+
 const APPS = [
   '**/apps/**',
   '@beanstalk/cli',
@@ -62,6 +85,18 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    // Tests may set up and inspect state directly; nothing else outside packages/db may.
+    files: [
+      'apps/**/*.{ts,tsx}',
+      'packages/**/*.ts',
+      'workflows/**/*.ts',
+      'bench/**/*.ts',
+      'tooling/**/*.ts',
+    ],
+    ignores: ['packages/db/**', '**/test/**'],
+    rules: { 'no-restricted-syntax': ['error', ...SQL_OUTSIDE_DB] },
   },
   {
     // Packages are libraries: they never reach into apps/, and only the workflow client

@@ -1,23 +1,23 @@
-// Anomaly detection (BENCHMARKS.md section 2), one-vs-rest on Fashion-MNIST. For each class c:
+// Anomaly detection, one-vs-rest on Fashion-MNIST. For each class c:
 //   one-class split: c is normal, the other nine are anomalies;
 //   reverse split:   the other nine are normal, c is the anomaly.
 // Normal references are the training images of the normal classes (a batch of known-good parts
 // imported as the normal reference; the reverse split samples NORMAL_REFERENCES of them to keep
-// exact search affordable). The score is the platform's: mean cosine distance to the nearest
-// ANOMALY_K normal references, in backbone space with 0 labels and in the projection head's
-// space once the head is trained on 50 or 200 random human labels (10-class labels, the same
-// head for every split). Test = all 10k test images; AUROC is rank-based, so the platform's
-// monotone [0,1] calibration does not change it.
+// exact search affordable). The score is the platform's, from its Scorer: the rank of the mean
+// cosine distance to the nearest ANOMALY_K normal references among the normal references' own,
+// in backbone space with 0 labels and in the projection head's space once the head is trained
+// on 50 or 200 random human labels (10-class labels, the same head for every split). Test =
+// all 10k test images.
 //
 //   npm run bench:anomaly [-- --labels 0,50,200 --seeds 0]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  anomalyDistance,
+  ANOMALY_K,
   auroc,
-  nearestNeighbours,
   pickRows,
   project,
+  Scorer,
   seededRandom,
   shuffledIndices,
   trainHead,
@@ -33,7 +33,6 @@ import {
 } from './lib/fashion-mnist.ts';
 import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
-const ANOMALY_K = 5;
 const NORMAL_REFERENCES = 6000;
 
 const { values: args } = parseArgs({
@@ -72,33 +71,33 @@ async function space(labels: number) {
   };
 }
 
-function splitAuroc(
+async function splitAuroc(
   vectors: { train: Float32Array; test: Float32Array; dims: number },
   isNormal: (label: number) => boolean,
   random: () => number,
-): number {
+): Promise<number> {
   const normalItems = shuffledIndices(data.trainLabels.length, random)
     .filter((i) => isNormal(data.trainLabels[i]!))
     .slice(0, NORMAL_REFERENCES);
-  const { distance } = nearestNeighbours(
-    pickRows(vectors.train, vectors.dims, normalItems),
-    vectors.test,
-    vectors.dims,
-    ANOMALY_K,
+  // Every reference is of the one normal class: the vote does not matter here, the score does.
+  const scorer = await Scorer.create(
+    {
+      vectors: pickRows(vectors.train, vectors.dims, normalItems),
+      dims: vectors.dims,
+      labels: new Int32Array(normalItems.length),
+      normal: [true],
+    },
+    { k: ANOMALY_K },
   );
-  const scores = Array.from({ length: data.testLabels.length }, (_, q) =>
-    anomalyDistance(
-      Array.from(distance.subarray(q * ANOMALY_K, (q + 1) * ANOMALY_K), (d) => ({
-        classIndex: 0,
-        distance: d,
-      })),
-      ANOMALY_K,
-    ),
-  );
-  return auroc(
-    scores,
-    Array.from(data.testLabels, (label) => !isNormal(label)),
-  );
+  try {
+    const scores = (await scorer.score(vectors.test)).map((s) => s.anomalyScore);
+    return auroc(
+      scores,
+      Array.from(data.testLabels, (label) => !isNormal(label)),
+    );
+  } finally {
+    await scorer.release();
+  }
 }
 
 interface Row {
@@ -119,14 +118,14 @@ for (const labels of LABEL_COUNTS) {
       classIndex: c,
       split: 'one-class',
       normal: CLASS_NAMES[c]!,
-      auroc: splitAuroc(vectors, (label) => label === c, random),
+      auroc: await splitAuroc(vectors, (label) => label === c, random),
     });
     rows.push({
       labels,
       classIndex: c,
       split: 'reverse',
       normal: `all but ${CLASS_NAMES[c]}`,
-      auroc: splitAuroc(vectors, (label) => label !== c, random),
+      auroc: await splitAuroc(vectors, (label) => label !== c, random),
     });
     log(
       `  ${CLASS_NAMES[c]}: one-class ${rows.at(-2)!.auroc.toFixed(3)}, reverse ${rows.at(-1)!.auroc.toFixed(3)}`,

@@ -1,22 +1,22 @@
-// API latency (BENCHMARKS.md): `classify` p50/p99 and throughput at 1 and 8 concurrent clients
-// against the real API process over HTTP, next to the bare path (encoder + one SQL kNN query,
-// in this process) measured in the same run, on a Fashion-MNIST project of 10k pool images
-// (5k labeled) + 10k eval images.
+// API latency: `classify` p50/p99 and throughput at 1 and 8 concurrent clients against the
+// real API process over HTTP, next to the bare path (encoder, head projection and the kNN vote
+// over the labeled references held in memory, in this process) measured in the same run, on a
+// Fashion-MNIST project of 10k pool images (5k labeled) + 10k eval images.
 //
 //   npm run bench:api [-- --requests 400]
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { EncoderCache } from '@beanstalk/activities';
 import { loadConfig } from '@beanstalk/config';
-import { createPool, createPrisma, createUser, knn, migrate, setMembership } from '@beanstalk/db';
-import { deserializeHead, project } from '@beanstalk/ml';
+import { createDatabase, migrate } from '@beanstalk/db';
+import { normaliseRows } from '@beanstalk/ml';
+import { EncoderCache, loadReferences, ProjectorCache, scorerFor } from '@beanstalk/model-runtime';
 import { LocalBlobStore } from '@beanstalk/storage';
 import {
+  createEmptyDatabase,
   databaseUrl,
   dropDatabase,
-  withAdmin,
   seedIndexedFashionMnist,
 } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
@@ -37,7 +37,6 @@ const PORT = 4000 + (process.pid % 1000) + 100;
 const config = loadConfig();
 const dir = path.join(config.dataDir, 'bench', 'api');
 const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
-const database = `bench_api_${process.pid}`;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -88,15 +87,14 @@ async function startApiProcess(): Promise<ChildProcess> {
   return child;
 }
 
+const database = await createEmptyDatabase('bench_api');
 log(`building ${database}: Fashion-MNIST ${LIMIT} pool + ${LIMIT} eval, ${LIMIT / 2} labeled`);
-await withAdmin((c) => c.query(`CREATE DATABASE "${database}"`));
 await migrate(databaseUrl(database));
-const prisma = createPrisma(databaseUrl(database));
-const pool = createPool(databaseUrl(database));
+const db = createDatabase(databaseUrl(database));
 let api: ChildProcess | undefined;
 try {
   const seeded = await seedIndexedFashionMnist(
-    { prisma, pool, blobs, modelsDir: path.join(dir, 'models') },
+    { db, blobs, modelsDir: path.join(dir, 'models') },
     { limit: LIMIT, labeled: LIMIT / 2, budget: 1000, slug: 'fashion-mnist' },
   );
   const evalItems = seeded.items.filter((i) => i.split === 'EVAL').slice(0, 200);
@@ -104,40 +102,29 @@ try {
     evalItems.map(async (i) => ({ name: `${i.sourceRef}.png`, bytes: await blobs.get(i.blobKey) })),
   );
 
-  // The bare path: what classify cannot avoid doing.
-  const encoders = new EncoderCache(
-    { prisma, blobs },
-    { dir: path.join(dir, 'models'), threads: 1 },
-  );
+  // The bare path: what classify cannot avoid doing (the references already in memory, as
+  // the API holds them between requests).
+  const encoders = new EncoderCache({ db, blobs }, { dir: path.join(dir, 'models'), threads: 1 });
   const encoder = await encoders.get(seeded.encoderVersionId);
-  const headRow = await prisma.headVersion.findUniqueOrThrow({
-    where: { id: seeded.headVersionId },
-  });
-  const head = deserializeHead(
-    headRow.weights,
-    (headRow.config as { shapes: number[][] }).shapes,
-    'linear',
+  const projector = await new ProjectorCache(db, 1).get(seeded.headVersionId);
+  const scorer = await scorerFor(
+    await loadReferences(db, { headVersionId: seeded.headVersionId, projectId: seeded.projectId }),
+    { k: K, threads: 1 },
   );
   const bare = async (i: number) => {
     const [features] = await encoder.embedImages([images[i % images.length]!]);
-    await knn(pool, {
-      projectId: seeded.projectId,
-      headVersionId: seeded.headVersionId,
-      embedding: project(head, features!, 1),
-      k: K,
-      filter: { labeled: true },
-    });
+    await scorer.score(await projector.project(normaliseRows(features!, encoder.dims), 1));
   };
 
   api = await startApiProcess();
   const url = `http://127.0.0.1:${PORT}/graphql`;
-  await createUser(prisma, {
+  await db.users.create({
     email: 'bench@example.com',
     name: 'bench',
     password: 'bench-password',
     isAdmin: true,
   });
-  await setMembership(prisma, {
+  await db.users.setMembership({
     projectId: seeded.projectId,
     email: 'bench@example.com',
     role: 'ADMIN',
@@ -238,7 +225,7 @@ try {
     k: K,
     project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
     definitions: {
-      bare: 'in this process: encoder (onnxruntime, 1 thread) + head projection + one pgvector kNN query',
+      bare: 'in this process: encoder (onnxruntime, 1 thread) + head projection (onnxruntime) + the Scorer over the labeled references held in memory (kNN vote and anomaly score)',
       api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
       overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
       throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
@@ -266,9 +253,9 @@ try {
   });
   log(`wrote ${file} and api.svg`);
   await encoders.close();
+  await scorer.release();
 } finally {
   api?.kill('SIGTERM');
-  await prisma.$disconnect();
-  await pool.end();
+  await db.close();
   await dropDatabase(database);
 }

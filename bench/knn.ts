@@ -1,4 +1,4 @@
-// kNN search (BENCHMARKS.md): pgvector HNSW queries per second and recall@10 against exact
+// kNN search: pgvector HNSW queries per second and recall@10 against exact
 // search, with the index build time, on the platform's own path (a published vector set,
 // `knn` with a split filter, as classify asks). Vectors: the backbone features of the round
 // benchmark's templates, 128-d unit vectors used as they are: all of Fashion-MNIST (70k,
@@ -7,22 +7,17 @@
 //   npm run bench:knn [-- --items 1000000] [-- --queries 200]
 //
 // Needs the template that `npm run bench:round [-- --items N]` builds on its first run.
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { createDatabase } from '@beanstalk/db';
 import {
-  activateVectorSet,
-  appendVectors,
-  createPool,
-  createPrisma,
-  createVectorSet,
-  exactKnn,
-  knn,
-  publishVectorSet,
-  readFeaturePage,
-  readVectors,
-} from '@beanstalk/db';
-import { databaseUrl, dropDatabase, withAdmin } from '../tooling/testing/src/index.ts';
+  copyDatabase,
+  databaseExists,
+  databaseUrl,
+  dropDatabase,
+} from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log } from './lib/fashion-mnist.ts';
 import {
@@ -43,18 +38,14 @@ const TEMPLATE = SYNTHETIC ? `bench_round_synthetic_${SYNTHETIC}` : 'bench_round
 const K = 10;
 const EF_SEARCH = [40, 100, 200, 400];
 
-const exists = await withAdmin(
-  async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE])).rowCount,
-);
-if (!exists) {
+if (!(await databaseExists(TEMPLATE))) {
   throw new Error(
     `no template ${TEMPLATE}: run \`npm run bench:round${SYNTHETIC ? ` -- --items ${SYNTHETIC}` : ''}\` once first (it builds it)`,
   );
 }
 const database = `bench_knn_${process.pid}`;
-await withAdmin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${TEMPLATE}"`));
-const prisma = createPrisma(databaseUrl(database));
-const pool = createPool(databaseUrl(database));
+await copyDatabase(TEMPLATE, database);
+const db = createDatabase(databaseUrl(database));
 
 interface KnnRun {
   command: string;
@@ -67,31 +58,29 @@ interface KnnRun {
 }
 
 try {
-  const project = await prisma.project.findFirstOrThrow();
-  const head = await prisma.headVersion.create({
-    data: {
-      projectId: project.id,
-      encoderVersionId: project.encoderVersionId!,
-      kind: 'LINEAR',
-      inputDims: 128,
-      outputDims: 128,
-      weights: new Uint8Array(0),
-      config: { note: 'kNN benchmark: features used as vectors' },
-    },
+  const [project] = await db.projects.list();
+  if (!project) throw new Error(`${TEMPLATE} has no project`);
+  const head = await db.heads.create({
+    projectId: project.id,
+    encoderVersionId: project.encoderVersionId!,
+    kind: 'LINEAR',
+    inputDims: 128,
+    outputDims: 128,
+    weights: new Uint8Array(0),
+    config: { note: 'kNN benchmark: features used as vectors' },
   });
-  await createVectorSet(pool, head.id);
+  await db.vectorSets.create(head.id);
   let after: string | null = null;
   let vectors = 0;
   for (;;) {
-    const page = await readFeaturePage(pool, {
+    const page = await db.features.readPage({
       projectId: project.id,
       encoderVersionId: project.encoderVersionId!,
       after,
       limit: 10_000,
     });
     if (page.length === 0) break;
-    vectors += await appendVectors(
-      pool,
+    vectors += await db.vectorSets.append(
       head.id,
       page.map((r) => ({ ...r, embedding: r.vector })),
     );
@@ -99,24 +88,20 @@ try {
   }
   log(`${vectors} vectors stored; building the HNSW index`);
   const buildStarted = performance.now();
-  await publishVectorSet(pool, head.id);
+  await db.vectorSets.publish(head.id);
   const buildSeconds = (performance.now() - buildStarted) / 1000;
-  await activateVectorSet(pool, project.id, head.id);
+  await db.heads.promote(head.id, { note: 'kNN benchmark' });
   log(`index built and attached in ${buildSeconds.toFixed(1)} s`);
 
-  // Queries: eval items' vectors against the pool, as classify compares a new image with it.
-  const { rows: queryRows } = await pool.query<{ item_id: string }>(
-    `SELECT item_id FROM item_vectors WHERE head_version_id = $1 AND split = 'EVAL'
-      ORDER BY md5(item_id::text) LIMIT $2`,
-    [head.id, QUERIES],
-  );
-  const stored = await readVectors(
-    pool,
-    head.id,
-    queryRows.map((q) => q.item_id),
-  );
-  const embeddings = queryRows.map((q) => stored.get(q.item_id)!);
-  const query = (embedding: number[]) => ({
+  // Queries: eval items' vectors against the pool, as `similar` compares a new image with it;
+  // a sample ordered by a hash of the item id, the same from run to run on one template.
+  const md5 = (id: string) => createHash('md5').update(id).digest('hex');
+  const embeddings = (await db.vectorSets.readPage({ headVersionId: head.id, splits: ['EVAL'] }))
+    .map((r) => ({ key: md5(r.itemId), vector: r.vector }))
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .slice(0, QUERIES)
+    .map((r) => r.vector);
+  const query = (embedding: Float32Array) => ({
     projectId: project.id,
     embedding,
     k: K,
@@ -125,7 +110,7 @@ try {
   log(`exact answers for ${embeddings.length} queries`);
   const truth: Set<string>[] = [];
   for (const e of embeddings) {
-    truth.push(new Set((await exactKnn(pool, query(e))).map((n) => n.itemId)));
+    truth.push(new Set((await db.knn.exact(query(e))).map((n) => n.itemId)));
   }
   const rows: KnnRun['rows'] = [];
   for (const efSearch of EF_SEARCH) {
@@ -134,7 +119,7 @@ try {
     const started = performance.now();
     for (const [i, e] of embeddings.entries()) {
       const t = performance.now();
-      const found = await knn(pool, { ...query(e), efSearch });
+      const found = await db.knn.search({ ...query(e), efSearch });
       latencies.push(performance.now() - t);
       hits += found.filter((n) => truth[i]!.has(n.itemId)).length;
     }
@@ -204,7 +189,6 @@ try {
   });
   log(`wrote ${file} and knn.svg`);
 } finally {
-  await prisma.$disconnect();
-  await pool.end();
+  await db.close();
   await dropDatabase(database);
 }

@@ -1,7 +1,8 @@
-// Label efficiency, library level (BENCHMARKS.md section 1): Fashion-MNIST train = pool with
-// labels hidden behind a simulated oracle, test = eval. Cold start with 20 random labels, then
-// rounds of selection up to each checkpoint; at each checkpoint the projection head is trained
-// on the human labels and kNN over the projected vectors is scored on the eval split.
+// Label efficiency, library level: Fashion-MNIST train = pool with labels hidden behind a
+// simulated oracle, test = eval. Cold start with 20 random labels, then rounds of selection up
+// to each checkpoint; at each checkpoint the projection head is trained on the human labels
+// and kNN over the projected vectors is scored on the eval split. Votes, auto-accept and
+// evaluation go through the platform's scoring module (Scorer, planAutoAccept), as a round does.
 // References in the same run: head on all 60k labels + kNN, kNN on raw pixels (eval sample),
 // and the supervised CNN's macro-F1 from models/fashion-mnist-supervised (trainer output).
 //
@@ -12,16 +13,17 @@ import { parseArgs } from 'node:util';
 import {
   classificationReport,
   initialWeights,
-  knnClassify,
   pickRows,
+  planAutoAccept,
   project,
+  Scorer,
   seededRandom,
   selectForLabeling,
   shuffledIndices,
-  thresholdForPrecision,
   trainHead,
   type HeadWeights,
   type Strategy,
+  type Vote,
 } from '@beanstalk/ml';
 import { writeSvgChart } from './lib/chart.ts';
 import {
@@ -93,15 +95,33 @@ async function fitHead(items: number[], labels: number[], runSeed: number): Prom
   return weights;
 }
 
+/** Votes of `queries` against labeled `references`, by the platform's Scorer (k = K). */
+async function votesOf(
+  references: Float32Array,
+  referenceLabels: ArrayLike<number>,
+  queries: Float32Array,
+  dims: number,
+): Promise<Vote[]> {
+  const scorer = await Scorer.create(
+    { vectors: references, dims, labels: referenceLabels, normal: Array(CLASSES).fill(true) },
+    { k: K },
+  );
+  try {
+    return await scorer.votes(queries);
+  } finally {
+    await scorer.release();
+  }
+}
+
 /** kNN-classifies `queries` against labeled `references` and scores against `truth`. */
-function knnScore(
+async function knnScore(
   references: Float32Array,
   referenceLabels: ArrayLike<number>,
   queries: Float32Array,
   dims: number,
   truth: ArrayLike<number>,
 ) {
-  const votes = knnClassify(references, referenceLabels, queries, dims, K, CLASSES);
+  const votes = await votesOf(references, referenceLabels, queries, dims);
   const report = classificationReport(
     truth,
     votes.map((v) => v.predicted),
@@ -131,59 +151,45 @@ interface Point {
 }
 
 /**
- * Auto-accept: a confidence threshold calibrated on a held-out fifth of the human labels
- * (predicted from the other four fifths) to reach the precision target, then applied to a pool
- * sample; at most as many auto labels as human ones, so pseudo-labels cannot drown them.
+ * Auto-accept as a round does it: planAutoAccept on the human labels (each voted on by the
+ * others) gives the threshold and how many may be added (auto labels never outnumber human
+ * ones, counting those already accepted); the most confident unlabeled pool predictions,
+ * voted against all current references (human and auto), above the threshold are taken.
  */
-function autoAccept(
+async function autoAccept(
   weights: HeadWeights,
-  labeled: number[],
-  labels: number[],
-  random: () => number,
+  human: { items: number[]; labels: number[] },
+  auto: { items: number[]; labels: number[] },
 ) {
-  const order = shuffledIndices(labeled.length, random);
-  const held = order.slice(0, Math.floor(labeled.length / 5));
-  const kept = order.slice(Math.floor(labeled.length / 5));
-  const keptItems = kept.map((i) => labeled[i]!);
-  const calibration = knnClassify(
-    project(weights, pickRows(poolFeatures, DIMS, keptItems), kept.length),
-    kept.map((i) => labels[i]!),
-    project(
-      weights,
-      pickRows(
-        poolFeatures,
-        DIMS,
-        held.map((i) => labeled[i]!),
-      ),
-      held.length,
-    ),
+  const humanScorer = await Scorer.create(
+    {
+      vectors: project(weights, pickRows(poolFeatures, DIMS, human.items), human.items.length),
+      dims: 128,
+      labels: human.labels,
+      normal: Array(CLASSES).fill(true),
+    },
+    { k: K },
+  );
+  const plan = await planAutoAccept({
+    human: humanScorer,
+    autoLabelsNow: auto.items.length,
+    precisionTarget: AUTO_PRECISION_TARGET,
+  }).finally(() => humanScorer.release());
+  if (plan.threshold === null || plan.limit === 0) return { items: [], labels: [] };
+  const taken = new Set([...human.items, ...auto.items]);
+  const unlabeled = Array.from({ length: POOL }, (_, i) => i).filter((i) => !taken.has(i));
+  const references = [...human.items, ...auto.items];
+  const votes = await votesOf(
+    project(weights, pickRows(poolFeatures, DIMS, references), references.length),
+    [...human.labels, ...auto.labels],
+    project(weights, pickRows(poolFeatures, DIMS, unlabeled), unlabeled.length),
     128,
-    K,
-    CLASSES,
   );
-  const choice = thresholdForPrecision(
-    calibration.map((v) => v.confidence),
-    calibration.map((v, j) => v.predicted === labels[held[j]!]),
-    AUTO_PRECISION_TARGET,
-  );
-  if (!Number.isFinite(choice.threshold)) return { items: [] as number[], labels: [] as number[] };
-  const taken = new Set(labeled);
-  const candidates = shuffledIndices(POOL, random)
-    .filter((i) => !taken.has(i))
-    .slice(0, CANDIDATES);
-  const votes = knnClassify(
-    project(weights, pickRows(poolFeatures, DIMS, labeled), labeled.length),
-    labels,
-    project(weights, pickRows(poolFeatures, DIMS, candidates), candidates.length),
-    128,
-    K,
-    CLASSES,
-  );
-  const accepted = candidates
+  const accepted = unlabeled
     .map((item, j) => ({ item, vote: votes[j]! }))
-    .filter((c) => c.vote.confidence >= choice.threshold)
-    .sort((a, b) => b.vote.confidence - a.vote.confidence)
-    .slice(0, labeled.length);
+    .filter((c) => c.vote.confidence >= plan.threshold!)
+    .sort((a, b) => b.vote.confidence - a.vote.confidence || a.item - b.item)
+    .slice(0, plan.limit);
   return { items: accepted.map((a) => a.item), labels: accepted.map((a) => a.vote.predicted) };
 }
 
@@ -193,6 +199,8 @@ async function simulate(strategy: Strategy, withAuto: boolean): Promise<Point[]>
   const oracle = new Oracle();
   const labeled = shuffledIndices(POOL, random).slice(0, COLD_START);
   const labels = oracle.answer(labeled);
+  // Auto labels stay once given, as in the platform: references, never head training data.
+  const auto = { items: [] as number[], labels: [] as number[] };
   const points: Point[] = [];
   let weights = initialWeights({
     kind: 'mlp',
@@ -204,7 +212,7 @@ async function simulate(strategy: Strategy, withAuto: boolean): Promise<Point[]>
   for (const checkpoint of CHECKPOINTS) {
     const roundStarted = Date.now();
     const budget = checkpoint - labeled.length;
-    const taken = new Set(labeled);
+    const taken = new Set([...labeled, ...auto.items]);
     const candidates = shuffledIndices(POOL, random)
       .filter((i) => !taken.has(i))
       .slice(0, CANDIDATES);
@@ -217,13 +225,12 @@ async function simulate(strategy: Strategy, withAuto: boolean): Promise<Point[]>
         pickRows(poolFeatures, DIMS, candidates),
         candidates.length,
       );
-      const votes = knnClassify(
-        project(weights, pickRows(poolFeatures, DIMS, labeled), labeled.length),
-        labels,
+      const references = [...labeled, ...auto.items];
+      const votes = await votesOf(
+        project(weights, pickRows(poolFeatures, DIMS, references), references.length),
+        [...labels, ...auto.labels],
         candidateVectors,
         128,
-        K,
-        CLASSES,
       );
       const embeddings = Array.from({ length: candidates.length }, (_, i) =>
         candidateVectors.subarray(i * 128, (i + 1) * 128),
@@ -235,20 +242,18 @@ async function simulate(strategy: Strategy, withAuto: boolean): Promise<Point[]>
     labeled.push(...chosen);
     labels.push(...oracle.answer(chosen));
     weights = await fitHead(labeled, labels, seed);
-    let refs = labeled;
-    let refLabels = labels;
     let autoAccepted = 0;
     let autoPrecision: number | null = null;
     if (withAuto) {
-      const auto = autoAccept(weights, labeled, labels, random);
+      const added = await autoAccept(weights, { items: labeled, labels }, auto);
+      auto.items.push(...added.items);
+      auto.labels.push(...added.labels);
       autoAccepted = auto.items.length;
       autoPrecision = autoAccepted
         ? auto.items.filter((item, j) => truth[item] === auto.labels[j]).length / autoAccepted
         : null;
-      refs = [...labeled, ...auto.items];
-      refLabels = [...labels, ...auto.labels];
     }
-    const score = evaluate(weights, refs, refLabels);
+    const score = await evaluate(weights, [...labeled, ...auto.items], [...labels, ...auto.labels]);
     if (oracle.asked !== checkpoint)
       throw new Error(`${run}: asked ${oracle.asked} labels, expected ${checkpoint}`);
     const point = {
@@ -272,7 +277,7 @@ for (const strategy of strategies)
   for (const withAuto of autoModes) points.push(...(await simulate(strategy, withAuto)));
 
 // References kNN-classify the first REFERENCE_EVAL_SAMPLE eval images against all 60k labeled
-// items: exact search in JS over 60k references is the slow part of this benchmark.
+// items.
 let headAll = { macroF1: Number.NaN, accuracy: Number.NaN };
 let raw = { macroF1: Number.NaN, accuracy: Number.NaN };
 if (withReferences) {
@@ -282,7 +287,7 @@ if (withReferences) {
   const all = Array.from({ length: POOL }, (_, i) => i);
   const allHead = await fitHead(all, Array.from(truth), seed);
   const sample = evalLabels.subarray(0, REFERENCE_EVAL_SAMPLE);
-  headAll = knnScore(
+  headAll = await knnScore(
     project(allHead, pickRows(poolFeatures, DIMS, all), POOL),
     truth,
     project(allHead, evalFeatures.subarray(0, REFERENCE_EVAL_SAMPLE * DIMS), REFERENCE_EVAL_SAMPLE),
@@ -293,7 +298,7 @@ if (withReferences) {
   log(
     `reference (c): kNN on raw pixels, all ${POOL} labels (first ${REFERENCE_EVAL_SAMPLE} eval images)`,
   );
-  raw = knnScore(
+  raw = await knnScore(
     pixelRows(trainImages, POOL),
     truth,
     pixelRows(testImages, REFERENCE_EVAL_SAMPLE),

@@ -1,4 +1,4 @@
-// Round latency (BENCHMARKS.md section 3): wall time per phase of an active-learning round on
+// Round latency: wall time per phase of an active-learning round on
 // all of Fashion-MNIST (60k pool + 10k eval), or on a synthetic project of --items items, run
 // by the real workflows on the real Temporal server, with the orchestration and gpu workers as
 // separate processes (peak RSS of each). The human wait is excluded: a simulated labeler
@@ -16,15 +16,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
-import { claimNextTask, createPool, createPrisma, migrate } from '@beanstalk/db';
+import { createDatabase, migrate } from '@beanstalk/db';
 import { startIngest, startRound, submitLabel, type Queues } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { roundProgress, type RoundProgress } from '@beanstalk/workflows';
 import {
+  copyDatabase,
+  createNamedDatabase,
+  databaseExists,
   databaseUrl,
   dropDatabase,
-  withAdmin,
   hiddenClassOf,
+  renameDatabase,
   seedFashionMnist,
 } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
@@ -82,27 +85,19 @@ function peakRssMiB(pid: number): number {
 }
 
 async function prepareTemplate() {
-  const exists = await withAdmin(
-    async (c) =>
-      (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE])).rowCount,
-  );
-  if (exists) return;
+  if (await databaseExists(TEMPLATE)) return;
   const building = `${TEMPLATE}_building`;
   await dropDatabase(building);
-  await withAdmin((c) => c.query(`CREATE DATABASE "${building}"`));
+  await createNamedDatabase(building);
   await migrate(databaseUrl(building));
-  const prisma = createPrisma(databaseUrl(building));
-  const pool = createPool(databaseUrl(building));
+  const db = createDatabase(databaseUrl(building));
   if (SYNTHETIC) {
     log(`first run: ${SYNTHETIC} synthetic items into ${TEMPLATE}`);
-    await seedSyntheticProject(
-      { prisma, pool },
-      { slug: SLUG, items: SYNTHETIC, budget: 1_000_000 },
-    );
+    await seedSyntheticProject(db, { slug: SLUG, items: SYNTHETIC, budget: 1_000_000 });
   } else {
     log(`first run: importing and embedding Fashion-MNIST into ${TEMPLATE}`);
     const { projectId } = await seedFashionMnist(
-      { prisma, pool, blobs: new LocalBlobStore(blobDir) },
+      { db, blobs: new LocalBlobStore(blobDir) },
       { budget: 1_000_000, slug: SLUG },
     );
     const gpu = await spawnWorker('gpu', building);
@@ -112,24 +107,22 @@ async function prepareTemplate() {
     gpu.kill('SIGTERM');
     orchestration.kill('SIGTERM');
   }
-  await prisma.$disconnect();
-  await pool.end();
+  await db.close();
   await sleep(2000);
-  await withAdmin((c) => c.query(`ALTER DATABASE "${building}" RENAME TO "${TEMPLATE}"`));
+  await renameDatabase(building, TEMPLATE);
 }
 
 await prepareTemplate();
 const database = `bench_round_${id}`;
-await withAdmin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${TEMPLATE}"`));
-const prisma = createPrisma(databaseUrl(database));
-const pool = createPool(databaseUrl(database));
+await copyDatabase(TEMPLATE, database);
+const db = createDatabase(databaseUrl(database));
 const workers = {
   orchestration: await spawnWorker('orchestration', database),
   gpu: await spawnWorker('gpu', database),
 };
-const project = await prisma.project.findUniqueOrThrow({ where: { slug: SLUG } });
-await prisma.project.update({ where: { id: project.id }, data: { roundSize: ROUND_SIZE } });
-const items = await prisma.item.count({ where: { projectId: project.id } });
+const project = (await db.projects.bySlug(SLUG))!;
+await db.projects.update(project.id, { roundSize: ROUND_SIZE });
+const items = (await db.projects.itemCounts(project.id)).total;
 
 /** Runs one round with a labeler that answers at once; returns its phases. */
 async function timedRound(name: string): Promise<RoundProgress> {
@@ -137,7 +130,7 @@ async function timedRound(name: string): Promise<RoundProgress> {
   let done = false;
   const labeler = (async () => {
     while (!done) {
-      const task = await claimNextTask(pool, {
+      const task = await db.tasks.claimNext({
         projectId: project.id,
         annotatorId: null,
         leaseSeconds: 300,
@@ -147,8 +140,8 @@ async function timedRound(name: string): Promise<RoundProgress> {
         continue;
       }
       await submitLabel(
-        { pool, client },
-        { taskId: task.id, labelClassId: await hiddenClassOf(prisma, task.itemId) },
+        { db, temporal: async () => client },
+        { taskId: task.id, labelClassId: await hiddenClassOf(db, task.itemId) },
       );
     }
   })();
@@ -266,8 +259,7 @@ try {
 } finally {
   workers.orchestration.kill('SIGTERM');
   workers.gpu.kill('SIGTERM');
-  await prisma.$disconnect();
-  await pool.end();
+  await db.close();
   await connection.close();
   await sleep(1000);
   await dropDatabase(database);

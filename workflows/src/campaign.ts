@@ -7,7 +7,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RoundActivities } from '@beanstalk/activities';
+import type { OrchestrationActivities } from '@beanstalk/activities';
 import {
   campaignProgress,
   type CampaignInput,
@@ -16,7 +16,7 @@ import {
 } from './definitions.ts';
 import { activeLearningRound } from './round.ts';
 
-const db = proxyActivities<RoundActivities>({
+const db = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
 });

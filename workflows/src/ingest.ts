@@ -1,8 +1,8 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
-import type { EmbedResult, ModelActivities, PlatformActivities } from '@beanstalk/activities';
+import type { EmbedResult, GpuActivities, OrchestrationActivities } from '@beanstalk/activities';
 import { ingestProgress, type IngestProgress } from './definitions.ts';
 
-const db = proxyActivities<PlatformActivities>({
+const db = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 20 },
 });
@@ -17,7 +17,7 @@ export async function ingest(input: {
   gpuTaskQueue: string;
   pageSize?: number;
 }): Promise<IngestProgress> {
-  const model = proxyActivities<ModelActivities>({
+  const model = proxyActivities<GpuActivities>({
     taskQueue: input.gpuTaskQueue,
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: '30 seconds',

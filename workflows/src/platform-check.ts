@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { PlatformActivities } from '@beanstalk/activities';
+import type { OrchestrationActivities } from '@beanstalk/activities';
 
-const { countProjects, describeServices } = proxyActivities<PlatformActivities>({
+const { countProjects, describeServices } = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 3 },
 });

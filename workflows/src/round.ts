@@ -6,7 +6,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ModelActivities, RoundActivities } from '@beanstalk/activities';
+import type { GpuActivities, OrchestrationActivities } from '@beanstalk/activities';
 import {
   labelSubmitted,
   roundProgress,
@@ -17,12 +17,12 @@ import {
 } from './definitions.ts';
 
 // Database steps are short; retry them through a database restart.
-const db = proxyActivities<RoundActivities>({
+const db = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 // Scoring pages through the whole pool; heartbeats carry the resume point.
-const scoring = proxyActivities<RoundActivities>({
+const scoring = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
@@ -33,7 +33,7 @@ const DAY = 86_400_000;
 function gpu(taskQueue: string) {
   // A killed gpu worker is noticed by the missing heartbeat and the activity retried on
   // another; training restarts (it is deterministic), reindexing resumes after the last page.
-  return proxyActivities<ModelActivities>({
+  return proxyActivities<GpuActivities>({
     taskQueue,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '20 seconds',
@@ -42,7 +42,7 @@ function gpu(taskQueue: string) {
 }
 
 /**
- * One active-learning round (DESIGN.md): score the pool with the active head, select the
+ * One active-learning round (docs/architecture.md): score the pool with the active head, select the
  * least certain items within the budget, auto-accept confident predictions, wait for human
  * labels (signalled by the API; leases and a deadline return abandoned tasks to the pool),
  * retrain the head and reindex on the gpu queue, evaluate, and promote the new head unless it

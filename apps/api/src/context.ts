@@ -1,18 +1,16 @@
 import type { Client } from '@temporalio/client';
-import type { EncoderCache } from '@beanstalk/activities';
 import type { Config } from '@beanstalk/config';
-import type { Pool, PrismaClient } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
+import type { Classifier, EncoderCache } from '@beanstalk/model-runtime';
 import type { Queues } from '@beanstalk/orchestration';
 import type { BlobStore } from '@beanstalk/storage';
 import type { Viewer } from './auth/viewer.ts';
 import type { Loaders } from './loaders.ts';
-import type { Classifier } from './services/classifier.ts';
 
 /** Long-lived parts the API is built from; one set per process. */
 export interface Services {
   config: Config;
-  prisma: PrismaClient;
-  pool: Pool;
+  db: Database;
   blobs: BlobStore;
   encoders: EncoderCache;
   classifier: Classifier;

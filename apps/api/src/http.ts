@@ -62,7 +62,7 @@ const parserErrors: ErrorRequestHandler = (
 
 /** The HTTP app: POST/GET /graphql (JSON or multipart uploads). */
 export async function createHttpApp(services: Services) {
-  const { config, prisma, pool } = services;
+  const { config, db } = services;
   const apollo = createApolloServer({ production: config.environment === 'production' });
   await apollo.start();
   const app = express();
@@ -77,7 +77,7 @@ export async function createHttpApp(services: Services) {
       async context({ req, res }): Promise<Context> {
         let viewer;
         try {
-          viewer = await resolveViewer({ prisma, pool }, req.headers);
+          viewer = await resolveViewer(db, req.headers);
         } catch (error) {
           if (!isAppError(error)) throw error;
           throw new GraphQLError(error.message, {
@@ -87,7 +87,7 @@ export async function createHttpApp(services: Services) {
         return {
           ...services,
           viewer,
-          loaders: createLoaders(pool),
+          loaders: createLoaders(db),
           setHeader: (name, value) => res.append(name, value),
         };
       },

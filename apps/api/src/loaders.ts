@@ -1,49 +1,36 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '@beanstalk/shared';
-import {
-  budgetOf,
-  labelsOfItems,
-  predictionsOf,
-  rowsByIds,
-  type Budget,
-  type Label,
-  type Pool,
-  type Prediction,
-} from '@beanstalk/db';
+import type { Budget, Database, Label, Prediction } from '@beanstalk/db';
 
-type Table = Parameters<typeof rowsByIds>[1];
-
-/** Loads rows of a table by id in one query per tick; missing (or malformed) ids give null. */
-function byId<T extends Table>(pool: Pool, table: T) {
-  return new DataLoader<string, Awaited<ReturnType<typeof rowsByIds<T>>>[number] | null>(
-    async (ids) => {
-      const valid = ids.filter((id) => isUuid(id));
-      const rows = valid.length ? await rowsByIds(pool, table, valid) : [];
-      const map = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => map.get(id) ?? null);
-    },
-  );
+/** Batches lookups by id into one query per tick; missing (or malformed) ids give null. */
+function byId<T extends { id: string }>(read: (ids: string[]) => Promise<T[]>) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const valid = ids.filter((id) => isUuid(id));
+    const rows = valid.length ? await read(valid) : [];
+    const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  });
 }
 
 /**
- * Per-request batching with plain SQL, so a page of items with labels, predictions and
- * classes costs a fixed number of queries whatever the page size.
+ * Per-request batching, so a page of items with labels, predictions and classes costs a fixed
+ * number of queries whatever the page size.
  */
-export function createLoaders(pool: Pool) {
+export function createLoaders(db: Database) {
   return {
     /** Once per request however many of its fields are asked for. */
     budget: new DataLoader<string, Budget>((projectIds) =>
-      Promise.all(projectIds.map((id) => budgetOf(pool, id))),
+      Promise.all(projectIds.map((id) => db.budget.of(id))),
     ),
-    project: byId(pool, 'projects'),
-    item: byId(pool, 'items'),
-    labelClass: byId(pool, 'label_classes'),
-    user: byId(pool, 'users'),
-    round: byId(pool, 'rounds'),
-    headVersion: byId(pool, 'head_versions'),
+    project: byId((ids) => db.projects.byIds(ids)),
+    item: byId((ids) => db.items.byIds(ids)),
+    labelClass: byId((ids) => db.classes.byIds(ids)),
+    user: byId((ids) => db.users.byIds(ids)),
+    round: byId((ids) => db.rounds.byIds(ids)),
+    headVersion: byId((ids) => db.heads.byIds(ids)),
     /** An item's label history, oldest first; its current label is the one nothing supersedes. */
     labelHistory: new DataLoader<string, Label[]>(async (itemIds) => {
-      const rows = await labelsOfItems(pool, itemIds);
+      const rows = await db.labels.histories(itemIds.filter((id) => isUuid(id)));
       return itemIds.map((id) => rows.filter((l) => l.itemId === id));
     }),
     /** Predictions keyed `${headVersionId}:${itemId}`. */
@@ -52,7 +39,7 @@ export function createLoaders(pool: Pool) {
         const [headVersionId, itemId] = k.split(':') as [string, string];
         return { headVersionId, itemId };
       });
-      const rows = await predictionsOf(pool, pairs);
+      const rows = await db.predictions.ofPairs(pairs);
       const map = new Map(rows.map((r) => [`${r.headVersionId}:${r.itemId}`, r]));
       return keys.map((k) => map.get(k) ?? null);
     }),

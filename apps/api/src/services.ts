@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { EncoderCache } from '@beanstalk/activities';
 import type { Config } from '@beanstalk/config';
-import { createPool, createPrisma } from '@beanstalk/db';
+import { createDatabase, type Database } from '@beanstalk/db';
+import { Classifier, EncoderCache, ProjectorCache } from '@beanstalk/model-runtime';
 import { TASK_QUEUES } from '@beanstalk/shared';
 import { LocalBlobStore } from '@beanstalk/storage';
 import type { Services } from './context.ts';
-import { Classifier } from './services/classifier.ts';
 
 /** Connects to Temporal on first use and again after a failed attempt. */
 function lazyTemporal(config: Config): () => Promise<Client> {
@@ -23,33 +22,34 @@ function lazyTemporal(config: Config): () => Promise<Client> {
 /** Everything the API is built from, with local defaults from the config. */
 export function createServices(
   config: Config,
-  overrides: Partial<Pick<Services, 'queues' | 'prisma' | 'pool'>> = {},
+  overrides: Partial<Pick<Services, 'queues' | 'db'>> = {},
 ): Services & { close: () => Promise<void> } {
-  const prisma = overrides.prisma ?? createPrisma(config.postgres.databaseUrl);
-  const pool = overrides.pool ?? createPool(config.postgres.databaseUrl);
+  const db: Database = overrides.db ?? createDatabase(config.postgres.databaseUrl);
   const blobs = new LocalBlobStore(config.blobDir);
   const encoders = new EncoderCache(
-    { prisma, blobs },
+    { db, blobs },
     // One inference thread per request keeps latency flat when requests run side by side.
     { dir: path.join(config.dataDir, 'models'), threads: 1 },
   );
+  const projectors = new ProjectorCache(db, 1);
+  const classifier = new Classifier({ db, encoders, projectors });
   const temporal = lazyTemporal(config);
   return {
     config,
-    prisma,
-    pool,
+    db,
     blobs,
     encoders,
-    classifier: new Classifier({ prisma, pool, encoders }),
+    classifier,
     temporal,
     queues: overrides.queues ?? { orchestration: TASK_QUEUES.orchestration, gpu: TASK_QUEUES.gpu },
     async close() {
+      await classifier.close();
+      await projectors.close();
       await encoders.close();
       await temporal()
         .then((c) => c.connection.close())
         .catch(() => undefined);
-      if (!overrides.prisma) await prisma.$disconnect();
-      if (!overrides.pool) await pool.end();
+      if (!overrides.db) await db.close();
     },
   };
 }

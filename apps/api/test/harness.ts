@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '@beanstalk/config';
-import { hashPassword } from '@beanstalk/db';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { createTestDatabase, seedIndexedFashionMnist } from '@beanstalk/testing';
 import { createHttpApp } from '../src/http.ts';
@@ -37,8 +36,7 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
   const blobs = new LocalBlobStore(config.blobDir);
   const id = randomUUID().slice(0, 8);
   const services = createServices(config, {
-    prisma: db.prisma,
-    pool: db.pool,
+    db: db.db,
     queues: { orchestration: `api-test-orch-${id}`, gpu: `api-test-gpu-${id}` },
   });
   const { app, apollo } = await createHttpApp(services);
@@ -111,17 +109,17 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
       role?: 'ADMIN' | 'MANAGER' | 'ANNOTATOR';
     } = {},
   ) {
-    const created = await db.prisma.user.create({
-      data: {
-        email,
-        name: email.split('@')[0]!,
-        passwordHash: await hashPassword(PASSWORD),
-        isAdmin: options.isAdmin ?? false,
-      },
+    const created = await db.db.users.create({
+      email,
+      name: email.split('@')[0]!,
+      password: PASSWORD,
+      isAdmin: options.isAdmin ?? false,
     });
     if (options.projectId && options.role) {
-      await db.prisma.membership.create({
-        data: { userId: created.id, projectId: options.projectId, role: options.role },
+      await db.db.users.setMembership({
+        projectId: options.projectId,
+        email,
+        role: options.role,
       });
     }
     const response = await fetch(url, {
@@ -145,7 +143,7 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
     slug?: string;
   }) {
     return seedIndexedFashionMnist(
-      { prisma: db.prisma, pool: db.pool, blobs, modelsDir: path.join(dir, 'models') },
+      { db: db.db, blobs, modelsDir: path.join(dir, 'models') },
       { budget: 1000, ...options },
     );
   }

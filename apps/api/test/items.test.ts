@@ -166,7 +166,7 @@ describe('items, search and export over HTTP', () => {
       );
       expect(r.errors).toBeUndefined();
       const c = r.data!.classify;
-      expect(c.labelClass.id).toBe(item.hiddenTruth!.labelClassId);
+      expect(c.labelClass.id).toBe(item.hiddenClassId!);
       // The image itself is among the labeled references, at distance ~0.
       expect(c.neighbors[0].item.id).toBe(item.id);
       expect(c.neighbors[0].distance).toBeLessThan(1e-4);
@@ -180,6 +180,41 @@ describe('items, search and export over HTTP', () => {
     expect(otherIds.has(known[0]!.id)).toBe(false);
     // Nothing was stored without store: true.
     expect(await api.db.prisma.item.count({ where: { projectId: seeded.projectId } })).toBe(800);
+  });
+
+  it('classify of a pool item’s image gives that item’s stored prediction under the same head', async () => {
+    // The stored predictions came from the round's scoring path (scorePool); classify must
+    // agree with them: the same vote, confidence and anomaly score, not just the same class.
+    const unlabeled = seeded.items.filter((i) => i.split === 'POOL').slice(250, 270);
+    const stored = await api.db.prisma.prediction.findMany({
+      where: { headVersionId: seeded.headVersionId, itemId: { in: unlabeled.map((i) => i.id) } },
+    });
+    expect(stored).toHaveLength(unlabeled.length);
+    const project = await api.db.prisma.project.findUniqueOrThrow({
+      where: { id: seeded.projectId },
+    });
+    for (const prediction of stored) {
+      const item = unlabeled.find((i) => i.id === prediction.itemId)!;
+      const r = await api.upload(
+        manager,
+        `mutation ($slug: String!, $image: Upload!, $k: Int) { classify(project: $slug, image: $image, k: $k) {
+          labelClass { id } confidence margin anomalyScore probabilities headVersion { id } } }`,
+        { slug, image: null, k: project.k },
+        { image: { name: `${item.id}.png`, bytes: await api.blobs.get(item.blobKey) } },
+      );
+      expect(r.errors).toBeUndefined();
+      const c = r.data!.classify;
+      expect(c.headVersion.id).toBe(seeded.headVersionId);
+      expect(c.labelClass.id).toBe(prediction.labelClassId);
+      expect(Math.abs(c.confidence - prediction.confidence)).toBeLessThan(1e-6);
+      expect(Math.abs(c.margin - prediction.margin)).toBeLessThan(1e-6);
+      expect(Math.abs(c.anomalyScore - prediction.anomalyScore)).toBeLessThan(1e-6);
+      c.probabilities.forEach((p: number, j: number) =>
+        expect(Math.abs(p - prediction.probabilities[j]!)).toBeLessThan(1e-6),
+      );
+    }
+    // Spread over the range, or agreement would be cheap.
+    expect(new Set(stored.map((p) => p.anomalyScore)).size).toBeGreaterThan(5);
   });
 
   it('exported labels re-imported into a new project give the same labels', async () => {

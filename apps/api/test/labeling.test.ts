@@ -41,8 +41,7 @@ describe('labeling through the API', () => {
   });
   afterAll(() => api?.stop());
 
-  const truthOf = (itemId: string) =>
-    seeded.items.find((i) => i.id === itemId)!.hiddenTruth!.labelClassId;
+  const truthOf = (itemId: string) => seeded.items.find((i) => i.id === itemId)!.hiddenClassId!;
 
   it('two annotators claiming 200 times at once never get the same task', async () => {
     const claims = await Promise.all(
@@ -165,7 +164,7 @@ describe('labeling through the API', () => {
     const item = seeded.labeled[0]!;
     const other = (
       await api.db.prisma.labelClass.findFirstOrThrow({
-        where: { projectId: seeded.projectId, id: { not: item.hiddenTruth!.labelClassId } },
+        where: { projectId: seeded.projectId, id: { not: item.hiddenClassId! } },
       })
     ).id;
     const noReason = await api.gql(

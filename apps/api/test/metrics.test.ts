@@ -24,7 +24,7 @@ describe('rounds, metrics and search for managers', () => {
       orderBy: { itemId: 'asc' },
       take: 40,
     });
-    const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenTruth!.labelClassId]));
+    const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenClassId!]));
     for (const p of predictions) {
       await api.db.prisma.label.create({
         data: {
@@ -68,7 +68,7 @@ describe('rounds, metrics and search for managers', () => {
     }
   });
 
-  it('metric snapshots over rounds with per-class figures, the baseline, and round progress', async () => {
+  it('metric snapshots over rounds with per-class figures, and round progress', async () => {
     const classes = await api.db.prisma.labelClass.findMany({
       where: { projectId: seeded.projectId },
       orderBy: { position: 'asc' },
@@ -113,8 +113,7 @@ describe('rounds, metrics and search for managers', () => {
     const data = await api.ok(
       manager,
       `query { metrics(project: "${slug}") { snapshots { roundNumber humanLabels macroF1 }
-          latest { perClass { labelClass { name } precision } confusion }
-          randomBaseline { labels macroF1 } }
+          latest { perClass { labelClass { name } precision } confusion } }
         rounds(project: "${slug}") { number status progress { phase } metrics { macroF1 } } }`,
     );
     expect(Date.now() - started).toBeLessThan(5000);
@@ -134,9 +133,6 @@ describe('rounds, metrics and search for managers', () => {
       [2, 'COMPLETED', null, 0.72],
       [1, 'COMPLETED', null, 0.61],
     ]);
-    // The label-efficiency benchmark ran with this project's encoder, so its random curve is the baseline.
-    const baseline = data.metrics.randomBaseline as { labels: number; macroF1: number }[];
-    expect(baseline.map((p) => p.labels)).toEqual([50, 100, 200, 500, 600, 1000, 2000]);
   });
 
   it('similar items to a stored item leave the item out and stay in the project', async () => {

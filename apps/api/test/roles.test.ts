@@ -1,7 +1,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createVectorSet, publishVectorSet, readVectorPage, upsertVectors } from '@beanstalk/db';
 import { startCampaign } from '@beanstalk/orchestration';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApi, type Api, type Caller, type GqlResponse } from './harness.ts';
@@ -74,31 +73,27 @@ describe('role x operation matrix', () => {
     expect(key.createApiKey.secret.startsWith(key.createApiKey.apiKey.prefix)).toBe(true);
     callers.integrator = { apiKey: key.createApiKey.secret };
     // A second head with the same vectors, promoted, so there is something to roll back to.
-    const copy = await api.db.prisma.headVersion.findUniqueOrThrow({
-      where: { id: seeded.headVersionId },
+    const repos = api.db.db;
+    const copy = await repos.heads.get(seeded.headVersionId);
+    const second = await repos.heads.create({
+      projectId: copy.projectId,
+      encoderVersionId: copy.encoderVersionId,
+      kind: copy.kind,
+      inputDims: copy.inputDims,
+      outputDims: copy.outputDims,
+      weights: copy.weights,
+      config: copy.config as object,
     });
-    const second = await api.db.prisma.headVersion.create({
-      data: {
-        projectId: copy.projectId,
-        encoderVersionId: copy.encoderVersionId,
-        kind: copy.kind,
-        inputDims: copy.inputDims,
-        outputDims: copy.outputDims,
-        weights: copy.weights,
-        config: copy.config as object,
-      },
-    });
-    await createVectorSet(api.db.pool, second.id);
-    const rows = await readVectorPage(api.db.pool, {
+    await repos.vectorSets.create(second.id);
+    const rows = await repos.vectorSets.readPage({
       headVersionId: copy.id,
       splits: ['POOL', 'EVAL'],
     });
-    await upsertVectors(
-      api.db.pool,
+    await repos.vectorSets.upsert(
       second.id,
       rows.map((r) => ({ itemId: r.itemId, embedding: r.vector })),
     );
-    await publishVectorSet(api.db.pool, second.id);
+    await repos.vectorSets.publish(second.id);
     await api.ok(
       callers.platformAdmin,
       `mutation ($id: ID!) { promoteHeadVersion(id: $id) { active } }`,
@@ -134,7 +129,7 @@ describe('role x operation matrix', () => {
       data: {
         projectId: seeded.projectId,
         itemId: item.id,
-        labelClassId: item.hiddenTruth!.labelClassId,
+        labelClassId: item.hiddenClassId!,
         source: 'AUTO',
         confidence: 0.99,
         supersedesId: current?.id ?? null,
@@ -265,7 +260,7 @@ describe('role x operation matrix', () => {
       const item = seeded.labeled[50]!;
       const cls = 'Trouser';
       return db()
-        .labelClass.findFirstOrThrow({ where: { id: item.hiddenTruth!.labelClassId } })
+        .labelClass.findFirstOrThrow({ where: { id: item.hiddenClassId! } })
         .then((c) =>
           api.gql(as, `mutation ($j: String!) { importLabels(project: "${slug}", jsonl: $j) }`, {
             j: JSON.stringify({ contentHash: item.contentHash, label: c.name ?? cls }),
@@ -279,7 +274,7 @@ describe('role x operation matrix', () => {
       return api.gql(
         as,
         `mutation ($t: ID!, $c: ID!) { submitLabel(taskId: $t, labelClassId: $c) { duplicate } }`,
-        { t: task.id, c: item.hiddenTruth!.labelClassId },
+        { t: task.id, c: item.hiddenClassId! },
       );
     },
     skipTask: async (as) => {

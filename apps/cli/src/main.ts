@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '@beanstalk/config';
-import { createPool, createPrisma, migrate } from '@beanstalk/db';
+import { createDatabase, migrate } from '@beanstalk/db';
 import {
   exportImages,
   importFashionMnist,
@@ -34,15 +34,13 @@ async function withDb<T>(config: Config, fn: (deps: Deps) => Promise<T>) {
   try {
     return await fn(d);
   } finally {
-    await d.prisma.$disconnect();
-    await d.pool.end();
+    await d.db.close();
   }
 }
 
 function createDeps(config: Config) {
   return {
-    prisma: createPrisma(config.postgres.databaseUrl),
-    pool: createPool(config.postgres.databaseUrl),
+    db: createDatabase(config.postgres.databaseUrl),
     blobs: new LocalBlobStore(config.blobDir),
   };
 }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import { Client, Connection } from '@temporalio/client';
-import { registerEncoder } from '@beanstalk/activities';
 import type { Config } from '@beanstalk/config';
-import type { PrismaClient } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
+import { registerEncoder } from '@beanstalk/model-runtime';
 import {
   campaignWorkflowId,
   startCampaign,
@@ -16,7 +16,7 @@ import { ingestProgress } from '@beanstalk/workflows';
 import type { Command } from 'commander';
 
 interface Deps {
-  prisma: PrismaClient;
+  db: Database;
   blobs: BlobStore;
 }
 
@@ -29,8 +29,8 @@ async function withTemporal<T>(config: Config, fn: (client: Client) => Promise<T
   }
 }
 
-async function projectBySlug(prisma: PrismaClient, slug: string) {
-  const project = await prisma.project.findUnique({ where: { slug } });
+async function projectBySlug(db: Database, slug: string) {
+  const project = await db.projects.bySlug(slug);
   if (!project) throw new AppError('NOT_FOUND', `no project "${slug}"`);
   return project;
 }
@@ -51,7 +51,7 @@ export function addOrchestrationCommands(
     .option('--name <name>', 'version name (default: the folder name)')
     .action(async (dir: string, opts: { project: string; name?: string }) => {
       const id = await withDb(config, async (d) => {
-        const project = await projectBySlug(d.prisma, opts.project);
+        const project = await projectBySlug(d.db, opts.project);
         return registerEncoder(d, {
           modelDir: userPath(dir),
           name: opts.name ?? userPath(dir).split('/').filter(Boolean).at(-1)!,
@@ -66,7 +66,7 @@ export function addOrchestrationCommands(
     .description('embed items without backbone features (needs a running gpu worker)')
     .requiredOption('--project <slug>', 'project slug')
     .action(async (opts: { project: string }) => {
-      const project = await withDb(config, (d) => projectBySlug(d.prisma, opts.project));
+      const project = await withDb(config, (d) => projectBySlug(d.db, opts.project));
       await withTemporal(config, async (client) => {
         const handle = await startIngest(client, project.id);
         const bar = new cliProgress.SingleBar(
@@ -118,16 +118,9 @@ export function addOrchestrationCommands(
       if (!Number.isInteger(opts.amount))
         throw new AppError('BAD_USER_INPUT', '--amount must be a whole number');
       const added = await withDb(config, async (d) => {
-        const project = await projectBySlug(d.prisma, opts.project);
-        if (
-          opts.ifEmpty &&
-          (await d.prisma.budgetEvent.count({ where: { projectId: project.id } }))
-        ) {
-          return false;
-        }
-        await d.prisma.budgetEvent.create({
-          data: { projectId: project.id, amount: opts.amount, reason: opts.reason },
-        });
+        const project = await projectBySlug(d.db, opts.project);
+        if (opts.ifEmpty && (await d.db.budget.hasEntries(project.id))) return false;
+        await d.db.budget.add({ projectId: project.id, amount: opts.amount, reason: opts.reason });
         return true;
       });
       console.log(
@@ -142,7 +135,7 @@ export function addOrchestrationCommands(
     .description('start one round (labels come from the web app or the API)')
     .requiredOption('--project <slug>', 'project slug')
     .action(async (opts: { project: string }) => {
-      const project = await withDb(config, (d) => projectBySlug(d.prisma, opts.project));
+      const project = await withDb(config, (d) => projectBySlug(d.db, opts.project));
       const handle = await withTemporal(config, (client) =>
         startRound(
           client,
@@ -159,7 +152,7 @@ export function addOrchestrationCommands(
     .requiredOption('--project <slug>', 'project slug')
     .option('--max-rounds <n>', 'stop after N rounds', (v) => Number.parseInt(v, 10))
     .action(async (opts: { project: string; maxRounds?: number }) => {
-      const project = await withDb(config, (d) => projectBySlug(d.prisma, opts.project));
+      const project = await withDb(config, (d) => projectBySlug(d.db, opts.project));
       const handle = await withTemporal(config, (client) =>
         startCampaign(client, { projectId: project.id, maxRounds: opts.maxRounds }),
       );
@@ -169,7 +162,7 @@ export function addOrchestrationCommands(
     .command('cancel')
     .requiredOption('--project <slug>', 'project slug')
     .action(async (opts: { project: string }) => {
-      const project = await withDb(config, (d) => projectBySlug(d.prisma, opts.project));
+      const project = await withDb(config, (d) => projectBySlug(d.db, opts.project));
       await withTemporal(config, (client) =>
         client.workflow.getHandle(campaignWorkflowId(project.id)).cancel(),
       );

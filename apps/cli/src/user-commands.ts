@@ -1,5 +1,5 @@
 import type { Config } from '@beanstalk/config';
-import { createUser, setMembership, type Models, type PrismaClient } from '@beanstalk/db';
+import type { Database, Models } from '@beanstalk/db';
 import { AppError, isAppError } from '@beanstalk/shared';
 import type { Command } from 'commander';
 
@@ -9,7 +9,7 @@ const ROLES = ['ADMIN', 'MANAGER', 'ANNOTATOR'] as const;
 export function addUserCommands(
   program: Command,
   config: Config,
-  withDb: <T>(config: Config, fn: (deps: { prisma: PrismaClient }) => Promise<T>) => Promise<T>,
+  withDb: <T>(config: Config, fn: (deps: { db: Database }) => Promise<T>) => Promise<T>,
 ) {
   const user = program.command('user').description('accounts for the web app and the API');
   user
@@ -31,9 +31,9 @@ export function addUserCommands(
         const password = opts.password ?? process.env.BEANSTALK_PASSWORD;
         if (!password)
           throw new AppError('BAD_USER_INPUT', 'give --password or set BEANSTALK_PASSWORD');
-        await withDb(config, async ({ prisma }) => {
+        await withDb(config, async ({ db }) => {
           try {
-            const created = await createUser(prisma, { ...opts, password, isAdmin: opts.admin });
+            const created = await db.users.create({ ...opts, password, isAdmin: opts.admin });
             console.log(`created ${created.email}${created.isAdmin ? ' (platform admin)' : ''}`);
           } catch (error) {
             if (!(opts.ifMissing && isAppError(error, 'CONFLICT'))) throw error;
@@ -53,10 +53,10 @@ export function addUserCommands(
       if (!(ROLES as readonly string[]).includes(role)) {
         throw new AppError('BAD_USER_INPUT', `role must be one of ${ROLES.join(', ')}`);
       }
-      await withDb(config, async ({ prisma }) => {
-        const project = await prisma.project.findUnique({ where: { slug: opts.project } });
+      await withDb(config, async ({ db }) => {
+        const project = await db.projects.bySlug(opts.project);
         if (!project) throw new AppError('NOT_FOUND', `no project "${opts.project}"`);
-        await setMembership(prisma, { projectId: project.id, email: opts.email, role });
+        await db.users.setMembership({ projectId: project.id, email: opts.email, role });
         console.log(`${opts.email} is ${role.toLowerCase()} of ${opts.project}`);
       });
     });

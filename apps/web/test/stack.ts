@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createUser, setMembership } from '@beanstalk/db';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { createTestDatabase, seedIndexedFashionMnist } from '@beanstalk/testing';
 
@@ -60,15 +59,15 @@ export async function startStack() {
   const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
   const slug = 'fashion-e2e';
   const seeded = await seedIndexedFashionMnist(
-    { prisma: db.prisma, pool: db.pool, blobs, modelsDir: path.join(dir, 'models') },
+    { db: db.db, blobs, modelsDir: path.join(dir, 'models') },
     { limit: 300, labeled: 150, budget: 500, slug },
   );
-  await db.prisma.project.update({ where: { id: seeded.projectId }, data: { targetMacroF1: 0.8 } });
+  await db.db.projects.update(seeded.projectId, { targetMacroF1: 0.8 });
   const people = {} as Record<'annotator' | 'manager' | 'outsider', string>;
   for (const role of ['annotator', 'manager'] as const) {
     const email = `${role}@example.com`;
-    await createUser(db.prisma, { email, name: `Test ${role}`, password: PASSWORD });
-    await setMembership(db.prisma, {
+    await db.db.users.create({ email, name: `Test ${role}`, password: PASSWORD });
+    await db.db.users.setMembership({
       projectId: seeded.projectId,
       email,
       role: role.toUpperCase() as 'ANNOTATOR' | 'MANAGER',
@@ -76,7 +75,7 @@ export async function startStack() {
     people[role] = email;
   }
   // Someone with an account but no role in the project.
-  await createUser(db.prisma, {
+  await db.db.users.create({
     email: 'outsider@example.com',
     name: 'Outsider',
     password: PASSWORD,
@@ -124,13 +123,18 @@ export async function startStack() {
       },
     });
   }
-  // Human labels on predicted items: the held-out set the precision preview reads.
-  const predicted = await db.prisma.prediction.findMany({
-    where: { headVersionId: seeded.headVersionId },
-    orderBy: { itemId: 'asc' },
-    take: 60,
-  });
-  const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenTruth!.labelClassId]));
+  // Human labels on predicted items: the held-out set the precision preview reads. The first
+  // 60 in import order (item ids are random; the images and so the predictions are not).
+  const predicted = (
+    await db.db.predictions.ofPairs(
+      pool.map((item) => ({ headVersionId: seeded.headVersionId, itemId: item.id })),
+    )
+  )
+    .sort(
+      (a, b) => pool.findIndex((i) => i.id === a.itemId) - pool.findIndex((i) => i.id === b.itemId),
+    )
+    .slice(0, 60);
+  const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenClassId!]));
   for (const p of predicted) {
     await db.prisma.label.create({
       data: {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '@beanstalk/config';
-import { createPool, createPrisma } from '@beanstalk/db';
+import { createDatabase } from '@beanstalk/db';
 import {
   activityDeps,
   createGpuWorker,
@@ -27,10 +27,9 @@ async function main() {
     throw new Error(`--concurrency must be a positive whole number (got ${values.concurrency})`);
   }
   const config = loadConfig();
-  const prisma = createPrisma(config.postgres.databaseUrl);
-  const pool = createPool(config.postgres.databaseUrl);
+  const db = createDatabase(config.postgres.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const deps = { config, prisma, pool, connection, concurrency, taskQueue: values['task-queue'] };
+  const deps = { config, db, connection, concurrency, taskQueue: values['task-queue'] };
   const activities = activityDeps(deps);
   try {
     const workers: Worker[] = [];
@@ -44,8 +43,7 @@ async function main() {
   } finally {
     await activities.encoders.close();
     await connection.close();
-    await pool.end();
-    await prisma.$disconnect();
+    await db.close();
   }
 }
 

@@ -3,14 +3,13 @@ import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import {
-  createModelActivities,
-  createPlatformActivities,
-  createRoundActivities,
-  EncoderCache,
+  createGpuActivities,
+  createOrchestrationActivities,
   type ActivityDeps,
 } from '@beanstalk/activities';
 import type { Config } from '@beanstalk/config';
-import type { Pool, PrismaClient } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
+import { EncoderCache } from '@beanstalk/model-runtime';
 import { TASK_QUEUES } from '@beanstalk/shared';
 import { LocalBlobStore } from '@beanstalk/storage';
 
@@ -21,8 +20,7 @@ export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 export interface WorkerDeps {
   config: Config;
-  prisma: PrismaClient;
-  pool: Pool;
+  db: Database;
   connection: NativeConnection;
   /** Overrides the queue name (tests use queues of their own). */
   taskQueue?: string;
@@ -34,11 +32,10 @@ export function activityDeps(deps: WorkerDeps, options: { threads?: number } = {
   const blobs = new LocalBlobStore(deps.config.blobDir);
   return {
     config: deps.config,
-    prisma: deps.prisma,
-    pool: deps.pool,
+    db: deps.db,
     blobs,
     encoders: new EncoderCache(
-      { prisma: deps.prisma, blobs },
+      { db: deps.db, blobs },
       { dir: path.join(deps.config.dataDir, 'models'), threads: options.threads },
     ),
   };
@@ -61,7 +58,7 @@ export async function createOrchestrationWorker(
   return Worker.create({
     ...workerOptions(deps, 'orchestration'),
     workflowsPath: require.resolve('@beanstalk/workflows'),
-    activities: { ...createPlatformActivities(activities), ...createRoundActivities(activities) },
+    activities: createOrchestrationActivities(activities),
   });
 }
 
@@ -76,6 +73,6 @@ export async function createGpuWorker(
 ): Promise<Worker> {
   return Worker.create({
     ...workerOptions(deps, 'gpu', 1),
-    activities: createModelActivities(activities),
+    activities: createGpuActivities(activities),
   });
 }

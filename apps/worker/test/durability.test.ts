@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { budgetOf, claimNextTask, taskCounts } from '@beanstalk/db';
 import { roundStatus, startCampaign, startRound, submitLabel } from '@beanstalk/orchestration';
 import { hiddenClassOf } from '@beanstalk/testing';
 import { campaignProgress, roundProgress } from '@beanstalk/workflows';
@@ -106,25 +105,25 @@ describe('rounds survive killed workers, expired leases and cancellation', () =>
     );
     while ((await handle.query(roundProgress)).phase !== 'labeling') await sleep(100);
     const { roundId } = await handle.query(roundProgress);
-    const before = await budgetOf(h.db.pool, h.projectId);
+    const before = await h.db.db.budget.of(h.projectId);
     expect(before.reserved).toBe(5);
-    const abandoned = (await claimNextTask(h.db.pool, {
+    const abandoned = (await h.db.db.tasks.claimNext({
       projectId: h.projectId,
       annotatorId: null,
       leaseSeconds: 1,
     }))!;
-    for (let i = 0; i < 100 && (await taskCounts(h.db.pool, roundId!)).expired === 0; i++) {
+    for (let i = 0; i < 100 && (await h.db.db.tasks.counts(roundId!)).expired === 0; i++) {
       await sleep(100);
     }
-    const after = await budgetOf(h.db.pool, h.projectId);
+    const after = await h.db.db.budget.of(h.projectId);
     expect(after.reserved).toBe(4);
     expect(after.remaining).toBe(before.remaining + 1);
     await expect(
       submitLabel(
-        { pool: h.db.pool, client: h.client },
+        { db: h.db.db, temporal: async () => h.client },
         {
           taskId: abandoned.id,
-          labelClassId: await hiddenClassOf(h.db.prisma, abandoned.itemId),
+          labelClassId: await hiddenClassOf(h.db.db, abandoned.itemId),
         },
       ),
     ).rejects.toThrow(/expired/);
@@ -158,9 +157,9 @@ describe('rounds survive killed workers, expired leases and cancellation', () =>
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const round = await h.db.prisma.round.findUniqueOrThrow({ where: { id: roundId! } });
     expect(round.status).toBe('CANCELLED');
-    const counts = await taskCounts(h.db.pool, roundId!);
+    const counts = await h.db.db.tasks.counts(roundId!);
     expect(counts).toMatchObject({ open: 0, claimed: 0, done: 3, expired: 7 });
-    expect((await budgetOf(h.db.pool, h.projectId)).reserved).toBe(0);
+    expect((await h.db.db.budget.of(h.projectId)).reserved).toBe(0);
     expect(await h.db.prisma.label.count({ where: { roundId: roundId!, source: 'HUMAN' } })).toBe(
       3,
     );

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { EncoderCache, type ActivityDeps } from '@beanstalk/activities';
+import type { ActivityDeps } from '@beanstalk/activities';
 import { loadConfig } from '@beanstalk/config';
-import { claimNextTask } from '@beanstalk/db';
+import { EncoderCache } from '@beanstalk/model-runtime';
 import { startIngest, submitLabel, type Queues } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { createTestDatabase, hiddenClassOf, seedFashionMnist } from '@beanstalk/testing';
@@ -33,16 +33,12 @@ export async function startHarness(options: {
   const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
   const activities: ActivityDeps = {
     config: { ...config, blobDir: path.join(dir, 'blobs'), dataDir: dir },
-    prisma: db.prisma,
-    pool: db.pool,
+    db: db.db,
     blobs,
-    encoders: new EncoderCache(
-      { prisma: db.prisma, blobs },
-      { dir: path.join(dir, 'models'), threads: 2 },
-    ),
+    encoders: new EncoderCache({ db: db.db, blobs }, { dir: path.join(dir, 'models'), threads: 2 }),
   };
   const { projectId } = await seedFashionMnist(
-    { prisma: db.prisma, pool: db.pool, blobs },
+    { db: db.db, blobs },
     { limit: options.limit, budget: options.budget },
   );
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -50,12 +46,7 @@ export async function startHarness(options: {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const id = randomUUID().slice(0, 8);
   const queues: Queues = { orchestration: `test-orch-${id}`, gpu: `test-gpu-${id}` };
-  const workerDeps = {
-    config: activities.config,
-    prisma: db.prisma,
-    pool: db.pool,
-    connection: nativeConnection,
-  };
+  const workerDeps = { config: activities.config, db: db.db, connection: nativeConnection };
   const workers: Worker[] = [
     await createOrchestrationWorker({ ...workerDeps, taskQueue: queues.orchestration }, activities),
   ];
@@ -77,14 +68,14 @@ export async function startHarness(options: {
   async function label(until: () => boolean, leaseSeconds = 120): Promise<number> {
     let answered = 0;
     while (!until()) {
-      const task = await claimNextTask(db.pool, { projectId, annotatorId: null, leaseSeconds });
+      const task = await db.db.tasks.claimNext({ projectId, annotatorId: null, leaseSeconds });
       if (!task) {
         await sleep(100);
         continue;
       }
       await submitLabel(
-        { pool: db.pool, client },
-        { taskId: task.id, labelClassId: await hiddenClassOf(db.prisma, task.itemId) },
+        { db: db.db, temporal: async () => client },
+        { taskId: task.id, labelClassId: await hiddenClassOf(db.db, task.itemId) },
       );
       answered++;
     }

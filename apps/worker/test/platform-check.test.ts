@@ -24,13 +24,12 @@ describe('a workflow on the real Temporal dev server', () => {
   });
 
   it('runs end to end: scheduled by Temporal, activity reads Postgres, result returned', async () => {
-    await seedProject(db.prisma, { items: 1 });
-    await seedProject(db.prisma, { items: 1 });
+    await seedProject(db.db, { items: 1 });
+    await seedProject(db.db, { items: 1 });
     const taskQueue = `test-${randomUUID()}`;
     const worker = await createOrchestrationWorker({
       config,
-      prisma: db.prisma,
-      pool: db.pool,
+      db: db.db,
       connection: nativeConnection,
       taskQueue,
     });

@@ -1,7 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelActivities } from '@beanstalk/activities';
-import { readFeaturesOf, readVectors, vectorSetState } from '@beanstalk/db';
+import { createGpuActivities } from '@beanstalk/activities';
 import { initialWeights, project, serializeHead } from '@beanstalk/ml';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -16,7 +15,8 @@ describe('reindexing resumes after a crash', () => {
   });
 
   it('a reindex that died after storing a page it never reported resumes with every item once', async () => {
-    const project_ = await h.db.prisma.project.findUniqueOrThrow({ where: { id: h.projectId } });
+    const repos = h.db.db;
+    const project_ = await repos.projects.get(h.projectId);
     const weights = initialWeights({
       kind: 'mlp',
       inputDims: 128,
@@ -25,18 +25,16 @@ describe('reindexing resumes after a crash', () => {
       seed: 5,
     });
     const { bytes, shapes } = serializeHead(weights);
-    const head = await h.db.prisma.headVersion.create({
-      data: {
-        projectId: h.projectId,
-        encoderVersionId: project_.encoderVersionId!,
-        kind: 'MLP',
-        inputDims: 128,
-        outputDims: 128,
-        weights: new Uint8Array(bytes),
-        config: { shapes },
-      },
+    const head = await repos.heads.create({
+      projectId: h.projectId,
+      encoderVersionId: project_.encoderVersionId!,
+      kind: 'MLP',
+      inputDims: 128,
+      outputDims: 128,
+      weights: new Uint8Array(bytes),
+      config: { shapes },
     });
-    const activities = createModelActivities(h.activities);
+    const activities = createGpuActivities(h.activities);
 
     // First attempt: the third page is stored, then its heartbeat fails, as when the worker
     // is killed between the two; the server only knows the second page's.
@@ -49,7 +47,7 @@ describe('reindexing resumes after a crash', () => {
     await expect(
       first.run(activities.reindexHead, { headVersionId: head.id, pageSize: 100 }),
     ).rejects.toThrow(/worker killed/);
-    expect(await vectorSetState(h.db.pool, head.id)).toBe('building');
+    expect(await repos.vectorSets.state(head.id)).toBe('building');
     const stored = await h.db.pool.query(`SELECT count(*)::int AS n FROM "${setTable(head.id)}"`);
     expect(stored.rows[0].n).toBe(300);
     expect(reported.at(-1)!.written).toBe(200);
@@ -60,7 +58,7 @@ describe('reindexing resumes after a crash', () => {
       pageSize: 100,
     });
     expect(written).toBe(600);
-    expect(await vectorSetState(h.db.pool, head.id)).toBe('published');
+    expect(await repos.vectorSets.state(head.id)).toBe('published');
     const rows = await h.db.pool.query<{ n: number; items: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT item_id)::int AS items
          FROM item_vectors WHERE head_version_id = $1`,
@@ -68,8 +66,7 @@ describe('reindexing resumes after a crash', () => {
     );
     expect(rows.rows[0]).toEqual({ n: 600, items: 600 });
     // The stored vectors are the head's projection of each item's features.
-    const features = await readFeaturesOf(
-      h.db.pool,
+    const features = await repos.features.of(
       project_.encoderVersionId!,
       (await h.db.prisma.item.findMany({ where: { projectId: h.projectId } })).map((i) => i.id),
     );
@@ -79,7 +76,7 @@ describe('reindexing resumes after a crash', () => {
       Float32Array.from(ids.flatMap((id) => Array.from(features.get(id)!))),
       ids.length,
     );
-    const vectors = await readVectors(h.db.pool, head.id, ids);
+    const vectors = await repos.vectorSets.vectorsOf(head.id, ids);
     let worst = 0;
     ids.forEach((id, i) => {
       vectors.get(id)!.forEach((v, d) => {

@@ -1,14 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  budgetOf,
-  currentLabels,
-  knn,
-  readVectors,
-  revertAutoLabels,
-  vectorSetState,
-} from '@beanstalk/db';
 import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, type RoundResult } from '@beanstalk/workflows';
 import { startHarness, type Harness } from './harness.ts';
@@ -63,7 +55,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     expect(result.promoted).toBe(true);
     const project = await h.db.prisma.project.findUniqueOrThrow({ where: { id: h.projectId } });
     expect(project.activeHeadVersionId).toBe(result.headVersionId);
-    expect(await vectorSetState(h.db.pool, result.headVersionId)).toBe('published');
+    expect(await h.db.db.vectorSets.state(result.headVersionId)).toBe('published');
     expect(
       await h.db.prisma.label.count({ where: { projectId: h.projectId, source: 'HUMAN' } }),
     ).toBe(100);
@@ -91,7 +83,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       where: { id: h.projectId },
       data: { roundSize: 200, autoAcceptPrecisionTarget: 0.9 },
     });
-    const before = await budgetOf(h.db.pool, h.projectId);
+    const before = await h.db.db.budget.of(h.projectId);
     expect(before.remaining).toBe(150);
     const previousHead = results[0]!.headVersionId;
     // Continuous kNN queries against whatever head is active, all through the round.
@@ -99,7 +91,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     const answers: { itemId: string; distance: number }[][] = [];
     const queries = (async () => {
       while (querying) {
-        answers.push(await knn(h.db.pool, { projectId: h.projectId, embedding: QUERY, k: 10 }));
+        answers.push(await h.db.db.knn.search({ projectId: h.projectId, embedding: QUERY, k: 10 }));
       }
     })();
     const handle = await startRound(h.client, { projectId: h.projectId }, 'second', h.queues);
@@ -114,7 +106,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
 
     expect(result.asked).toBe(150);
     expect(result.received).toBe(150);
-    const after = await budgetOf(h.db.pool, h.projectId);
+    const after = await h.db.db.budget.of(h.projectId);
     expect(after).toMatchObject({ total: 250, spent: 250, reserved: 0, remaining: 0 });
 
     const auto = await h.db.prisma.label.findMany({
@@ -146,10 +138,10 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     const heads = [previousHead, result.headVersionId];
     const stored = await Promise.all(
       heads.map((head) =>
-        readVectors(h.db.pool, head, [...new Set(answers.flat().map((n) => n.itemId))]),
+        h.db.db.vectorSets.vectorsOf(head, [...new Set(answers.flat().map((n) => n.itemId))]),
       ),
     );
-    const cosine = (v: number[]) => 1 - v.reduce((s, x, i) => s + x * QUERY[i]!, 0);
+    const cosine = (v: Float32Array) => 1 - v.reduce((s, x, i) => s + x * QUERY[i]!, 0);
     for (const answer of answers) {
       expect(answer).toHaveLength(10);
       const matches = stored.filter((vectors) =>
@@ -164,13 +156,13 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
 
   it('auto labels of a round can be reverted: history kept, items unlabeled again, budget untouched', async () => {
     const round = results[1]!;
-    const budget = await budgetOf(h.db.pool, h.projectId);
-    const reverted = await revertAutoLabels(h.db.pool, { roundId: round.roundId });
+    const budget = await h.db.db.budget.of(h.projectId);
+    const reverted = await h.db.db.labels.revertAutoOfRound({ roundId: round.roundId });
     expect(reverted).toBe(round.autoAccepted);
     const items = (
       await h.db.prisma.label.findMany({ where: { roundId: round.roundId, source: 'AUTO' } })
     ).map((l) => l.itemId);
-    const current = await currentLabels(h.db.pool, items);
+    const current = await h.db.db.labels.current(items);
     expect([...current.values()].every((l) => l.labelClassId === null)).toBe(true);
     expect(
       await h.db.prisma.label.count({ where: { roundId: round.roundId, source: 'AUTO' } }),
@@ -179,8 +171,8 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       where: { headVersionId: round.headVersionId, itemId: { in: items }, labelClassId: null },
     });
     expect(copies).toBe(new Set(items).size);
-    expect(await budgetOf(h.db.pool, h.projectId)).toEqual(budget);
-    expect(await revertAutoLabels(h.db.pool, { roundId: round.roundId })).toBe(0);
+    expect(await h.db.db.budget.of(h.projectId)).toEqual(budget);
+    expect(await h.db.db.labels.revertAutoOfRound({ roundId: round.roundId })).toBe(0);
   });
 
   it('recorded histories replay deterministically', async () => {

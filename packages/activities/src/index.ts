@@ -1,10 +1,47 @@
-export { createPlatformActivities, type PlatformActivities } from './platform.ts';
-export {
-  createRoundActivities,
-  type RoundActivities,
-  type RoundSettings,
-  type Evaluation,
-} from './rounds.ts';
-export { createModelActivities, type ModelActivities, type EmbedResult } from './model.ts';
-export { registerEncoder, EncoderCache } from './encoders.ts';
+import type { ActivityDeps } from './deps.ts';
+import { createAutoAcceptActivities } from './auto-accept.ts';
+import { createCampaignActivities } from './campaigns.ts';
+import { createEmbeddingActivities } from './embedding.ts';
+import { createEvaluationActivities } from './evaluation.ts';
+import { createLabelingActivities } from './labeling.ts';
+import { createPlatformActivities } from './platform.ts';
+import { createReindexActivities } from './reindex.ts';
+import { createRoundActivities } from './rounds.ts';
+import { createScoringActivities } from './scoring.ts';
+import { createSelectionActivities } from './selection.ts';
+import { createTrainingActivities } from './training.ts';
+
+/**
+ * The orchestration queue's activities: database work and in-memory kNN, one file per phase
+ * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation) plus campaigns
+ * and platform reads.
+ */
+export function createOrchestrationActivities(deps: ActivityDeps) {
+  return {
+    ...createPlatformActivities(deps),
+    ...createRoundActivities(deps),
+    ...createScoringActivities(deps),
+    ...createSelectionActivities(deps),
+    ...createAutoAcceptActivities(deps),
+    ...createLabelingActivities(deps),
+    ...createEvaluationActivities(deps),
+    ...createCampaignActivities(deps),
+  };
+}
+
+/** The gpu queue's activities: everything that runs the encoder or a head over many items. */
+export function createGpuActivities(deps: ActivityDeps) {
+  return {
+    ...createEmbeddingActivities(deps),
+    ...createTrainingActivities(deps),
+    ...createReindexActivities(deps),
+  };
+}
+
+export type OrchestrationActivities = ReturnType<typeof createOrchestrationActivities>;
+export type GpuActivities = ReturnType<typeof createGpuActivities>;
+export { createPlatformActivities };
 export type { ActivityDeps } from './deps.ts';
+export type { RoundSettings } from './rounds.ts';
+export type { Evaluation } from './evaluation.ts';
+export type { EmbedResult } from './embedding.ts';

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Pool } from 'pg';
+import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
+import type { Queryable } from './queryable.ts';
 
 // Binary forms of the values that bulk vector I/O moves. Text vectors ("[x,y,...]") cost a
 // float format and a float parse per component on each side; at reindex sizes (tens of
@@ -67,13 +68,16 @@ function copyBinaryBody(rows: CopyField[][]): Buffer {
  * Bulk-loads rows with `COPY <target> FROM STDIN (FORMAT binary)`; `target` is a table and
  * its column list, matching each row's fields in order. One statement: all rows or none.
  */
-export async function copyRows(pool: Pool, target: string, rows: CopyField[][]): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await pipeline(
+export async function copyRows(db: Queryable, target: string, rows: CopyField[][]): Promise<void> {
+  const copy = (client: pg.PoolClient) =>
+    pipeline(
       Readable.from([copyBinaryBody(rows)]),
       client.query(pgCopy.from(`COPY ${target} FROM STDIN (FORMAT binary)`)),
     );
+  if (!(db instanceof pg.Pool)) return copy(db);
+  const client = await db.connect();
+  try {
+    await copy(client);
   } finally {
     client.release();
   }

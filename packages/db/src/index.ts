@@ -1,59 +1,38 @@
-export { createPrisma, type PrismaClient } from './prisma.ts';
-export { createPool, type Pool, type PoolClient } from './pool.ts';
-export { copyRows, type CopyField } from './binary.ts';
+export { Database, createDatabase } from './database.ts';
+export { type Queryable } from './queryable.ts';
 export { migrate, MigrationError, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
+export * as cluster from './cluster.ts';
+export { hashPassword, verifyPassword, type SessionUser } from './repositories/users.ts';
+export type { Budget } from './repositories/budget.ts';
+export type { ClassIndex } from './repositories/classes.ts';
+export type { NewItem, ItemIssue, ItemFilter, ItemSort, ExportItem } from './repositories/items.ts';
+export type { KnnFilter, KnnQuery, Neighbor } from './repositories/knn.ts';
+export type {
+  NewLabel,
+  CurrentLabel,
+  ExportedLabel,
+  AnnotatorStats,
+} from './repositories/labels.ts';
+export type { NewPrediction } from './repositories/predictions.ts';
+export type { ProjectSettings, NewClass, ItemCounts } from './repositories/projects.ts';
+export type { NewHead } from './repositories/heads.ts';
+export type { NewEncoder } from './repositories/encoders.ts';
+export {
+  MAX_ALSO_ITEMS,
+  type TaskCounts,
+  type TaskSubmission,
+  type SubmittedLabel,
+  type SelectionCandidate,
+} from './repositories/tasks.ts';
 export {
   VECTOR_DIMS,
-  upsertVectors,
-  appendVectors,
-  truncateVectorSetAfter,
-  createVectorSet,
-  publishVectorSet,
-  activateVectorSet,
-  dropVectorSet,
-  vectorSetState,
-  type VectorSetState,
-  knn,
-  exactKnn,
-  explainKnn,
-  readVectors,
-  type KnnFilter,
-  type KnnQuery,
-  type Neighbor,
   type VectorRow,
   type VectorSetRow,
+  type VectorSetState,
+  type LabeledVectorRow,
   type Split,
   type LabelSource,
-} from './vectors.ts';
-export {
-  appendLabel,
-  currentLabels,
-  revertAutoLabels,
-  type NewLabel,
-  type CurrentLabel,
-} from './labels.ts';
-export {
-  budgetOf,
-  lockProjectBudget,
-  claimNextTask,
-  submitTaskLabel,
-  skipTask,
-  expireTasks,
-  taskCounts,
-  type Budget,
-  type ClaimedTask,
-  type TaskSubmission,
-  type StoredSubmission,
-  type TaskCounts,
-} from './tasks.ts';
-export {
-  insertFeatures,
-  itemsWithoutFeatures,
-  readFeaturePage,
-  readFeaturesOf,
-  readVectorPage,
-  type ItemVectorRow,
-} from './features.ts';
+} from './repositories/vector-sets.ts';
 export * as Models from './generated/prisma/client.ts';
 export type {
   Project,
@@ -68,7 +47,7 @@ export type {
   MetricSnapshot,
   User,
   ApiKey,
+  Membership,
   Prediction,
+  Role,
 } from './generated/prisma/client.ts';
-export { hashPassword, verifyPassword, createUser, setMembership } from './users.ts';
-export { projectBySlug, apiKeyByHash, rowsByIds, labelsOfItems, predictionsOf } from './rows.ts';

@@ -24,18 +24,18 @@ describe('migration runner', () => {
 
   it('applies every migration to an empty database and records it as Prisma does', async () => {
     const result = await migrate(url, { dir: copy });
-    expect(result.applied).toEqual(['20261128000000_init']);
+    expect(result.applied).toEqual(['20261128000000_init', '20261130000000_label_versions']);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query(
-      'SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations',
+      'SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
     );
     const tables = await client.query(
       "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('projects', 'labels', 'items', 'item_vectors')",
     );
     await client.end();
     const sql = await readFile(path.join(copy, '20261128000000_init', 'migration.sql'));
-    expect(rows).toHaveLength(1);
+    expect(rows).toHaveLength(2);
     expect(rows[0].checksum).toBe(createHash('sha256').update(sql).digest('hex'));
     expect(rows[0].finished_at).toBeInstanceOf(Date);
     expect(rows[0].applied_steps_count).toBe(1);
@@ -45,7 +45,11 @@ describe('migration runner', () => {
 
   it('is a no-op the second time', async () => {
     const result = await migrate(url, { dir: copy });
-    expect(result).toEqual({ applied: [], alreadyApplied: ['20261128000000_init'], unknown: [] });
+    expect(result).toEqual({
+      applied: [],
+      alreadyApplied: ['20261128000000_init', '20261130000000_label_versions'],
+      unknown: [],
+    });
   });
 
   it('refuses to run when an applied migration file was edited', async () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@beanstalk/testing';
-import { appendLabel, currentLabels } from '../src/index.ts';
 
 describe('data model', () => {
   let db: TestDatabase;
@@ -224,7 +223,7 @@ describe('label history', () => {
   afterAll(() => db.drop());
 
   it('keeps every label: a relabel appends a row that supersedes the current one', async () => {
-    const first = await appendLabel(db.pool, {
+    const first = await db.db.labels.append({
       projectId,
       itemId,
       labelClassId: classes[0]!,
@@ -232,7 +231,7 @@ describe('label history', () => {
       confidence: 0.99,
       supersedesId: null,
     });
-    const second = await appendLabel(db.pool, {
+    const second = await db.db.labels.append({
       projectId,
       itemId,
       labelClassId: classes[1]!,
@@ -247,7 +246,7 @@ describe('label history', () => {
     });
     expect(history.map((l) => l.labelClassId)).toEqual([classes[0], classes[1]]);
     expect(history[0]!.supersededBy?.id).toBe(second);
-    expect((await currentLabels(db.pool, [itemId])).get(itemId)).toMatchObject({
+    expect((await db.db.labels.current([itemId])).get(itemId)).toMatchObject({
       id: second,
       labelClassId: classes[1],
       source: 'HUMAN',
@@ -267,7 +266,7 @@ describe('label history', () => {
 
   it('refuses a second first label and a stale relabel instead of overwriting', async () => {
     await expect(
-      appendLabel(db.pool, {
+      db.db.labels.append({
         projectId,
         itemId,
         labelClassId: classes[0]!,
@@ -279,7 +278,7 @@ describe('label history', () => {
       await db.prisma.label.findFirstOrThrow({ where: { itemId }, orderBy: { createdAt: 'asc' } })
     ).id;
     await expect(
-      appendLabel(db.pool, {
+      db.db.labels.append({
         projectId,
         itemId,
         labelClassId: classes[0]!,
@@ -291,10 +290,10 @@ describe('label history', () => {
   });
 
   it('lets exactly one of two concurrent relabels land', async () => {
-    const current = (await currentLabels(db.pool, [itemId])).get(itemId)!.id;
+    const current = (await db.db.labels.current([itemId])).get(itemId)!.id;
     const results = await Promise.allSettled(
       classes.map((c) =>
-        appendLabel(db.pool, {
+        db.db.labels.append({
           projectId,
           itemId,
           labelClassId: c,
@@ -323,9 +322,9 @@ describe('label history', () => {
         channels: 1,
       },
     });
-    const current = (await currentLabels(db.pool, [itemId])).get(itemId)!.id;
+    const current = (await db.db.labels.current([itemId])).get(itemId)!.id;
     await expect(
-      appendLabel(db.pool, {
+      db.db.labels.append({
         projectId,
         itemId: other.id,
         labelClassId: classes[0]!,

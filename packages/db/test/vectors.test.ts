@@ -1,21 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, seedProject, type TestDatabase } from '@beanstalk/testing';
-import {
-  activateVectorSet,
-  appendLabel,
-  appendVectors,
-  createVectorSet,
-  dropVectorSet,
-  exactKnn,
-  explainKnn,
-  knn,
-  publishVectorSet,
-  readVectors,
-  truncateVectorSetAfter,
-  upsertVectors,
-  VECTOR_DIMS,
-  type VectorRow,
-} from '../src/index.ts';
+import { VECTOR_DIMS, type VectorRow } from '../src/index.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
 function rng(seed: number) {
@@ -64,10 +49,10 @@ async function newHead(db: TestDatabase, projectId: string): Promise<string> {
 /** A new head whose vector set holds `rows`, published and made the project's active set. */
 async function activeSet(db: TestDatabase, projectId: string, rows: VectorRow[]): Promise<string> {
   const head = await newHead(db, projectId);
-  await createVectorSet(db.pool, head);
-  await upsertVectors(db.pool, head, rows);
-  await publishVectorSet(db.pool, head);
-  await activateVectorSet(db.pool, projectId, head);
+  await db.db.vectorSets.create(head);
+  await db.db.vectorSets.upsert(head, rows);
+  await db.db.vectorSets.publish(head);
+  await db.db.vectorSets.activate(projectId, head);
   return head;
 }
 
@@ -79,28 +64,27 @@ describe('vector sets and kNN', () => {
   afterAll(() => db.drop());
 
   it('returns exactly the expected neighbours on a small fixed set, nearest first', async () => {
-    const { projectId, itemIds } = await seedProject(db.prisma, { items: 6 });
+    const { projectId, itemIds } = await seedProject(db.db, { items: 6 });
     // Items 0..5 lie at growing angles from axis 0.
     await activeSet(
       db,
       projectId,
       itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(0, i * 0.5) })),
     );
-    const found = await knn(db.pool, { projectId, embedding: unitAxis(0), k: 3 });
+    const found = await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 3 });
     expect(found.map((n) => n.itemId)).toEqual(itemIds.slice(0, 3));
     expect(found[0]!.distance).toBeCloseTo(0, 6);
     expect(found[1]!.distance).toBeCloseTo(1 - 1 / Math.sqrt(1.25), 6);
-    const exact = await exactKnn(db.pool, { projectId, embedding: unitAxis(0), k: 3 });
+    const exact = await db.db.knn.exact({ projectId, embedding: unitAxis(0), k: 3 });
     expect(exact).toEqual(found);
   });
 
   it('filtered kNN never returns filtered-out rows', async () => {
-    const { projectId, itemIds, classIds } = await seedProject(db.prisma, { items: 400 });
+    const { projectId, itemIds, classIds } = await seedProject(db.db, { items: 400 });
     const head = await newHead(db, projectId);
     const random = rng(7);
-    await createVectorSet(db.pool, head);
-    await upsertVectors(
-      db.pool,
+    await db.db.vectorSets.create(head);
+    await db.db.vectorSets.upsert(
       head,
       itemIds.map((itemId) => ({
         itemId,
@@ -111,7 +95,7 @@ describe('vector sets and kNN', () => {
     // exist, so the trigger has to keep the copy on item_vectors current).
     for (const [i, itemId] of itemIds.entries()) {
       if (i % 7 === 0)
-        await appendLabel(db.pool, {
+        await db.db.labels.append({
           projectId,
           itemId,
           labelClassId: classIds[0]!,
@@ -119,7 +103,7 @@ describe('vector sets and kNN', () => {
           supersedesId: null,
         });
       else if (i % 11 === 0)
-        await appendLabel(db.pool, {
+        await db.db.labels.append({
           projectId,
           itemId,
           labelClassId: classIds[1]!,
@@ -127,13 +111,13 @@ describe('vector sets and kNN', () => {
           supersedesId: null,
         });
     }
-    await publishVectorSet(db.pool, head);
-    await activateVectorSet(db.pool, projectId, head);
+    await db.db.vectorSets.publish(head);
+    await db.db.vectorSets.activate(projectId, head);
     const human = new Set(itemIds.filter((_, i) => i % 7 === 0));
     const evalItems = new Set(itemIds.filter((_, i) => i % 5 === 4));
     for (let q = 0; q < 10; q++) {
       const embedding = Array.from({ length: VECTOR_DIMS }, () => random() - 0.5);
-      const byHuman = await knn(db.pool, {
+      const byHuman = await db.db.knn.search({
         projectId,
         embedding,
         k: 10,
@@ -141,7 +125,7 @@ describe('vector sets and kNN', () => {
       });
       expect(byHuman).toHaveLength(10);
       expect(byHuman.every((n) => human.has(n.itemId) && n.labelSource === 'HUMAN')).toBe(true);
-      const evalOnly = await knn(db.pool, {
+      const evalOnly = await db.db.knn.search({
         projectId,
         embedding,
         k: 10,
@@ -150,7 +134,7 @@ describe('vector sets and kNN', () => {
       expect(evalOnly).toHaveLength(10);
       expect(evalOnly.every((n) => evalItems.has(n.itemId) && n.labelClassId === null)).toBe(true);
       const excluded = byHuman.slice(0, 3).map((n) => n.itemId);
-      const rest = await knn(db.pool, {
+      const rest = await db.db.knn.search({
         projectId,
         embedding,
         k: 5,
@@ -159,14 +143,14 @@ describe('vector sets and kNN', () => {
       expect(rest.some((n) => excluded.includes(n.itemId))).toBe(false);
     }
     // Another project's vectors are never returned.
-    const other = await seedProject(db.prisma, { items: 5 });
+    const other = await seedProject(db.db, { items: 5 });
     await expect(
-      knn(db.pool, { projectId: other.projectId, embedding: unitAxis(0), k: 3 }),
+      db.db.knn.search({ projectId: other.projectId, embedding: unitAxis(0), k: 3 }),
     ).rejects.toThrow(/no active vector set/);
   });
 
   it('reaches recall@10 >= 0.95 against exact search on 20k random 128-d vectors', async () => {
-    const { projectId, itemIds } = await seedProject(db.prisma, { items: 20_000 });
+    const { projectId, itemIds } = await seedProject(db.db, { items: 20_000 });
     const random = rng(42);
     await activeSet(
       db,
@@ -176,7 +160,7 @@ describe('vector sets and kNN', () => {
         embedding: Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1),
       })),
     );
-    const plan = await explainKnn(db.pool, {
+    const plan = await db.db.knn.explain({
       projectId,
       embedding: unitAxis(0),
       k: 10,
@@ -188,9 +172,9 @@ describe('vector sets and kNN', () => {
     for (let q = 0; q < queries; q++) {
       const embedding = Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1);
       // Uniform random vectors are HNSW's worst case; see KnnQuery.efSearch.
-      const approx = await knn(db.pool, { projectId, embedding, k: 10, efSearch: 500 });
+      const approx = await db.db.knn.search({ projectId, embedding, k: 10, efSearch: 500 });
       const exact = new Set(
-        (await exactKnn(db.pool, { projectId, embedding, k: 10 })).map((n) => n.itemId),
+        (await db.db.knn.exact({ projectId, embedding, k: 10 })).map((n) => n.itemId),
       );
       hits += approx.filter((n) => exact.has(n.itemId)).length;
     }
@@ -200,48 +184,46 @@ describe('vector sets and kNN', () => {
   });
 
   it('swaps the active set atomically and keeps the old one answering until then', async () => {
-    const { projectId, itemIds } = await seedProject(db.prisma, { items: 4 });
+    const { projectId, itemIds } = await seedProject(db.db, { items: 4 });
     const oldHead = await newHead(db, projectId);
-    await createVectorSet(db.pool, oldHead);
-    await upsertVectors(
-      db.pool,
+    await db.db.vectorSets.create(oldHead);
+    await db.db.vectorSets.upsert(
       oldHead,
       itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(i) })),
     );
-    await publishVectorSet(db.pool, oldHead);
-    expect(await activateVectorSet(db.pool, projectId, oldHead)).toBeNull();
+    await db.db.vectorSets.publish(oldHead);
+    expect(await db.db.vectorSets.activate(projectId, oldHead)).toBeNull();
 
     const newHeadId = await newHead(db, projectId);
-    await createVectorSet(db.pool, newHeadId);
-    await upsertVectors(
-      db.pool,
+    await db.db.vectorSets.create(newHeadId);
+    await db.db.vectorSets.upsert(
       newHeadId,
       itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(3 - i) })),
     );
     // Not published yet: queries still use the old set, and it cannot be activated.
-    expect((await knn(db.pool, { projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
+    expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
       itemIds[0],
     );
-    await expect(activateVectorSet(db.pool, projectId, newHeadId)).rejects.toThrow(/not published/);
-    await publishVectorSet(db.pool, newHeadId);
-    expect((await knn(db.pool, { projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
+    await expect(db.db.vectorSets.activate(projectId, newHeadId)).rejects.toThrow(/not published/);
+    await db.db.vectorSets.publish(newHeadId);
+    expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
       itemIds[0],
     );
-    expect(await activateVectorSet(db.pool, projectId, newHeadId)).toBe(oldHead);
-    expect((await knn(db.pool, { projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
+    expect(await db.db.vectorSets.activate(projectId, newHeadId)).toBe(oldHead);
+    expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
       itemIds[3],
     );
-    await expect(dropVectorSet(db.pool, newHeadId)).rejects.toThrow(/is active/);
-    await dropVectorSet(db.pool, oldHead);
+    await expect(db.db.vectorSets.drop(newHeadId)).rejects.toThrow(/is active/);
+    await db.db.vectorSets.drop(oldHead);
     expect(
-      await knn(db.pool, { projectId, embedding: unitAxis(0), k: 4, headVersionId: oldHead }),
+      await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 4, headVersionId: oldHead }),
     ).toEqual([]);
-    const back = await readVectors(db.pool, newHeadId, [itemIds[3]!]);
-    expect(back.get(itemIds[3]!)).toEqual(unitAxis(0));
+    const back = await db.db.vectorSets.vectorsOf(newHeadId, [itemIds[3]!]);
+    expect(Array.from(back.get(itemIds[3]!)!)).toEqual(unitAxis(0));
   });
 
   it('bulk-appends a set by binary COPY, resumes after a checkpoint and publishes it whole', async () => {
-    const { projectId, classIds, itemIds } = await seedProject(db.prisma, { items: 6 });
+    const { projectId, classIds, itemIds } = await seedProject(db.db, { items: 6 });
     const ids = [...itemIds].sort();
     const splitOf = new Map(
       (await db.prisma.item.findMany({ where: { projectId } })).map((i) => [i.id, i.split]),
@@ -255,7 +237,7 @@ describe('vector sets and kNN', () => {
       labelSource: i === 0 ? ('HUMAN' as const) : null,
       embedding: Float32Array.from(embeddingOf(i)),
     });
-    await appendLabel(db.pool, {
+    await db.db.labels.append({
       projectId,
       itemId: ids[0]!,
       labelClassId: classIds[0]!,
@@ -263,17 +245,17 @@ describe('vector sets and kNN', () => {
       supersedesId: null,
     });
     const head = await newHead(db, projectId);
-    await createVectorSet(db.pool, head);
-    expect(await appendVectors(db.pool, head, [0, 1, 2, 3].map(rowOf))).toBe(4);
-    await expect(appendVectors(db.pool, head, [rowOf(3)])).rejects.toThrow(/duplicate key/);
+    await db.db.vectorSets.create(head);
+    expect(await db.db.vectorSets.append(head, [0, 1, 2, 3].map(rowOf))).toBe(4);
+    await expect(db.db.vectorSets.append(head, [rowOf(3)])).rejects.toThrow(/duplicate key/);
     await expect(
-      appendVectors(db.pool, head, [{ ...rowOf(4), embedding: [1, 2] }]),
+      db.db.vectorSets.append(head, [{ ...rowOf(4), embedding: [1, 2] }]),
     ).rejects.toThrow(/2 dimensions/);
     // A resumed append first drops what came after its last checkpoint.
-    await truncateVectorSetAfter(db.pool, head, ids[1]!);
-    await appendVectors(db.pool, head, [2, 3, 4, 5].map(rowOf));
+    await db.db.vectorSets.truncateAfter(head, ids[1]!);
+    await db.db.vectorSets.append(head, [2, 3, 4, 5].map(rowOf));
     // After the copy: item 1 gets a label, item 5 is deleted; publish must see both.
-    await appendLabel(db.pool, {
+    await db.db.labels.append({
       projectId,
       itemId: ids[1]!,
       labelClassId: classIds[1]!,
@@ -281,13 +263,13 @@ describe('vector sets and kNN', () => {
       supersedesId: null,
     });
     await db.prisma.item.delete({ where: { id: ids[5]! } });
-    await publishVectorSet(db.pool, head);
-    await expect(appendVectors(db.pool, head, [rowOf(4)])).rejects.toThrow(/already published/);
+    await db.db.vectorSets.publish(head);
+    await expect(db.db.vectorSets.append(head, [rowOf(4)])).rejects.toThrow(/already published/);
 
-    const back = await readVectors(db.pool, head, ids);
+    const back = await db.db.vectorSets.vectorsOf(head, ids);
     expect([...back.keys()].sort()).toEqual(ids.slice(0, 5));
-    for (const i of [0, 1, 2, 3, 4]) expect(back.get(ids[i]!)).toEqual(embeddingOf(i));
-    const labeled = await knn(db.pool, {
+    for (const i of [0, 1, 2, 3, 4]) expect(Array.from(back.get(ids[i]!)!)).toEqual(embeddingOf(i));
+    const labeled = await db.db.knn.search({
       projectId,
       embedding: unitAxis(0),
       k: 10,
@@ -300,7 +282,7 @@ describe('vector sets and kNN', () => {
         [ids[1]!, classIds[1]!],
       ]),
     );
-    const all = await knn(db.pool, {
+    const all = await db.db.knn.search({
       projectId,
       embedding: unitAxis(0),
       k: 10,
@@ -321,19 +303,19 @@ describe('vector sets and kNN', () => {
   });
 
   it('refuses vectors of the wrong width or with NaN, naming the problem', async () => {
-    const { projectId, itemIds } = await seedProject(db.prisma, { items: 1 });
+    const { projectId, itemIds } = await seedProject(db.db, { items: 1 });
     const head = await newHead(db, projectId);
-    await createVectorSet(db.pool, head);
+    await db.db.vectorSets.create(head);
     await expect(
-      upsertVectors(db.pool, head, [{ itemId: itemIds[0]!, embedding: [1, 2, 3] }]),
+      db.db.vectorSets.upsert(head, [{ itemId: itemIds[0]!, embedding: [1, 2, 3] }]),
     ).rejects.toThrow(/vector 0 has 3 dimensions; vectors here have 128/);
     await expect(
-      upsertVectors(db.pool, head, [
+      db.db.vectorSets.upsert(head, [
         { itemId: itemIds[0]!, embedding: unitAxis(0).map(() => NaN) },
       ]),
     ).rejects.toThrow(/NaN/);
     await expect(
-      knn(db.pool, { projectId, embedding: unitAxis(0), k: 0, headVersionId: head }),
+      db.db.knn.search({ projectId, embedding: unitAxis(0), k: 0, headVersionId: head }),
     ).rejects.toThrow(/k must be/);
   });
 });

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { decode as decodePng } from 'fast-png';
 import sharp from 'sharp';
-import type { PrismaClient, Split } from '@beanstalk/db';
+import type { Database, Split } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import type { BlobStore } from '@beanstalk/storage';
 import { npzBytes, type NpyArray } from './npz.ts';
@@ -30,27 +30,13 @@ export interface ExportSummary {
  * position, -1 when missing) and `class_names`.
  */
 export async function exportImages(
-  deps: { prisma: PrismaClient; blobs: BlobStore },
+  deps: { db: Database; blobs: BlobStore },
   options: ExportImagesOptions,
 ): Promise<ExportSummary> {
-  const project = await deps.prisma.project.findUnique({
-    where: { slug: options.slug },
-    include: { labelClasses: { orderBy: { position: 'asc' } } },
-  });
+  const project = await deps.db.projects.bySlug(options.slug);
   if (!project) throw new AppError('NOT_FOUND', `no project with slug ${options.slug}`);
-  const items = await deps.prisma.item.findMany({
-    where: { projectId: project.id, split: { in: options.splits } },
-    orderBy: { contentHash: 'asc' },
-    select: {
-      id: true,
-      blobKey: true,
-      mimeType: true,
-      width: true,
-      height: true,
-      channels: true,
-      hiddenTruth: true,
-    },
-  });
+  const classes = await deps.db.classes.ofProject(project.id);
+  const items = await deps.db.items.forExport(project.id, options.splits);
   if (items.length === 0)
     throw new AppError('NOT_FOUND', `no ${options.splits.join('/')} items in ${options.slug}`);
   const { width, height } = items[0]!;
@@ -106,17 +92,13 @@ export async function exportImages(
   let labeled = 0;
   const mode = options.labels ?? 'none';
   if (mode !== 'none') {
-    const position = new Map(project.labelClasses.map((c) => [c.id, c.position]));
+    const position = new Map(classes.map((c) => [c.id, c.position]));
     let classOf: (item: (typeof items)[number]) => string | undefined;
     if (mode === 'truth') {
-      classOf = (item) => item.hiddenTruth?.labelClassId;
+      classOf = (item) => item.hiddenClassId ?? undefined;
     } else {
-      const current = await deps.prisma.$queryRaw<
-        { item_id: string; label_class_id: string | null }[]
-      >`
-        SELECT item_id, label_class_id FROM current_labels WHERE project_id = ${project.id}::uuid`;
-      const byItem = new Map(current.map((r) => [r.item_id, r.label_class_id ?? undefined]));
-      classOf = (item) => byItem.get(item.id);
+      const current = await deps.db.labels.currentOfProject(project.id);
+      classOf = (item) => current.get(item.id);
     }
     const labels = BigInt64Array.from(items, (item) => {
       const c = classOf(item);
@@ -127,8 +109,8 @@ export async function exportImages(
     arrays.labels = { dtype: 'i8', data: labels, shape: [items.length] };
     arrays.class_names = {
       dtype: 'U',
-      data: project.labelClasses.map((c) => c.name),
-      shape: [project.labelClasses.length],
+      data: classes.map((c) => c.name),
+      shape: [classes.length],
     };
   }
   const temp = `${options.out}.tmp`;

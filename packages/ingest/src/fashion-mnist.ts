@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Pool, PrismaClient, Split } from '@beanstalk/db';
+import type { Database, Split } from '@beanstalk/db';
 import { isAppError } from '@beanstalk/shared';
 import type { BlobStore } from '@beanstalk/storage';
 import { readIdx } from './idx.ts';
 import { grayToPng } from './images.ts';
 import { ImportRunRecorder } from './import-run.ts';
 import { writeItems, type ImageCandidate } from './item-writer.ts';
-import { ensureClasses, ensureProject } from './project.ts';
 import type { ImportSummary, ProgressListener } from './progress.ts';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -51,20 +50,19 @@ export interface FashionMnistOptions {
  * part is reported with its file and reason and skipped; the other part still imports.
  */
 export async function importFashionMnist(
-  deps: { prisma: PrismaClient; pool: Pool; blobs: BlobStore },
+  deps: { db: Database; blobs: BlobStore },
   options: FashionMnistOptions = {},
 ): Promise<ImportSummary> {
   const dir = options.dir ?? FASHION_MNIST_DIR;
   const batchSize = options.batchSize ?? 1000;
-  const project = await ensureProject(
-    deps.prisma,
+  const project = await deps.db.projects.ensure(
     options.slug ?? 'fashion-mnist',
     'Fashion-MNIST',
     'Demo: 60k unlabeled pool images (truth hidden for simulation) and 10k eval images.',
   );
-  const classIds = await ensureClasses(deps.prisma, project.id, FASHION_MNIST_CLASSES);
+  const classIds = await deps.db.classes.ensure(project.id, FASHION_MNIST_CLASSES);
   const classByIndex = FASHION_MNIST_CLASSES.map((name) => classIds.get(name)!);
-  const run = await ImportRunRecorder.start(deps.prisma, project.id, `fashion-mnist:${dir}`);
+  const run = await ImportRunRecorder.start(deps.db, project.id, `fashion-mnist:${dir}`);
   return run.track(async () => {
     for (const part of PARTS) {
       const imagesFile = findFile(dir, `${part.prefix}-images-idx3-ubyte`);

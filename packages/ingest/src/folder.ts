@@ -1,13 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Pool, PrismaClient, Split } from '@beanstalk/db';
+import type { Database, Split } from '@beanstalk/db';
 import { AppError, isAppError } from '@beanstalk/shared';
 import type { BlobStore } from '@beanstalk/storage';
 import { inspectImage, MAX_IMAGE_BYTES } from './images.ts';
 import { ImportRunRecorder } from './import-run.ts';
 import { writeItems, type ImageCandidate } from './item-writer.ts';
-import { ensureClasses, ensureProject } from './project.ts';
 import type { ImportSummary, ProgressListener } from './progress.ts';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
@@ -50,7 +49,7 @@ async function readCsvLabels(csvFile: string): Promise<Map<string, string>> {
  * names or a CSV. Each unreadable image is reported with its path and reason and skipped.
  */
 export async function importFolder(
-  deps: { prisma: PrismaClient; pool: Pool; blobs: BlobStore },
+  deps: { db: Database; blobs: BlobStore },
   options: FolderImportOptions,
 ): Promise<ImportSummary> {
   const folder = path.resolve(options.folder);
@@ -70,10 +69,10 @@ export async function importFolder(
     }
     return csvLabels.get(path.normalize(file));
   };
-  const project = await ensureProject(deps.prisma, options.slug, options.name ?? options.slug);
+  const project = await deps.db.projects.ensure(options.slug, options.name ?? options.slug);
   const classNames = [...new Set(files.map(labelOf).filter((l): l is string => !!l))].sort();
-  const classIds = await ensureClasses(deps.prisma, project.id, classNames);
-  const run = await ImportRunRecorder.start(deps.prisma, project.id, `folder:${folder}`);
+  const classIds = await deps.db.classes.ensure(project.id, classNames);
+  const run = await ImportRunRecorder.start(deps.db, project.id, `folder:${folder}`);
   run.total = files.length;
   const batchSize = options.batchSize ?? 200;
   return run.track(async () => {

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
 import type { ImportIssue, WriteResult } from './item-writer.ts';
 import type { ImportProgress, ImportSummary } from './progress.ts';
 
@@ -13,14 +13,13 @@ export class ImportRunRecorder {
   readonly labelConflicts: ImportIssue[] = [];
 
   private constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Database,
     readonly id: string,
     readonly projectId: string,
   ) {}
 
-  static async start(prisma: PrismaClient, projectId: string, source: string) {
-    const run = await prisma.importRun.create({ data: { projectId, source } });
-    return new ImportRunRecorder(prisma, run.id, projectId);
+  static async start(db: Database, projectId: string, source: string) {
+    return new ImportRunRecorder(db, await db.imports.start(projectId, source), projectId);
   }
 
   get failed(): number {
@@ -57,20 +56,16 @@ export class ImportRunRecorder {
   }
 
   async finish(status: 'COMPLETED' | 'FAILED'): Promise<ImportSummary> {
-    await this.prisma.importRun.update({
-      where: { id: this.id },
-      data: {
-        status,
-        total: this.total,
-        imported: this.imported,
-        duplicates: this.duplicates,
-        failed: this.failed,
-        errors: [
-          ...this.errors.map((e) => ({ ...e, kind: 'failed' })),
-          ...this.labelConflicts.map((e) => ({ ...e, kind: 'label-conflict' })),
-        ],
-        endedAt: new Date(),
-      },
+    await this.db.imports.finish(this.id, {
+      status,
+      total: this.total,
+      imported: this.imported,
+      duplicates: this.duplicates,
+      failed: this.failed,
+      errors: [
+        ...this.errors.map((e) => ({ ...e, kind: 'failed' })),
+        ...this.labelConflicts.map((e) => ({ ...e, kind: 'label-conflict' })),
+      ],
     });
     return {
       importRunId: this.id,

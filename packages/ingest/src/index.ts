@@ -12,7 +12,6 @@ export {
   type ImportIssue,
   type WriteResult,
 } from './item-writer.ts';
-export { ensureProject, ensureClasses } from './project.ts';
 export {
   importFashionMnist,
   FASHION_MNIST_CLASSES,

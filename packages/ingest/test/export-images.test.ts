@@ -31,7 +31,7 @@ describe('image export for the trainer', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     dir = await mkdtemp(path.join(tmpdir(), 'export-'));
-    deps = { prisma: db.prisma, pool: db.pool, blobs: new LocalBlobStore(path.join(dir, 'blobs')) };
+    deps = { db: db.db, blobs: new LocalBlobStore(path.join(dir, 'blobs')) };
     await importFashionMnist(deps, { limit: 40 });
   });
   afterAll(async () => {

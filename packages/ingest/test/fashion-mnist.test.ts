@@ -19,7 +19,7 @@ describe('Fashion-MNIST importer', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     blobDir = await mkdtemp(path.join(tmpdir(), 'fmnist-blobs-'));
-    deps = { prisma: db.prisma, pool: db.pool, blobs: new LocalBlobStore(blobDir) };
+    deps = { db: db.db, blobs: new LocalBlobStore(blobDir) };
   });
   afterAll(async () => {
     await db.drop();

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentLabels } from '@beanstalk/db';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { createTestDatabase, type TestDatabase } from '@beanstalk/testing';
 import { importFolder } from '../src/index.ts';
@@ -23,8 +22,7 @@ describe('folder importer', () => {
     db = await createTestDatabase();
     root = await mkdtemp(path.join(tmpdir(), 'folder-import-'));
     deps = {
-      prisma: db.prisma,
-      pool: db.pool,
+      db: db.db,
       blobs: new LocalBlobStore(path.join(root, 'blobs')),
     };
     const images = path.join(root, 'images');
@@ -96,10 +94,7 @@ describe('folder importer', () => {
         reason: expect.stringMatching(/already labeled with another class; existing label kept/),
       },
     ]);
-    const labels = await currentLabels(
-      db.pool,
-      items.map((i) => i.id),
-    );
+    const labels = await db.db.labels.current(items.map((i) => i.id));
     const good = project.labelClasses.find((c) => c.name === 'good')!.id;
     // The same picture sits in cracked/ (read first) and good/: the first label stays.
     const cracked = project.labelClasses.find((c) => c.name === 'cracked')!.id;
@@ -147,7 +142,7 @@ describe('folder importer', () => {
     const b = await db.prisma.item.findFirstOrThrow({
       where: { sourceRef: path.join('good', 'b.jpg') },
     });
-    const label = (await currentLabels(db.pool, [b.id])).get(b.id)!;
+    const label = (await db.db.labels.current([b.id])).get(b.id)!;
     const cls = await db.prisma.labelClass.findUniqueOrThrow({
       where: { id: label.labelClassId! },
     });

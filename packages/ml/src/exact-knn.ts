@@ -1,5 +1,3 @@
-import { vote, type Vote } from './knn-vote.ts';
-
 /**
  * Exact k nearest neighbours by cosine distance for L2-normalised rows held in memory
  * (queries x references, flat). For evaluation and benchmarks; the platform's serving path
@@ -46,28 +44,6 @@ export function nearestNeighbours(
     }
   }
   return { index, distance };
-}
-
-/** kNN classification of queries against labeled references: one vote per query. */
-export function knnClassify(
-  references: Float32Array,
-  referenceLabels: ArrayLike<number>,
-  queries: Float32Array,
-  dims: number,
-  k: number,
-  classes: number,
-): Vote[] {
-  const { index, distance } = nearestNeighbours(references, queries, dims, k);
-  const kk = index.length / (queries.length / dims);
-  return Array.from({ length: queries.length / dims }, (_, q) =>
-    vote(
-      Array.from({ length: kk }, (_, j) => ({
-        classIndex: referenceLabels[index[q * kk + j]!]!,
-        distance: distance[q * kk + j]!,
-      })),
-      classes,
-    ),
-  );
 }
 
 /** Rows scaled to unit length (for backbone features before cosine kNN). */

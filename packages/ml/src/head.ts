@@ -1,6 +1,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { AppError } from '@beanstalk/shared';
 import { pickRows } from './exact-knn.ts';
+import { knnClassify } from './scoring.ts';
 import { seededRandom, shuffledIndices } from './random.ts';
 import { tensorflow } from './tf.ts';
 import { tripletLoss, type TripletOptions } from './triplet-loss.ts';
@@ -169,32 +170,17 @@ export function project(weights: HeadWeights, features: Float32Array, n: number)
   return h;
 }
 
-/** Leave-one-out style kNN accuracy of `queries` against `references` (cosine, k votes). */
+/** Share of `queries` the platform's kNN vote (k = 5) classifies right against `references`. */
 function knnAccuracy(
   refs: Float32Array,
   refLabels: Int32Array,
   queries: Float32Array,
   queryLabels: Int32Array,
   dims: number,
-  k = 5,
 ): number {
-  const nRef = refLabels.length;
-  let correct = 0;
-  const sims = new Float32Array(nRef);
-  for (let q = 0; q < queryLabels.length; q++) {
-    for (let r = 0; r < nRef; r++) {
-      let dot = 0;
-      for (let c = 0; c < dims; c++) dot += queries[q * dims + c]! * refs[r * dims + c]!;
-      sims[r] = dot;
-    }
-    const top = Array.from(sims.keys())
-      .sort((a, b) => sims[b]! - sims[a]!)
-      .slice(0, k);
-    const votes = new Map<number, number>();
-    for (const t of top) votes.set(refLabels[t]!, (votes.get(refLabels[t]!) ?? 0) + sims[t]! + 1);
-    const best = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
-    if (best === queryLabels[q]) correct++;
-  }
+  const classes = Math.max(0, ...refLabels, ...queryLabels) + 1;
+  const votes = knnClassify(refs, refLabels, queries, dims, 5, classes);
+  const correct = votes.filter((v, q) => v.predicted === queryLabels[q]).length;
   return correct / Math.max(1, queryLabels.length);
 }
 

@@ -1,11 +1,4 @@
 export {
-  vote,
-  anomalyDistance,
-  anomalyCalibration,
-  type Reference,
-  type Vote,
-} from './knn-vote.ts';
-export {
   classificationReport,
   precisionRecallCurve,
   auroc,
@@ -44,6 +37,20 @@ export {
 } from './head.ts';
 export { HeadProjector } from './head-onnx.ts';
 export { ReferenceSearch } from './knn-onnx.ts';
+export {
+  vote,
+  anomalyDistance,
+  anomalyCalibration,
+  knnClassify,
+  Scorer,
+  planAutoAccept,
+  ANOMALY_K,
+  type Reference,
+  type Vote,
+  type References,
+  type Score,
+  type AutoAcceptPlan,
+} from './scoring.ts';
 export { tripletLoss, type TripletOptions } from './triplet-loss.ts';
 export { tensorflow } from './tf.ts';
-export { nearestNeighbours, knnClassify, normaliseRows, pickRows, stackRows } from './exact-knn.ts';
+export { nearestNeighbours, normaliseRows, pickRows, stackRows } from './exact-knn.ts';

@@ -53,6 +53,8 @@ export interface PrPoint {
   threshold: number;
   precision: number;
   recall: number;
+  /** How many items score at or above the threshold. */
+  accepted: number;
 }
 
 /**
@@ -71,7 +73,12 @@ export function precisionRecallCurve(
     if (positive[order[i]!]) tp++;
     const score = scores[order[i]!]!;
     if (i + 1 < order.length && scores[order[i + 1]!] === score) continue;
-    points.push({ threshold: score, precision: tp / (i + 1), recall: ratio(tp, positives) });
+    points.push({
+      threshold: score,
+      precision: tp / (i + 1),
+      recall: ratio(tp, positives),
+      accepted: i + 1,
+    });
   }
   return points;
 }

@@ -31,10 +31,10 @@ describe('classification metrics', () => {
     expect(auroc(scores, positive)).toBeCloseTo(5.5 / 6, 12);
     expect(auroc([1, 2, 3], [false, false, false])).toBeNaN();
     expect(precisionRecallCurve(scores, positive)).toEqual([
-      { threshold: 0.9, precision: 1, recall: 0.5 },
-      { threshold: 0.8, precision: 2 / 3, recall: 1 },
-      { threshold: 0.3, precision: 0.5, recall: 1 },
-      { threshold: 0.1, precision: 0.4, recall: 1 },
+      { threshold: 0.9, precision: 1, recall: 0.5, accepted: 1 },
+      { threshold: 0.8, precision: 2 / 3, recall: 1, accepted: 3 },
+      { threshold: 0.3, precision: 0.5, recall: 1, accepted: 4 },
+      { threshold: 0.1, precision: 0.4, recall: 1, accepted: 5 },
     ]);
   });
 });

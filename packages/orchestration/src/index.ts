@@ -2,13 +2,7 @@
 // start options and the signal a label submission sends. Nothing here runs inside a workflow.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import {
-  skipTask,
-  submitTaskLabel,
-  type Pool,
-  type StoredSubmission,
-  type TaskSubmission,
-} from '@beanstalk/db';
+import type { Database, LabelTask, SubmittedLabel, TaskSubmission } from '@beanstalk/db';
 import { AppError, TASK_QUEUES } from '@beanstalk/shared';
 import {
   activeLearningRound,
@@ -83,43 +77,47 @@ export async function startIngest(
   });
 }
 
-/** Wakes a round's workflow after one of its tasks changed; a round that has ended is fine. */
-async function wakeRound(deps: { pool: Pool; client: Client }, roundId: string, taskId: string) {
-  const { rows } = await deps.pool.query<{ workflow_id: string | null }>(
-    'SELECT workflow_id FROM rounds WHERE id = $1',
-    [roundId],
-  );
-  const workflowId = rows[0]?.workflow_id;
+/**
+ * Wakes a round's workflow after one of its tasks changed. Best effort: the change is already
+ * stored, and a round that is not woken (Temporal unreachable, the round ended) sees it at its
+ * next task check, so a failed signal is logged, not thrown.
+ */
+async function wakeRound(
+  temporal: () => Promise<Client>,
+  workflowId: string | null,
+  taskId: string,
+): Promise<void> {
   if (!workflowId) return;
   try {
-    await deps.client.workflow.getHandle(workflowId).signal(labelSubmitted, taskId);
+    await (await temporal()).workflow.getHandle(workflowId).signal(labelSubmitted, taskId);
   } catch (error) {
-    // The round may have ended (deadline) after the label was stored; the label stands.
-    if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+    if ((error as Error).name === 'WorkflowNotFoundError') return;
+    console.warn(`round ${workflowId} not woken for task ${taskId}: ${(error as Error).message}`);
   }
 }
 
 /**
- * The label-submission path the API uses: store the label (refused if the task is done,
- * expired or the class is wrong), then wake the round's workflow. The label is durable before
- * the signal; a lost signal only delays the round until its next task check.
+ * The label-submission path the API uses: one transaction stores the label (and the extra
+ * items' labels, within the budget), then the round's workflow is woken. The label is
+ * durable before the signal; a lost signal only delays the round until its next task check.
  */
 export async function submitLabel(
-  deps: { pool: Pool; client: Client },
+  deps: { db: Database; temporal: () => Promise<Client> },
   submission: TaskSubmission,
-): Promise<StoredSubmission> {
-  const stored = await submitTaskLabel(deps.pool, submission);
-  await wakeRound(deps, stored.roundId, submission.taskId);
+): Promise<SubmittedLabel> {
+  const stored = await deps.db.tasks.submit(submission);
+  await wakeRound(deps.temporal, stored.workflowId, submission.taskId);
   return stored;
 }
 
 /** Gives a task back unanswered (its budget is released), then wakes its round. */
 export async function skipLabelTask(
-  deps: { pool: Pool; client: Client },
+  deps: { db: Database; temporal: () => Promise<Client> },
   input: { taskId: string; annotatorId: string | null },
-): Promise<void> {
-  const { roundId } = await skipTask(deps.pool, input);
-  await wakeRound(deps, roundId, input.taskId);
+): Promise<LabelTask> {
+  const { task, workflowId } = await deps.db.tasks.skip(input);
+  await wakeRound(deps.temporal, workflowId, input.taskId);
+  return task;
 }
 
 export interface RoundStatus extends RoundProgress {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig } from '@beanstalk/config';
-import { createPool, createPrisma, migrate, type Pool, type PrismaClient } from '@beanstalk/db';
+import { cluster, createDatabase, migrate, type Database } from '@beanstalk/db';
 
 /**
  * Migrated once per test run by the global setup (named after that process, so parallel runs
@@ -13,73 +12,88 @@ export function templateDatabase(): string {
   return name;
 }
 
+/** The configured server's URL for database `name`. */
 export function databaseUrl(name: string): string {
-  const url = new URL(loadConfig().postgres.databaseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return cluster.databaseUrlFor(loadConfig().postgres.databaseUrl, name);
 }
 
-/** Runs `fn` on a connection to the `postgres` database (create, drop, rename databases). */
-export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl('postgres') });
+/** Runs a cluster operation, saying how to start Postgres when it is not reachable. */
+async function onServer<T>(fn: (serverUrl: string) => Promise<T>): Promise<T> {
+  const url = loadConfig().postgres.databaseUrl;
   try {
-    await client.connect();
+    return await fn(url);
   } catch (error) {
-    throw new Error(
-      `Cannot reach Postgres at ${loadConfig().postgres.databaseUrl} (${(error as Error).message}). ` +
-        'Start the services first: npm run services -- up',
-      { cause: error },
-    );
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
+    if ((error as { code?: string }).code === 'ECONNREFUSED') {
+      throw new Error(
+        `Cannot reach Postgres at ${url} (${(error as Error).message}). ` +
+          'Start the services first: npm run services -- up',
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 
+/** An empty database named `prefix` and a random suffix. */
 export async function createEmptyDatabase(prefix = 'test'): Promise<string> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+  await createNamedDatabase(name);
   return name;
 }
 
+export function createNamedDatabase(name: string): Promise<void> {
+  return onServer((url) => cluster.createDatabase(url, name));
+}
+
+/** Creates database `name` as a copy of `template` (which nothing may be connected to). */
+export function copyDatabase(template: string, name: string): Promise<void> {
+  return onServer((url) => cluster.createDatabase(url, name, template));
+}
+
+export function databaseExists(name: string): Promise<boolean> {
+  return onServer((url) => cluster.databaseExists(url, name));
+}
+
+export function renameDatabase(from: string, to: string): Promise<void> {
+  return onServer((url) => cluster.renameDatabase(url, from, to));
+}
+
 export async function dropDatabase(name: string): Promise<void> {
-  await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  await onServer((url) => cluster.dropDatabase(url, name));
 }
 
 /** Builds a template database from the migrations in the working tree. */
 export async function prepareTemplate(name: string): Promise<void> {
-  await withAdmin(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await c.query(`CREATE DATABASE "${name}"`);
-  });
+  await dropDatabase(name);
+  await createNamedDatabase(name);
   await migrate(databaseUrl(name));
 }
 
 export interface TestDatabase {
   name: string;
   url: string;
-  prisma: PrismaClient;
-  pool: Pool;
+  db: Database;
+  /** The same connections as db's, for assertions and fixtures. */
+  prisma: Database['prisma'];
+  pool: Database['pool'];
   drop(): Promise<void>;
 }
 
 /** A fresh, migrated database of its own for one test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `test_${randomBytes(5).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabase()}"`));
+  await copyDatabase(templateDatabase(), name);
   const url = databaseUrl(name);
-  const prisma = createPrisma(url);
-  const pool = createPool(url);
+  const db = createDatabase(url);
   return {
     name,
     url,
-    prisma,
-    pool,
+    db,
+    // eslint-disable-next-line no-restricted-syntax -- tests inspect rows directly
+    prisma: db.prisma,
+    pool: db.pool,
     async drop() {
-      await prisma.$disconnect();
-      await pool.end();
+      await db.close();
       await dropDatabase(name);
     },
   };

@@ -1,10 +1,13 @@
 export {
   createTestDatabase,
   createEmptyDatabase,
+  createNamedDatabase,
   dropDatabase,
   databaseUrl,
   templateDatabase,
-  withAdmin,
+  copyDatabase,
+  databaseExists,
+  renameDatabase,
   type TestDatabase,
 } from './databases.ts';
 export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';

@@ -1,23 +1,6 @@
-import {
-  createVectorSet,
-  insertFeatures,
-  publishVectorSet,
-  activateVectorSet,
-  upsertVectors,
-  appendLabel,
-  VECTOR_DIMS,
-  type Pool,
-  type PrismaClient,
-} from '@beanstalk/db';
-import { EncoderCache } from '@beanstalk/activities';
-import {
-  initialWeights,
-  nearestNeighbours,
-  project,
-  serializeHead,
-  stackRows,
-  vote,
-} from '@beanstalk/ml';
+import { VECTOR_DIMS, type Database } from '@beanstalk/db';
+import { initialWeights, normaliseRows, project, serializeHead, stackRows } from '@beanstalk/ml';
+import { EncoderCache, scorePool } from '@beanstalk/model-runtime';
 import type { BlobStore } from '@beanstalk/storage';
 import { seedFashionMnist } from './seed.ts';
 
@@ -25,26 +8,28 @@ import { seedFashionMnist } from './seed.ts';
  * A Fashion-MNIST project that is ready to answer queries without running a round: every
  * image embedded by the real encoder, a head (a seeded random projection, which keeps the
  * encoder's neighbourhoods) with its vector set published and active, the first `labeled`
- * pool items labeled (source IMPORT, from the hidden truth) and kNN predictions stored for the
- * rest of the pool.
+ * pool items labeled (source IMPORT, from the hidden truth) and the rest of the pool scored
+ * by the platform's own scoring (predictions and anomaly scores).
  */
 export async function seedIndexedFashionMnist(
-  deps: { prisma: PrismaClient; pool: Pool; blobs: BlobStore; modelsDir: string },
-  options: { limit: number; labeled: number; budget: number; slug?: string },
+  deps: { db: Database; blobs: BlobStore; modelsDir: string },
+  options: { limit: number; labeled: number; budget: number; slug?: string; k?: number },
 ) {
+  const { db } = deps;
   const { projectId, encoderVersionId } = await seedFashionMnist(deps, options);
-  const items = await deps.prisma.item.findMany({
-    where: { projectId },
-    orderBy: { sourceRef: 'asc' },
-    include: { hiddenTruth: true },
-  });
+  const items = await db.items.forExport(projectId, ['POOL', 'EVAL', 'GOLD']);
+  // In the order images were imported (source file and index), not by content hash.
+  const byId = new Map((await db.items.byIds(items.map((i) => i.id))).map((i) => [i.id, i]));
+  const ordered = items
+    .map((i) => ({ ...i, ...byId.get(i.id)! }))
+    .sort((a, b) => (a.sourceRef ?? '').localeCompare(b.sourceRef ?? ''));
   const encoders = new EncoderCache(deps, { dir: deps.modelsDir, threads: 2 });
   const encoder = await encoders.get(encoderVersionId);
-  const features: Float32Array[] = [];
+  const raw: Float32Array[] = [];
   // In slices, so tens of thousands of images never hold a file handle each at once.
-  for (let start = 0; start < items.length; start += 500) {
-    const slice = items.slice(start, start + 500);
-    features.push(
+  for (let start = 0; start < ordered.length; start += 500) {
+    const slice = ordered.slice(start, start + 500);
+    raw.push(
       ...(await encoder.embedImages(
         await Promise.all(
           slice.map(async (i) => ({ name: i.id, bytes: await deps.blobs.get(i.blobKey) })),
@@ -53,10 +38,12 @@ export async function seedIndexedFashionMnist(
     );
   }
   await encoders.close();
-  await insertFeatures(
-    deps.pool,
+  // Stored as ingest stores them: L2-normalised.
+  const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
+  const featureOf = (i: number) => features.subarray(i * encoder.dims, (i + 1) * encoder.dims);
+  await db.features.insert(
     encoderVersionId,
-    items.map((item, i) => ({ itemId: item.id, feature: features[i]! })),
+    ordered.map((item, i) => ({ itemId: item.id, feature: featureOf(i) })),
   );
   const weights = initialWeights({
     kind: 'linear',
@@ -66,88 +53,45 @@ export async function seedIndexedFashionMnist(
     seed: 7,
   });
   const serialized = serializeHead(weights);
-  const head = await deps.prisma.headVersion.create({
-    data: {
-      projectId,
-      encoderVersionId,
-      kind: 'LINEAR',
-      inputDims: encoder.dims,
-      outputDims: VECTOR_DIMS,
-      weights: new Uint8Array(serialized.bytes),
-      config: { shapes: serialized.shapes },
-      status: 'ACTIVE',
-      promotedAt: new Date(),
-    },
+  const head = await db.heads.create({
+    projectId,
+    encoderVersionId,
+    kind: 'LINEAR',
+    inputDims: encoder.dims,
+    outputDims: VECTOR_DIMS,
+    weights: new Uint8Array(serialized.bytes),
+    config: { shapes: serialized.shapes },
   });
-  const vectors = project(weights, stackRows(features, encoder.dims), items.length);
-  const vectorOf = (i: number) => vectors.subarray(i * VECTOR_DIMS, (i + 1) * VECTOR_DIMS);
-  const pool = items.flatMap((item, i) => (item.split === 'POOL' ? [{ item, i }] : []));
+  const vectors = project(weights, features, ordered.length);
+  const pool = ordered.filter((item) => item.split === 'POOL');
   const labeled = pool.slice(0, options.labeled);
-  for (const { item } of labeled) {
-    await appendLabel(deps.pool, {
+  for (const item of labeled) {
+    await db.labels.append({
       projectId,
       itemId: item.id,
-      labelClassId: item.hiddenTruth!.labelClassId,
+      labelClassId: item.hiddenClassId!,
       source: 'IMPORT',
       supersedesId: null,
     });
   }
-  await createVectorSet(deps.pool, head.id);
-  await upsertVectors(
-    deps.pool,
+  await db.vectorSets.create(head.id);
+  await db.vectorSets.upsert(
     head.id,
-    items.map((item, i) => ({ itemId: item.id, embedding: vectorOf(i) })),
+    ordered.map((item, i) => ({
+      itemId: item.id,
+      embedding: vectors.subarray(i * VECTOR_DIMS, (i + 1) * VECTOR_DIMS),
+    })),
   );
-  await publishVectorSet(deps.pool, head.id);
-  await activateVectorSet(deps.pool, projectId, head.id);
-
-  const classes = await deps.prisma.labelClass.findMany({
-    where: { projectId },
-    orderBy: { position: 'asc' },
-  });
-  const indexOf = new Map(classes.map((c, i) => [c.id, i]));
-  const references = stackRows(
-    labeled.map(({ i }) => vectorOf(i)),
-    VECTOR_DIMS,
-  );
-  const unlabeled = labeled.length > 0 ? pool.slice(options.labeled) : [];
-  const k = Math.min(10, labeled.length);
-  const { index, distance } = nearestNeighbours(
-    references,
-    stackRows(
-      unlabeled.map(({ i }) => vectorOf(i)),
-      VECTOR_DIMS,
-    ),
-    VECTOR_DIMS,
-    k,
-  );
-  await deps.prisma.prediction.createMany({
-    data: unlabeled.map(({ item }, q) => {
-      const v = vote(
-        Array.from({ length: k }, (_, j) => ({
-          classIndex: indexOf.get(labeled[index[q * k + j]!]!.item.hiddenTruth!.labelClassId)!,
-          distance: distance[q * k + j]!,
-        })),
-        classes.length,
-      );
-      return {
-        headVersionId: head.id,
-        itemId: item.id,
-        labelClassId: classes[v.predicted]!.id,
-        confidence: v.confidence,
-        margin: v.margin,
-        entropy: v.entropy,
-        // A stand-in score with a spread (distance to the nearest reference), enough for sorting.
-        anomalyScore: distance[q * k]!,
-        probabilities: Array.from(v.probabilities),
-      };
-    }),
-  });
+  await db.vectorSets.publish(head.id);
+  await db.heads.promote(head.id, { note: 'test fixture' });
+  if (labeled.length > 0) {
+    await scorePool(db, { headVersionId: head.id, roundId: null, k: options.k ?? 10 });
+  }
   return {
     projectId,
     encoderVersionId,
     headVersionId: head.id,
-    items,
-    labeled: labeled.map((l) => l.item),
+    items: ordered,
+    labeled,
   };
 }

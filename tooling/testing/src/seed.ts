@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { registerEncoder } from '@beanstalk/activities';
 import { repoRoot } from '@beanstalk/config';
-import type { Pool, PrismaClient } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
 import { importFashionMnist } from '@beanstalk/ingest';
+import { registerEncoder } from '@beanstalk/model-runtime';
 import type { BlobStore } from '@beanstalk/storage';
 
 export interface SeededProject {
@@ -13,35 +13,38 @@ export interface SeededProject {
 
 /** A project with `classes` label classes and `items` placeholder items (no blobs). */
 export async function seedProject(
-  prisma: PrismaClient,
+  db: Database,
   options: { classes?: number; items?: number; slug?: string } = {},
 ): Promise<SeededProject> {
   const slug = options.slug ?? `p-${Math.random().toString(36).slice(2, 10)}`;
-  const project = await prisma.project.create({ data: { slug, name: slug } });
-  const classIds: string[] = [];
-  for (let i = 0; i < (options.classes ?? 3); i++) {
-    const c = await prisma.labelClass.create({
-      data: { projectId: project.id, name: `class-${i}`, position: i },
-    });
-    classIds.push(c.id);
-  }
-  const items = Array.from({ length: options.items ?? 10 }, (_, i) => ({
-    projectId: project.id,
-    contentHash: `${slug}-${String(i).padStart(6, '0')}`,
-    blobKey: `${slug}-${i}`,
-    mimeType: 'image/png',
-    width: 28,
-    height: 28,
-    channels: 1,
-    split: i % 5 === 4 ? ('EVAL' as const) : ('POOL' as const),
-  }));
-  await prisma.item.createMany({ data: items });
-  const created = await prisma.item.findMany({
-    where: { projectId: project.id },
-    orderBy: { contentHash: 'asc' },
-    select: { id: true },
+  const project = await db.projects.create({
+    slug,
+    name: slug,
+    classes: Array.from({ length: options.classes ?? 3 }, (_, i) => ({ name: `class-${i}` })),
   });
-  return { projectId: project.id, classIds, itemIds: created.map((c) => c.id) };
+  const classes = await db.classes.ofProject(project.id);
+  const hashes = Array.from(
+    { length: options.items ?? 10 },
+    (_, i) => `${slug}-${String(i).padStart(6, '0')}`,
+  );
+  await db.items.insertBatch(
+    project.id,
+    hashes.map((contentHash, i) => ({
+      contentHash,
+      mimeType: 'image/png',
+      width: 28,
+      height: 28,
+      channels: 1,
+      split: i % 5 === 4 ? 'EVAL' : 'POOL',
+      sourceRef: contentHash,
+    })),
+  );
+  const ids = await db.items.idsByContentHash(project.id, hashes);
+  return {
+    projectId: project.id,
+    classIds: classes.map((c) => c.id),
+    itemIds: hashes.map((h) => ids.get(h)!),
+  };
 }
 
 /**
@@ -49,25 +52,30 @@ export async function seedProject(
  * images as eval, truth hidden) with the default encoder registered and `budget` labels.
  */
 export async function seedFashionMnist(
-  deps: { prisma: PrismaClient; pool: Pool; blobs: BlobStore },
+  deps: { db: Database; blobs: BlobStore },
   options: { limit?: number; budget: number; slug?: string },
 ): Promise<{ projectId: string; encoderVersionId: string }> {
   const slug = options.slug ?? `fm-${Math.random().toString(36).slice(2, 8)}`;
   await importFashionMnist(deps, { slug, limit: options.limit });
-  const project = await deps.prisma.project.findUniqueOrThrow({ where: { slug } });
+  const project = (await deps.db.projects.bySlug(slug))!;
   const encoderVersionId = await registerEncoder(deps, {
     modelDir: path.join(repoRoot, 'models/fashion-mnist-dae'),
     name: 'fashion-mnist-dae',
     projectId: project.id,
   });
-  await deps.prisma.budgetEvent.create({
-    data: { projectId: project.id, amount: options.budget, reason: 'test budget' },
-  });
+  if (options.budget) {
+    await deps.db.budget.add({
+      projectId: project.id,
+      amount: options.budget,
+      reason: 'test budget',
+    });
+  }
   return { projectId: project.id, encoderVersionId };
 }
 
 /** The class a simulated labeler answers for an item: its hidden truth. */
-export async function hiddenClassOf(prisma: PrismaClient, itemId: string): Promise<string> {
-  const truth = await prisma.hiddenTruth.findUniqueOrThrow({ where: { itemId } });
-  return truth.labelClassId;
+export async function hiddenClassOf(db: Database, itemId: string): Promise<string> {
+  const truth = (await db.items.hiddenTruth([itemId])).get(itemId);
+  if (!truth) throw new Error(`item ${itemId} has no hidden truth`);
+  return truth;
 }

@@ -1,5 +1,5 @@
 import { parse as parseCookie } from 'cookie';
-import { apiKeyByHash, type Models, type Pool, type PrismaClient } from '@beanstalk/db';
+import type { Database, Models } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import { API_KEY_PREFIX, SESSION_COOKIE, tokenHash } from './secrets.ts';
 
@@ -19,40 +19,27 @@ export type Viewer =
 
 /** Resolves the caller from `Authorization: Bearer bsk_...` or the session cookie. */
 export async function resolveViewer(
-  { prisma, pool }: { prisma: PrismaClient; pool: Pool },
+  db: Database,
   headers: { authorization?: string | undefined; cookie?: string | undefined },
 ): Promise<Viewer> {
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (bearer) {
     const apiKey = bearer.startsWith(API_KEY_PREFIX)
-      ? await apiKeyByHash(pool, tokenHash(bearer))
+      ? await db.users.apiKeyByHash(tokenHash(bearer))
       : null;
     if (!apiKey || apiKey.revokedAt) {
       throw new AppError('UNAUTHENTICATED', 'this API key is unknown or revoked');
     }
     // Recorded at most once a minute per key, off the request's path.
     if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
-      void prisma.apiKey
-        .update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date() } })
-        .catch(() => undefined);
+      void db.users.touchApiKey(apiKey.id).catch(() => undefined);
     }
     return { kind: 'apiKey', apiKey };
   }
   const token = headers.cookie ? parseCookie(headers.cookie)[SESSION_COOKIE] : undefined;
   if (token) {
-    const session = await prisma.session.findUnique({
-      where: { tokenHash: tokenHash(token) },
-      include: { user: { include: { memberships: true } } },
-    });
-    if (session && session.expiresAt > new Date()) {
-      const { memberships, ...user } = session.user;
-      return {
-        kind: 'user',
-        user,
-        sessionId: session.id,
-        roles: new Map(memberships.map((m) => [m.projectId, m.role])),
-      };
-    }
+    const session = await db.users.bySession(tokenHash(token));
+    if (session) return { kind: 'user', ...session };
   }
   return { kind: 'anonymous' };
 }

@@ -1,4 +1,4 @@
-import { projectBySlug as findProject, type Project } from '@beanstalk/db';
+import type { Project } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import { authorize, type Permission } from '../auth/permissions.ts';
 import type { Context } from '../context.ts';
@@ -9,17 +9,35 @@ export async function projectBySlug(
   slug: string,
   permission: Permission,
 ): Promise<Project> {
-  const project = await findProject(ctx.pool, slug);
+  const project = await ctx.db.projects.bySlug(slug);
   if (!project) throw new AppError('NOT_FOUND', `no project "${slug}"`);
   authorize(ctx.viewer, project.id, permission);
   return project;
 }
 
 /**
- * Loads a project-owned row by id and checks the caller may `permission` in its project.
- * Rows of projects the caller cannot see are reported as missing, not forbidden, when even
- * reading is not allowed (so ids do not leak across projects).
+ * Checks the caller may `permission` in a project that owns a row. Rows of projects the
+ * caller cannot even read are reported as missing, not forbidden, so ids do not leak across
+ * projects.
  */
+export function checkOwned(
+  ctx: Context,
+  projectId: string,
+  what: string,
+  permission: Permission,
+): void {
+  try {
+    authorize(ctx.viewer, projectId, 'read');
+  } catch (error) {
+    if ((error as AppError).code === 'FORBIDDEN') {
+      throw new AppError('NOT_FOUND', `${what} does not exist`);
+    }
+    throw error;
+  }
+  authorize(ctx.viewer, projectId, permission);
+}
+
+/** A project-owned row (or NOT_FOUND) after checkOwned. */
 export async function owned<T extends { projectId: string }>(
   ctx: Context,
   row: T | null,
@@ -27,15 +45,7 @@ export async function owned<T extends { projectId: string }>(
   permission: Permission,
 ): Promise<T> {
   if (!row) throw new AppError('NOT_FOUND', `${what} does not exist`);
-  try {
-    authorize(ctx.viewer, row.projectId, 'read');
-  } catch (error) {
-    if ((error as AppError).code === 'FORBIDDEN') {
-      throw new AppError('NOT_FOUND', `${what} does not exist`);
-    }
-    throw error;
-  }
-  authorize(ctx.viewer, row.projectId, permission);
+  checkOwned(ctx, row.projectId, what, permission);
   return row;
 }
 

@@ -1,7 +1,7 @@
 import { serialize } from 'cookie';
 import { AppError } from '@beanstalk/shared';
 import { actorId, requirePlatformAdmin } from '../auth/permissions.ts';
-import { createUser, setMembership, verifyPassword } from '@beanstalk/db';
+import { verifyPassword } from '@beanstalk/db';
 import { API_KEY_PREFIX, newToken, SESSION_COOKIE, tokenHash } from '../auth/secrets.ts';
 import type {
   ApiKeyResolvers,
@@ -19,8 +19,7 @@ export const Viewer: ViewerResolvers = {
 };
 
 export const User: UserResolvers = {
-  memberships: (user, _args, { prisma }) =>
-    prisma.membership.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'asc' } }),
+  memberships: (user, _args, { db }) => db.users.memberships(user.id),
 };
 
 export const Membership: MembershipResolvers = {
@@ -34,16 +33,13 @@ export const ApiKey: ApiKeyResolvers = {
 };
 
 export const authQueries: Pick<QueryResolvers, 'users' | 'apiKeys'> = {
-  users(_parent, _args, { prisma, viewer }) {
+  users(_parent, _args, { db, viewer }) {
     requirePlatformAdmin(viewer);
-    return prisma.user.findMany({ orderBy: { email: 'asc' } });
+    return db.users.list();
   },
   async apiKeys(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'administer');
-    return ctx.prisma.apiKey.findMany({
-      where: { projectId: project.id },
-      orderBy: { createdAt: 'desc' },
-    });
+    return ctx.db.users.apiKeysOf(project.id);
   },
 };
 
@@ -51,20 +47,18 @@ export const authMutations: Pick<
   MutationResolvers,
   'login' | 'logout' | 'createUser' | 'setMembership' | 'createApiKey' | 'revokeApiKey'
 > = {
-  async login(_parent, { email, password }, { prisma, config, setHeader }) {
-    const user = await prisma.user.findUnique({ where: { email: email.toLowerCase() } });
+  async login(_parent, { email, password }, { db, config, setHeader }) {
+    const user = await db.users.byEmail(email);
     // The same answer for an unknown email and a wrong password.
     if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, password))) {
       throw new AppError('UNAUTHENTICATED', 'wrong email or password');
     }
     const token = newToken('');
     const maxAge = Math.round(config.api.sessionDays * 86_400);
-    await prisma.session.create({
-      data: {
-        userId: user.id,
-        tokenHash: tokenHash(token),
-        expiresAt: new Date(Date.now() + maxAge * 1000),
-      },
+    await db.users.createSession({
+      userId: user.id,
+      tokenHash: tokenHash(token),
+      expiresAt: new Date(Date.now() + maxAge * 1000),
     });
     setHeader(
       'Set-Cookie',
@@ -78,48 +72,38 @@ export const authMutations: Pick<
     );
     return user;
   },
-  async logout(_parent, _args, { prisma, viewer, setHeader }) {
-    if (viewer.kind === 'user') await prisma.session.delete({ where: { id: viewer.sessionId } });
+  async logout(_parent, _args, { db, viewer, setHeader }) {
+    if (viewer.kind === 'user') await db.users.endSession(viewer.sessionId);
     setHeader(
       'Set-Cookie',
       serialize(SESSION_COOKIE, '', { httpOnly: true, path: '/', maxAge: 0 }),
     );
     return true;
   },
-  createUser(_parent, { email, name, password, isAdmin }, { prisma, viewer }) {
+  createUser(_parent, { email, name, password, isAdmin }, { db, viewer }) {
     requirePlatformAdmin(viewer);
-    return createUser(prisma, { email, name, password, isAdmin: isAdmin ?? false });
+    return db.users.create({ email, name, password, isAdmin: isAdmin ?? false });
   },
   async setMembership(_parent, { project: slug, email, role }, ctx) {
     const project = await projectBySlug(ctx, slug, 'administer');
-    return setMembership(ctx.prisma, { projectId: project.id, email, role });
+    return ctx.db.users.setMembership({ projectId: project.id, email, role });
   },
   async createApiKey(_parent, { project: slug, name, role }, ctx) {
     const project = await projectBySlug(ctx, slug, 'administer');
     if (!name.trim()) throw new AppError('BAD_USER_INPUT', 'give the key a name');
     const secret = newToken(API_KEY_PREFIX);
-    const apiKey = await ctx.prisma.apiKey.create({
-      data: {
-        projectId: project.id,
-        role,
-        name,
-        prefix: secret.slice(0, API_KEY_PREFIX.length + 6),
-        keyHash: tokenHash(secret),
-        createdById: actorId(ctx.viewer),
-      },
+    const apiKey = await ctx.db.users.createApiKey({
+      projectId: project.id,
+      role,
+      name,
+      prefix: secret.slice(0, API_KEY_PREFIX.length + 6),
+      keyHash: tokenHash(secret),
+      createdById: actorId(ctx.viewer),
     });
     return { apiKey, secret };
   },
   async revokeApiKey(_parent, { id }, ctx) {
-    const key = await owned(
-      ctx,
-      await ctx.prisma.apiKey.findUnique({ where: { id } }),
-      `API key ${id}`,
-      'administer',
-    );
-    return ctx.prisma.apiKey.update({
-      where: { id },
-      data: { revokedAt: key.revokedAt ?? new Date() },
-    });
+    const key = await owned(ctx, await ctx.db.users.apiKeyById(id), `API key ${id}`, 'administer');
+    return ctx.db.users.revokeApiKey(key.id);
   },
 };

@@ -1,12 +1,9 @@
-import { projectBySlug as findProject } from '@beanstalk/db';
 import { authorize, isPlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
 import type { QueryResolvers } from '../generated/graphql.ts';
 
 export const coreQueries: QueryResolvers = {
-  async health(_parent, _args, { pool, temporal }) {
-    const { rows } = await pool.query<{ version: string }>(
-      "SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'",
-    );
+  async health(_parent, _args, { db, temporal }) {
+    const vector = await db.vectorExtension();
     const temporalState = await temporal()
       .then(async (client) => {
         await client.workflowService.getSystemInfo({});
@@ -15,22 +12,23 @@ export const coreQueries: QueryResolvers = {
       .catch((error: Error) => `unreachable (${error.message})`);
     return {
       ok: temporalState === 'serving',
-      database: `postgres, pgvector ${rows[0]?.version ?? 'missing'}`,
+      database: `postgres, pgvector ${vector ?? 'missing'}`,
       temporal: temporalState,
     };
   },
   viewer: (_parent, _args, { viewer }) => viewer,
-  projects(_parent, _args, { prisma, viewer }) {
+  projects(_parent, _args, { db, viewer }) {
     requireSignedIn(viewer);
-    const where = isPlatformAdmin(viewer)
-      ? {}
-      : viewer.kind === 'apiKey'
-        ? { id: viewer.apiKey.projectId }
-        : { id: { in: [...viewer.roles.keys()] } };
-    return prisma.project.findMany({ where, orderBy: { createdAt: 'desc' } });
+    return db.projects.list(
+      isPlatformAdmin(viewer)
+        ? undefined
+        : viewer.kind === 'apiKey'
+          ? [viewer.apiKey.projectId]
+          : [...viewer.roles.keys()],
+    );
   },
   async project(_parent, { slug }, ctx) {
-    const project = await findProject(ctx.pool, slug);
+    const project = await ctx.db.projects.bySlug(slug);
     if (!project) return null;
     authorize(ctx.viewer, project.id, 'read');
     return project;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { knn, type Item as ItemRow } from '@beanstalk/db';
+import type { Item as ItemRow } from '@beanstalk/db';
 import { importFolder, inspectImage, writeItems } from '@beanstalk/ingest';
 import { ingestStatus, startIngest } from '@beanstalk/orchestration';
 import { AppError } from '@beanstalk/shared';
@@ -18,8 +18,7 @@ import type {
 import { currentOf } from '../loaders.ts';
 import { embeddingMap } from '../services/embedding-map.ts';
 import { exportLabels } from '../services/label-export.ts';
-import { importLabelLines } from '../services/label-import.ts';
-import { searchItems } from '../services/item-search.ts';
+import { parseLabelLines } from '../services/label-import.ts';
 import { readUpload } from '../services/uploads.ts';
 import { owned, projectBySlug } from './access.ts';
 
@@ -68,15 +67,12 @@ async function neighborsOf(
 ) {
   const head = await activeHead(ctx, item.projectId);
   if (!head) return [];
-  const { rows } = await ctx.pool.query<{ embedding: string }>(
-    'SELECT embedding::text AS embedding FROM item_vectors WHERE head_version_id = $1 AND item_id = $2',
-    [head, item.id],
-  );
-  if (!rows[0]) return [];
-  return knn(ctx.pool, {
+  const embedding = (await ctx.db.vectorSets.vectorsOf(head, [item.id])).get(item.id);
+  if (!embedding) return [];
+  return ctx.db.knn.search({
     projectId: item.projectId,
     headVersionId: head,
-    embedding: JSON.parse(rows[0].embedding) as number[],
+    embedding,
     k: checkK(k, 10),
     filter: { ...knnFilter(filter), excludeItemIds: [item.id] },
   });
@@ -123,7 +119,7 @@ export const itemQueries: Pick<
       throw new AppError('BAD_USER_INPUT', 'limit must be 3..10000');
     }
     if (!project.activeHeadVersionId) return { points: [], explained: 0, total: 0 };
-    return embeddingMap(ctx.pool, {
+    return embeddingMap(ctx.db, {
       projectId: project.id,
       headVersionId: project.activeHeadVersionId,
       limit: n,
@@ -131,7 +127,7 @@ export const itemQueries: Pick<
   },
   async items(_parent, { project: slug, filter, sort, first, after }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
-    return searchItems(ctx.pool, {
+    return ctx.db.items.search({
       projectId: project.id,
       activeHeadVersionId: project.activeHeadVersionId,
       filter: filter ?? {},
@@ -160,7 +156,7 @@ export const itemQueries: Pick<
       return neighborsOf(ctx, item, k, filter);
     }
     const { headVersionId, vector } = await ctx.classifier.embed(project, await readUpload(image!));
-    return knn(ctx.pool, {
+    return ctx.db.knn.search({
       projectId: project.id,
       headVersionId,
       embedding: vector,
@@ -174,7 +170,7 @@ export const itemQueries: Pick<
   },
   async exportLabels(_parent, { project: slug, format }, ctx) {
     const project = await projectBySlug(ctx, slug, 'export');
-    return exportLabels(ctx.pool, project, format);
+    return exportLabels(ctx.db, project, format);
   },
 };
 
@@ -199,7 +195,7 @@ async function storeImages(
     }
   }
   const written = candidates.length
-    ? await writeItems({ pool: ctx.pool, blobs: ctx.blobs }, projectId, candidates)
+    ? await writeItems({ db: ctx.db, blobs: ctx.blobs }, projectId, candidates)
     : { imported: 0, duplicates: 0, issues: [] };
   let ingestWorkflowId: string | null = null;
   if (written.imported > 0) {
@@ -226,14 +222,11 @@ export const itemMutations: Pick<
     let itemId: string | null = null;
     if (store) {
       const info = await inspectImage(upload.bytes, upload.name);
-      const written = await writeItems({ pool: ctx.pool, blobs: ctx.blobs }, project.id, [
+      const written = await writeItems({ db: ctx.db, blobs: ctx.blobs }, project.id, [
         { bytes: upload.bytes, info, split: 'POOL', sourceRef: upload.name },
       ]);
-      const { rows } = await ctx.pool.query<{ id: string }>(
-        'SELECT id FROM items WHERE project_id = $1 AND content_hash = $2',
-        [project.id, blobKeyOf(upload.bytes)],
-      );
-      itemId = rows[0]!.id;
+      const hash = blobKeyOf(upload.bytes);
+      itemId = (await ctx.db.items.idsByContentHash(project.id, [hash])).get(hash)!;
       if (written.imported > 0) await startIngest(await ctx.temporal(), project.id, ctx.queues);
     }
     return { ...result, itemId };
@@ -250,7 +243,7 @@ export const itemMutations: Pick<
     if (!path.isAbsolute(folder))
       throw new AppError('BAD_USER_INPUT', 'give an absolute folder path');
     const summary = await importFolder(
-      { pool: ctx.pool, blobs: ctx.blobs, prisma: ctx.prisma },
+      { db: ctx.db, blobs: ctx.blobs },
       {
         folder,
         slug: project.slug,
@@ -270,6 +263,6 @@ export const itemMutations: Pick<
   },
   async importLabels(_parent, { project: slug, jsonl }, ctx) {
     const project = await projectBySlug(ctx, slug, 'ingest');
-    return importLabelLines(ctx.pool, project.id, jsonl);
+    return ctx.db.labels.importPairs(project.id, parseLabelLines(jsonl));
   },
 };

@@ -38,35 +38,14 @@ export const labelClassMutations: Pick<
 > = {
   async addLabelClass(_parent, { project: slug, input }, ctx) {
     const project = await projectBySlug(ctx, slug, 'manage');
-    const last = await ctx.prisma.labelClass.findFirst({
-      where: { projectId: project.id },
-      orderBy: { position: 'desc' },
-    });
-    return ctx.prisma.labelClass.create({
-      data: {
-        ...validClassInput(input),
-        projectId: project.id,
-        position: (last?.position ?? -1) + 1,
-      },
-    });
+    return ctx.db.classes.add(project.id, validClassInput(input));
   },
   async updateLabelClass(_parent, { id, input }, ctx) {
-    const found = await owned(
-      ctx,
-      await ctx.prisma.labelClass.findUnique({ where: { id } }),
-      `class ${id}`,
-      'manage',
-    );
-    return ctx.prisma.labelClass.update({ where: { id: found.id }, data: validClassInput(input) });
+    const found = await owned(ctx, await ctx.loaders.labelClass.load(id), `class ${id}`, 'manage');
+    return ctx.db.classes.update(found.id, validClassInput(input));
   },
   async retireLabelClass(_parent, { id }, ctx) {
-    const found = await owned(
-      ctx,
-      await ctx.prisma.labelClass.findUnique({ where: { id } }),
-      `class ${id}`,
-      'manage',
-    );
-    if (found.retiredAt) return found;
-    return ctx.prisma.labelClass.update({ where: { id }, data: { retiredAt: new Date() } });
+    const found = await owned(ctx, await ctx.loaders.labelClass.load(id), `class ${id}`, 'manage');
+    return ctx.db.classes.retire(found.id);
   },
 };

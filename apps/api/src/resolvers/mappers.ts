@@ -1,7 +1,7 @@
 // Parent shapes of GraphQL types that are not plain database rows (see codegen.ts mappers).
 import type { Models, Neighbor } from '@beanstalk/db';
 import type { ClassMetrics } from '@beanstalk/ml';
-import type { Classification } from '../services/classifier.ts';
+import type { Classification } from '@beanstalk/model-runtime';
 
 export interface MembershipParent {
   projectId: string;

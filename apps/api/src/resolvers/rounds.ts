@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from '@beanstalk/config';
-import { activateVectorSet, budgetOf, vectorSetState } from '@beanstalk/db';
+import { precisionRecallCurve } from '@beanstalk/ml';
 import {
   campaignWorkflowId,
   roundStatus,
@@ -30,15 +27,12 @@ import type { ClassMetricsParent } from './mappers.ts';
 
 const ENDED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
 const PROGRESS_DEADLINE_MS = 2000;
+/** Points of a precision-recall preview, at most. */
+const PREVIEW_POINTS = 100;
 
 export const Round: RoundResolvers = {
-  headVersion: (round, _args, { prisma }) =>
-    prisma.headVersion.findUnique({ where: { roundId: round.id } }),
-  metrics: (round, _args, { prisma }) =>
-    prisma.metricSnapshot.findFirst({
-      where: { roundId: round.id },
-      orderBy: { createdAt: 'desc' },
-    }),
+  headVersion: (round, _args, { db }) => db.heads.byRound(round.id),
+  metrics: (round, _args, { db }) => db.metrics.latestOfRound(round.id),
   async progress(round, _args, { temporal }) {
     if (ENDED.has(round.status) || !round.workflowId) return null;
     try {
@@ -63,8 +57,7 @@ export const Round: RoundResolvers = {
 };
 
 export const Campaign: CampaignResolvers = {
-  rounds: (campaign, _args, { prisma }) =>
-    prisma.round.findMany({ where: { campaignId: campaign.id }, orderBy: { number: 'asc' } }),
+  rounds: (campaign, _args, { db }) => db.rounds.ofCampaign(campaign.id),
   startedAt: (campaign) => campaign.startedAt.toISOString(),
   endedAt: (campaign) => iso(campaign.endedAt),
 };
@@ -74,53 +67,9 @@ export const Budget: BudgetResolvers = {
   spent: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).spent,
   reserved: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).reserved,
   remaining: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).remaining,
-  async perAnnotator(b, _args, { pool }) {
-    const { rows } = await pool.query<{
-      user_id: string | null;
-      labels: string;
-      recent: string;
-      skipped: string;
-    }>(
-      `SELECT user_id, sum(labels) AS labels, sum(recent) AS recent, sum(skipped) AS skipped FROM (
-         SELECT annotator_id AS user_id, count(*) AS labels,
-                count(*) FILTER (WHERE created_at > now() - interval '24 hours') AS recent,
-                0 AS skipped
-           FROM labels WHERE project_id = $1 AND source = 'HUMAN' GROUP BY annotator_id
-         UNION ALL
-         SELECT assignee_id, 0, 0, count(*) FROM label_tasks
-          WHERE project_id = $1 AND status = 'SKIPPED' GROUP BY assignee_id) x
-       GROUP BY user_id ORDER BY sum(labels) DESC`,
-      [b.projectId],
-    );
-    return rows.map((r) => ({
-      userId: r.user_id,
-      labels: Number(r.labels),
-      skipped: Number(r.skipped),
-      labelsPerHour: Number(r.recent) / 24,
-    }));
-  },
-  async labelsPerHour(b, _args, { pool }) {
-    const { rows } = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM labels
-        WHERE project_id = $1 AND source = 'HUMAN' AND created_at > now() - interval '24 hours'`,
-      [b.projectId],
-    );
-    return Number(rows[0]!.n) / 24;
-  },
-  async agreement(b, _args, { pool }) {
-    const { rows } = await pool.query<{ items: string; agreeing: string }>(
-      `SELECT count(*) AS items, count(*) FILTER (WHERE classes = 1) AS agreeing FROM (
-         SELECT item_id, count(DISTINCT label_class_id) AS classes,
-                count(DISTINCT annotator_id) AS people
-           FROM labels
-          WHERE project_id = $1 AND source = 'HUMAN' AND label_class_id IS NOT NULL
-            AND annotator_id IS NOT NULL
-          GROUP BY item_id) x
-        WHERE people >= 2`,
-      [b.projectId],
-    );
-    return { items: Number(rows[0]!.items), agreeing: Number(rows[0]!.agreeing) };
-  },
+  perAnnotator: (b, _args, { db }) => db.labels.annotatorStats(b.projectId),
+  labelsPerHour: (b, _args, { db }) => db.labels.humanLabelsPerHour(b.projectId),
+  agreement: (b, _args, { db }) => db.labels.agreement(b.projectId),
   async roundsLeft(b, _args, ctx) {
     const [{ remaining }, project] = await Promise.all([
       ctx.loaders.budget.load(b.projectId),
@@ -151,12 +100,9 @@ export const EncoderVersion: EncoderVersionResolvers = {
 export const MetricSnapshot: MetricSnapshotResolvers = {
   roundNumber: async (m, _args, { loaders }) =>
     m.roundId ? ((await loaders.round.load(m.roundId))?.number ?? null) : null,
-  async perClass(m, _args, { prisma }) {
+  async perClass(m, _args, { db }) {
     const details = m.details as { perClass?: Omit<ClassMetricsParent, 'labelClassId'>[] };
-    const classes = await prisma.labelClass.findMany({
-      where: { projectId: m.projectId },
-      orderBy: { position: 'asc' },
-    });
+    const classes = await db.classes.ofProject(m.projectId);
     return (details.perClass ?? []).map((c, i) => ({ ...c, labelClassId: classes[i]!.id }));
   },
   confusion: (m) => (m.details as { confusion?: number[][] }).confusion ?? [],
@@ -180,73 +126,32 @@ function lowerBound(sorted: Float64Array, x: number): number {
 }
 
 export const Metrics: MetricsResolvers = {
-  snapshots: (m, _args, { prisma }) =>
-    prisma.metricSnapshot.findMany({
-      where: { projectId: m.projectId },
-      orderBy: { createdAt: 'asc' },
-    }),
-  latest: (m, _args, { prisma }) =>
-    prisma.metricSnapshot.findFirst({
-      where: { projectId: m.projectId },
-      orderBy: { createdAt: 'desc' },
-    }),
+  snapshots: (m, _args, { db }) => db.metrics.ofProject(m.projectId),
+  latest: (m, _args, { db }) => db.metrics.latestOfProject(m.projectId),
   /**
    * Held out: each human-labeled item's prediction was made before its label existed (a
-   * round scores only unlabeled items), so confidence vs correctness here is honest.
+   * round scores only unlabeled items), so confidence vs correctness here is honest. Each
+   * point also counts the unlabeled pool items its threshold would auto-label.
    */
-  async precisionRecall(m, _args, { pool, loaders }) {
+  async precisionRecall(m, _args, { db, loaders }) {
     const head = (await loaders.project.load(m.projectId))?.activeHeadVersionId;
     if (!head) return [];
-    const [labeled, pool_] = await Promise.all([
-      pool.query<{ confidence: number; correct: boolean }>(
-        `SELECT p.confidence, p.label_class_id = cl.label_class_id AS correct
-           FROM predictions p JOIN current_labels cl ON cl.item_id = p.item_id
-          WHERE p.head_version_id = $1 AND cl.source = 'HUMAN' AND cl.label_class_id IS NOT NULL`,
-        [head],
-      ),
-      pool.query<{ confidence: number }>(
-        `SELECT p.confidence FROM predictions p
-          WHERE p.head_version_id = $1
-            AND NOT EXISTS (SELECT 1 FROM current_labels cl
-                             WHERE cl.item_id = p.item_id AND cl.label_class_id IS NOT NULL)`,
-        [head],
-      ),
-    ]);
-    const rows = [...labeled.rows].sort((a, b) => b.confidence - a.confidence);
-    if (rows.length === 0) return [];
-    const unlabeled = Float64Array.from(pool_.rows, (r) => r.confidence).sort();
-    const thresholds = [...new Set(rows.map((r) => r.confidence))];
-    // At most 100 points, evenly spaced over the distinct confidences.
-    const step = Math.max(1, Math.ceil(thresholds.length / 100));
-    const chosen = thresholds.filter((_, i) => i % step === 0 || i === thresholds.length - 1);
-    return chosen.map((threshold) => {
-      const accepted = rows.filter((r) => r.confidence >= threshold);
-      const correct = accepted.filter((r) => r.correct).length;
-      return {
-        threshold,
-        precision: correct / accepted.length,
-        recall: accepted.length / rows.length,
-        count: unlabeled.length - lowerBound(unlabeled, threshold),
-      };
-    });
-  },
-  async randomBaseline(m, _args, { prisma, loaders }) {
-    const project = await loaders.project.load(m.projectId);
-    const file = path.join(repoRoot, 'bench/results/label-efficiency.json');
-    if (!project?.encoderVersionId || !existsSync(file)) return null;
-    const encoder = await prisma.encoderVersion.findUnique({
-      where: { id: project.encoderVersionId },
-    });
-    const results = JSON.parse(readFileSync(file, 'utf8')) as {
-      encoder: string;
-      points: { run: string; humanLabels: number; macroF1: number }[];
-    };
-    // The benchmark ran on Fashion-MNIST with one encoder; it is this project's baseline only
-    // when the project uses that encoder.
-    if (path.basename(results.encoder) !== encoder?.name) return null;
-    return results.points
-      .filter((p) => p.run === 'random')
-      .map((p) => ({ labels: p.humanLabels, macroF1: p.macroF1 }));
+    const { labeled, unlabeled } = await db.predictions.confidenceOutcomes(head);
+    const curve = precisionRecallCurve(
+      labeled.map((r) => r.confidence),
+      labeled.map((r) => r.correct),
+    );
+    // Evenly spaced over the distinct confidences, the lowest threshold always kept.
+    const step = Math.max(1, Math.ceil(curve.length / PREVIEW_POINTS));
+    return curve
+      .filter((_, i) => i % step === 0 || i === curve.length - 1)
+      .map((p) => ({
+        threshold: p.threshold,
+        precision: p.precision,
+        // Of the labeled items, the share this threshold accepts.
+        recall: p.accepted / labeled.length,
+        count: unlabeled.length - lowerBound(unlabeled, p.threshold),
+      }));
   },
 };
 
@@ -256,22 +161,16 @@ export const roundQueries: Pick<
 > = {
   async rounds(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
-    return ctx.prisma.round.findMany({
-      where: { projectId: project.id },
-      orderBy: { number: 'desc' },
-    });
+    return ctx.db.rounds.ofProject(project.id);
   },
   async round(_parent, { id }, ctx) {
-    const round = await ctx.prisma.round.findUnique({ where: { id } }).catch(() => null);
+    const round = await ctx.loaders.round.load(id);
     if (!round) return null;
     return owned(ctx, round, `round ${id}`, 'read');
   },
   async campaign(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
-    return ctx.prisma.campaign.findFirst({
-      where: { projectId: project.id },
-      orderBy: { startedAt: 'desc' },
-    });
+    return ctx.db.rounds.latestCampaign(project.id);
   },
   async budget(_parent, { project: slug }, ctx) {
     return { projectId: (await projectBySlug(ctx, slug, 'read')).id };
@@ -279,41 +178,16 @@ export const roundQueries: Pick<
   async metrics(_parent, { project: slug }, ctx) {
     return { projectId: (await projectBySlug(ctx, slug, 'read')).id };
   },
-  encoderVersions(_parent, _args, { prisma, viewer }) {
+  encoderVersions(_parent, _args, { db, viewer }) {
     if (viewer.kind === 'anonymous')
       throw new AppError('UNAUTHENTICATED', 'sign in or send an API key');
-    return prisma.encoderVersion.findMany({ orderBy: { createdAt: 'desc' } });
+    return db.encoders.list();
   },
   async headVersions(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
-    return ctx.prisma.headVersion.findMany({
-      where: { projectId: project.id },
-      orderBy: { createdAt: 'desc' },
-    });
+    return ctx.db.heads.ofProject(project.id);
   },
 };
-
-/** Makes a head active: its vectors answer kNN from now on; the previous one is retired. */
-async function promote(ctx: Context, headVersionId: string, note: string) {
-  const head = await ctx.prisma.headVersion.findUniqueOrThrow({ where: { id: headVersionId } });
-  if ((await vectorSetState(ctx.pool, head.id)) !== 'published') {
-    throw new AppError(
-      'CONFLICT',
-      `head ${head.id} has no published vectors (it was never indexed, or its set was dropped)`,
-    );
-  }
-  const previous = await activateVectorSet(ctx.pool, head.projectId, head.id);
-  if (previous && previous !== head.id) {
-    await ctx.prisma.headVersion.update({
-      where: { id: previous },
-      data: { status: 'RETIRED', retiredAt: new Date() },
-    });
-  }
-  return ctx.prisma.headVersion.update({
-    where: { id: head.id },
-    data: { status: 'ACTIVE', promotedAt: new Date(), retiredAt: null, note },
-  });
-}
 
 const who = (ctx: Context) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.email : 'an API key');
 
@@ -331,7 +205,7 @@ export const roundMutations: Pick<
     if (maxRounds != null && !(Number.isInteger(maxRounds) && maxRounds >= 1)) {
       throw new AppError('BAD_USER_INPUT', 'maxRounds must be a positive whole number');
     }
-    if ((await budgetOf(ctx.pool, project.id)).remaining === 0) {
+    if ((await ctx.db.budget.of(project.id)).remaining === 0) {
       throw new AppError('BUDGET_EXHAUSTED', 'no label budget left: add some with addBudget first');
     }
     const handle = await startCampaign(
@@ -356,7 +230,7 @@ export const roundMutations: Pick<
   },
   async startRound(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'manage');
-    if ((await budgetOf(ctx.pool, project.id)).remaining === 0) {
+    if ((await ctx.db.budget.of(project.id)).remaining === 0) {
       throw new AppError('BUDGET_EXHAUSTED', 'no label budget left: add some with addBudget first');
     }
     const handle = await startRound(
@@ -368,12 +242,7 @@ export const roundMutations: Pick<
     return { workflowId: handle.workflowId };
   },
   async cancelRound(_parent, { id }, ctx) {
-    const round = await owned(
-      ctx,
-      await ctx.prisma.round.findUnique({ where: { id } }).catch(() => null),
-      `round ${id}`,
-      'manage',
-    );
+    const round = await owned(ctx, await ctx.loaders.round.load(id), `round ${id}`, 'manage');
     if (ENDED.has(round.status)) {
       throw new AppError(
         'CONFLICT',
@@ -387,30 +256,14 @@ export const roundMutations: Pick<
   async promoteHeadVersion(_parent, { id }, ctx) {
     const head = await owned(
       ctx,
-      await ctx.prisma.headVersion.findUnique({ where: { id } }).catch(() => null),
+      await ctx.loaders.headVersion.load(id),
       `head version ${id}`,
       'manage',
     );
-    return promote(ctx, head.id, `promoted by ${who(ctx)}`);
+    return ctx.db.heads.promote(head.id, { note: `promoted by ${who(ctx)}` });
   },
   async rollbackHeadVersion(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'manage');
-    const current = project.activeHeadVersionId
-      ? await ctx.prisma.headVersion.findUnique({ where: { id: project.activeHeadVersionId } })
-      : null;
-    const candidates = await ctx.prisma.headVersion.findMany({
-      where: {
-        projectId: project.id,
-        id: { not: current?.id },
-        promotedAt: current?.promotedAt ? { lt: current.promotedAt } : { not: null },
-      },
-      orderBy: { promotedAt: 'desc' },
-    });
-    for (const candidate of candidates) {
-      if ((await vectorSetState(ctx.pool, candidate.id)) === 'published') {
-        return promote(ctx, candidate.id, `rolled back to by ${who(ctx)}`);
-      }
-    }
-    throw new AppError('CONFLICT', 'no earlier head with published vectors to roll back to');
+    return ctx.db.heads.rollback(project.id, `rolled back to by ${who(ctx)}`);
   },
 };

@@ -1,17 +1,5 @@
-import type { Pool } from '@beanstalk/db';
+import type { Database, ExportedLabel } from '@beanstalk/db';
 import type { ExportFormat } from '../generated/graphql.ts';
-
-interface ExportRow {
-  item_id: string;
-  content_hash: string;
-  source_ref: string | null;
-  split: string;
-  class_name: string;
-  class_position: number;
-  source: string;
-  confidence: number | null;
-  created_at: Date;
-}
 
 const csvField = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
@@ -20,29 +8,20 @@ const csvField = (v: unknown) => {
 
 /** A project's current labels as a file; items are identified by image content hash. */
 export async function exportLabels(
-  pool: Pool,
+  db: Database,
   project: { id: string; slug: string },
   format: ExportFormat,
 ) {
-  const { rows } = await pool.query<ExportRow>(
-    `SELECT i.id AS item_id, i.content_hash, i.source_ref, i.split, c.name AS class_name,
-            c.position AS class_position, cl.source, cl.confidence, cl.created_at
-       FROM current_labels cl
-       JOIN items i ON i.id = cl.item_id
-       JOIN label_classes c ON c.id = cl.label_class_id
-      WHERE cl.project_id = $1
-      ORDER BY i.content_hash`,
-    [project.id],
-  );
-  const record = (r: ExportRow) => ({
-    contentHash: r.content_hash,
-    itemId: r.item_id,
-    sourceRef: r.source_ref,
+  const rows = await db.labels.forExport(project.id);
+  const record = (r: ExportedLabel) => ({
+    contentHash: r.contentHash,
+    itemId: r.itemId,
+    sourceRef: r.sourceRef,
     split: r.split,
-    label: r.class_name,
+    label: r.className,
     source: r.source,
     confidence: r.confidence,
-    labeledAt: r.created_at.toISOString(),
+    labeledAt: r.labeledAt.toISOString(),
   });
   const base = `${project.slug}-labels`;
   switch (format) {
@@ -73,22 +52,19 @@ export async function exportLabels(
         count: rows.length,
       };
     case 'COCO': {
-      const classes = await pool.query<{ name: string; position: number }>(
-        'SELECT name, position FROM label_classes WHERE project_id = $1 ORDER BY position',
-        [project.id],
-      );
+      const classes = await db.classes.ofProject(project.id);
       const coco = {
         info: { description: `${project.slug} labels`, date_created: new Date().toISOString() },
-        categories: classes.rows.map((c) => ({ id: c.position, name: c.name })),
+        categories: classes.map((c) => ({ id: c.position, name: c.name })),
         images: rows.map((r, i) => ({
           id: i,
-          file_name: r.source_ref ?? r.content_hash,
-          sha256: r.content_hash,
+          file_name: r.sourceRef ?? r.contentHash,
+          sha256: r.contentHash,
         })),
         annotations: rows.map((r, i) => ({
           id: i,
           image_id: i,
-          category_id: r.class_position,
+          category_id: r.classPosition,
           source: r.source,
           ...(r.confidence === null ? {} : { score: r.confidence }),
         })),

@@ -1,8 +1,8 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import type { Config } from '@beanstalk/config';
 import { repoRoot } from '@beanstalk/config';
+import { cluster } from '@beanstalk/db';
 import { isRoot, run, runOrThrow } from './run.ts';
 
 const SUPERUSER = 'beanstalk';
@@ -29,22 +29,6 @@ function ownForPostgres(target: string) {
     throw new Error('running as root but there is no `postgres` user to run Postgres as');
   const [, , uid, gid] = passwd.split(':');
   chownSync(target, Number(uid), Number(gid));
-}
-
-function adminUrl(config: Config, database: string): string {
-  const url = new URL(config.postgres.databaseUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function query(url: string, sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 async function isRunning(config: Config): Promise<boolean> {
@@ -111,29 +95,19 @@ export async function postgresUp(config: Config, log: (line: string) => void): P
     log(`starting Postgres on port ${config.postgres.port}`);
     await pgCommand(config, 'pg_ctl', ['start', '-D', dir, '-l', logFile, '-w', '-t', '60']);
   }
-  const database = new URL(config.postgres.databaseUrl).pathname.slice(1);
-  const exists = await query(
-    adminUrl(config, 'postgres'),
-    `SELECT 1 FROM pg_database WHERE datname = '${database.replaceAll("'", "''")}'`,
-  );
-  if (exists.rowCount === 0) {
-    log(`creating database ${database}`);
-    await query(adminUrl(config, 'postgres'), `CREATE DATABASE "${database}"`);
-  }
-  const available = await query(
-    config.postgres.databaseUrl,
-    "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
-  );
-  if (available.rowCount === 0 && isRoot()) {
+  const url = config.postgres.databaseUrl;
+  if (await cluster.ensureDatabase(url)) log(`created database ${new URL(url).pathname.slice(1)}`);
+  if (!(await cluster.vectorAvailable(url))) {
+    if (!isRoot()) {
+      throw new Error(
+        'The pgvector extension is not installed for this Postgres. As root run:\n' +
+          `  bash ${path.relative(process.cwd(), path.join(repoRoot, 'scripts/install-system-deps.sh'))}`,
+      );
+    }
     log('pgvector is missing: building it (scripts/install-system-deps.sh)');
     await runOrThrow('bash', [path.join(repoRoot, 'scripts/install-system-deps.sh')]);
-  } else if (available.rowCount === 0) {
-    throw new Error(
-      'The pgvector extension is not installed for this Postgres. As root run:\n' +
-        `  bash ${path.relative(process.cwd(), path.join(repoRoot, 'scripts/install-system-deps.sh'))}`,
-    );
   }
-  await query(config.postgres.databaseUrl, 'CREATE EXTENSION IF NOT EXISTS vector');
+  await cluster.enableVector(url);
 }
 
 export async function postgresDown(config: Config, log: (line: string) => void): Promise<void> {
@@ -145,12 +119,8 @@ export async function postgresDown(config: Config, log: (line: string) => void):
 export async function postgresStatus(config: Config): Promise<string> {
   if (!(await isRunning(config))) return 'stopped';
   try {
-    const { rows } = await query(
-      config.postgres.databaseUrl,
-      "SELECT current_setting('server_version') AS server, " +
-        "(SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector",
-    );
-    return `running (Postgres ${rows[0].server}, pgvector ${rows[0].vector ?? 'not enabled'})`;
+    const { server, vector } = await cluster.serverVersions(config.postgres.databaseUrl);
+    return `running (Postgres ${server}, pgvector ${vector ?? 'not enabled'})`;
   } catch (error) {
     return `running, but ${config.postgres.databaseUrl} does not answer: ${(error as Error).message}`;
   }

@@ -50,9 +50,16 @@ const ClaimTask = graphql(`
 `);
 
 const SubmitLabel = graphql(`
-  mutation SubmitLabel($taskId: ID!, $classId: ID!) {
-    submitLabel(taskId: $taskId, labelClassId: $classId) {
+  mutation SubmitLabel($taskId: ID!, $classId: ID!, $also: [ID!]) {
+    submitLabel(taskId: $taskId, labelClassId: $classId, alsoItemIds: $also) {
       duplicate
+      also {
+        id
+      }
+      alsoSkipped {
+        itemId
+        reason
+      }
     }
   }
 `);
@@ -60,14 +67,6 @@ const SubmitLabel = graphql(`
 const SkipTask = graphql(`
   mutation SkipTask($taskId: ID!) {
     skipTask(taskId: $taskId) {
-      id
-    }
-  }
-`);
-
-const LabelAlongside = graphql(`
-  mutation LabelAlongside($itemId: ID!, $classId: ID!, $reason: String!) {
-    relabel(itemId: $itemId, labelClassId: $classId, reason: $reason) {
       id
     }
   }
@@ -160,15 +159,20 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
     pending.current = null;
     setPendingView(null);
     try {
-      await call(SubmitLabel, { taskId: p.task.id, classId: p.classId });
-      for (const itemId of p.alongside) {
-        await call(LabelAlongside, {
-          itemId,
-          classId: p.classId,
-          reason: `labeled alongside item ${p.task.item.id}`,
+      // The similar images go in the same request: stored with the task's label, in its
+      // round and within the budget, or not at all.
+      const { submitLabel } = await call(SubmitLabel, {
+        taskId: p.task.id,
+        classId: p.classId,
+        also: p.alongside,
+      });
+      setSaved((n) => n + 1 + submitLabel.also.length);
+      if (submitLabel.alsoSkipped.length) {
+        setMessage({
+          kind: 'info',
+          text: `${submitLabel.alsoSkipped.length} similar image(s) were left alone: ${submitLabel.alsoSkipped[0]!.reason}.`,
         });
       }
-      setSaved((n) => n + 1 + p.alongside.length);
     } catch (error) {
       const reason =
         error instanceof GraphQLRequestError && error.code === 'CONFLICT'

@@ -21,18 +21,9 @@ interface Snapshot {
   accuracy: number;
 }
 
-/** Macro-F1 against human labels spent, with the random-sampling baseline where measured. */
-export function QualityChart({
-  snapshots,
-  baseline,
-}: {
-  snapshots: Snapshot[];
-  baseline: { labels: number; macroF1: number }[] | null;
-}) {
-  const points = new Map<
-    number,
-    { labels: number; project?: number; accuracy?: number; random?: number }
-  >();
+/** Macro-F1 and accuracy on the eval split against human labels spent. */
+export function QualityChart({ snapshots }: { snapshots: Snapshot[] }) {
+  const points = new Map<number, { labels: number; project?: number; accuracy?: number }>();
   for (const s of snapshots)
     points.set(s.humanLabels, {
       ...points.get(s.humanLabels),
@@ -40,8 +31,6 @@ export function QualityChart({
       project: s.macroF1,
       accuracy: s.accuracy,
     });
-  for (const b of baseline ?? [])
-    points.set(b.labels, { ...points.get(b.labels), labels: b.labels, random: b.macroF1 });
   const data = [...points.values()].sort((a, b) => a.labels - b.labels);
   return (
     <figure className="chart" data-testid="quality-chart">
@@ -77,21 +66,10 @@ export function QualityChart({
             connectNulls
             isAnimationActive={false}
           />
-          {baseline && (
-            <Line
-              type="monotone"
-              dataKey="random"
-              name="random sampling (benchmark)"
-              stroke="#b5651d"
-              connectNulls
-              isAnimationActive={false}
-            />
-          )}
         </LineChart>
       </ResponsiveContainer>
       <figcaption className="muted">
-        Eval macro-F1 after each round, by human labels spent
-        {baseline ? '; the benchmark’s random-sampling curve for comparison' : ''}.
+        Eval macro-F1 after each round, by human labels spent.
       </figcaption>
     </figure>
   );

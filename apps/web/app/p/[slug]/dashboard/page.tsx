@@ -65,10 +65,6 @@ const Dashboard = graphql(`
         recall
         count
       }
-      randomBaseline {
-        labels
-        macroF1
-      }
     }
     encoderVersions {
       name
@@ -154,7 +150,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
         {metrics.snapshots.length === 0 ? (
           <p>No evaluations yet: the first round's evaluation appears here.</p>
         ) : (
-          <QualityChart snapshots={metrics.snapshots} baseline={metrics.randomBaseline ?? null} />
+          <QualityChart snapshots={metrics.snapshots} />
         )}
         {target != null && (
           <p data-testid="target-forecast">

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PrismaClient } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
 import { Encoder, type EncoderSidecar, type ExecutionProvider } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import type { BlobStore } from '@beanstalk/storage';
@@ -11,36 +11,27 @@ import type { BlobStore } from '@beanstalk/storage';
  * Registering the same name again returns the existing version.
  */
 export async function registerEncoder(
-  deps: { prisma: PrismaClient; blobs: BlobStore },
+  deps: { db: Database; blobs: BlobStore },
   input: { modelDir: string; name: string; projectId?: string },
 ): Promise<string> {
-  const existing = await deps.prisma.encoderVersion.findUnique({ where: { name: input.name } });
-  let id = existing?.id;
+  let id = (await deps.db.encoders.byName(input.name))?.id;
   if (!id) {
     const sidecar = JSON.parse(
       await readFile(path.join(input.modelDir, 'encoder.json'), 'utf8'),
     ) as EncoderSidecar;
     const { key } = await deps.blobs.put(await readFile(path.join(input.modelDir, 'encoder.onnx')));
-    const created = await deps.prisma.encoderVersion.create({
-      data: {
-        name: input.name,
-        onnxBlobKey: key,
-        sidecar: sidecar as object,
-        inputWidth: sidecar.input.width,
-        inputHeight: sidecar.input.height,
-        channels: sidecar.input.channels,
-        dims: sidecar.output.dims,
-        status: 'ACTIVE',
-      },
+    const created = await deps.db.encoders.create({
+      name: input.name,
+      onnxBlobKey: key,
+      sidecar: sidecar as object,
+      inputWidth: sidecar.input.width,
+      inputHeight: sidecar.input.height,
+      channels: sidecar.input.channels,
+      dims: sidecar.output.dims,
     });
     id = created.id;
   }
-  if (input.projectId) {
-    await deps.prisma.project.updateMany({
-      where: { id: input.projectId, encoderVersionId: null },
-      data: { encoderVersionId: id },
-    });
-  }
+  if (input.projectId) await deps.db.projects.setEncoderIfNone(input.projectId, id);
   return id;
 }
 
@@ -52,7 +43,7 @@ export class EncoderCache {
   private readonly loaded = new Map<string, Promise<Encoder>>();
 
   constructor(
-    private readonly deps: { prisma: PrismaClient; blobs: BlobStore },
+    private readonly deps: { db: Database; blobs: BlobStore },
     private readonly options: { dir: string; threads?: number; provider?: ExecutionProvider },
   ) {}
 
@@ -67,9 +58,7 @@ export class EncoderCache {
   }
 
   private async load(encoderVersionId: string): Promise<Encoder> {
-    const version = await this.deps.prisma.encoderVersion.findUnique({
-      where: { id: encoderVersionId },
-    });
+    const version = await this.deps.db.encoders.byId(encoderVersionId);
     if (!version) throw new AppError('NOT_FOUND', `encoder version ${encoderVersionId} is missing`);
     const dir = path.join(this.options.dir, encoderVersionId);
     await mkdir(dir, { recursive: true });

@@ -1,0 +1,452 @@
+import { AppError, isUuid } from '@beanstalk/shared';
+import type { Label } from '../generated/prisma/client.ts';
+import { asModel, transaction, UNIQUE_VIOLATION, type Queryable } from '../queryable.ts';
+import { BudgetRepository } from './budget.ts';
+import type { LabelSource } from './vector-sets.ts';
+
+export interface NewLabel {
+  projectId: string;
+  itemId: string;
+  /** null withdraws the item's label (a reverted auto label). */
+  labelClassId: string | null;
+  source: LabelSource;
+  annotatorId?: string | null;
+  roundId?: string | null;
+  taskId?: string | null;
+  confidence?: number | null;
+  reason?: string | null;
+  /**
+   * The label this one replaces: null for an item's first label. A stale value (someone else
+   * relabeled first) is refused with CONFLICT instead of overwriting their label.
+   */
+  supersedesId: string | null;
+}
+
+export interface CurrentLabel {
+  id: string;
+  itemId: string;
+  labelClassId: string | null;
+  source: LabelSource;
+  roundId: string | null;
+  createdAt: Date;
+}
+
+/** One current label as an export writes it; items are named by content hash. */
+export interface ExportedLabel {
+  itemId: string;
+  contentHash: string;
+  sourceRef: string | null;
+  split: string;
+  className: string;
+  classPosition: number;
+  source: LabelSource;
+  confidence: number | null;
+  labeledAt: Date;
+}
+
+export interface AnnotatorStats {
+  userId: string | null;
+  labels: number;
+  skipped: number;
+  labelsPerHour: number;
+}
+
+/**
+ * Refuses a class that is not the project's or no longer takes labels. One query; used inside
+ * the transactions that write labels, so the check and the write see the same class.
+ */
+export async function checkUsableClass(
+  db: Queryable,
+  projectId: string,
+  labelClassId: string,
+): Promise<void> {
+  // A malformed id would abort the caller's transaction as a SQL error; it is simply unknown.
+  const { rows } = isUuid(labelClassId)
+    ? await db.query<{ name: string; retired: boolean }>(
+        `SELECT name, retired_at IS NOT NULL AS retired FROM label_classes
+          WHERE id = $1 AND project_id = $2`,
+        [labelClassId, projectId],
+      )
+    : { rows: [] };
+  if (!rows[0]) {
+    throw new AppError('BAD_USER_INPUT', `class ${labelClassId} is not a class of this project`);
+  }
+  if (rows[0].retired) throw new AppError('BAD_USER_INPUT', `class ${rows[0].name} is retired`);
+}
+
+/** Translates the label table's unique keys into CONFLICT errors people can act on. */
+export function labelConflict(error: unknown, label: { taskId?: string | null; itemId: string }) {
+  const pgError = error as { code?: string; constraint?: string };
+  if (pgError.code !== UNIQUE_VIOLATION) return error;
+  return new AppError(
+    'CONFLICT',
+    pgError.constraint === 'labels_task_id_key'
+      ? `task ${label.taskId} already has a label`
+      : `item ${label.itemId} was labeled meanwhile; reload its current label and supersede that`,
+  );
+}
+
+/**
+ * Labels: an append-only history per item (a trigger refuses UPDATE and DELETE); the current
+ * label of an item is the row nothing supersedes.
+ */
+export class LabelRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Appends one label to an item's history; never changes an existing row. */
+  async append(label: NewLabel): Promise<string> {
+    try {
+      const { rows } = await this.db.query<{ id: string }>(
+        `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id, round_id,
+                             task_id, confidence, reason, supersedes_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+        [
+          label.projectId,
+          label.itemId,
+          label.labelClassId,
+          label.source,
+          label.annotatorId ?? null,
+          label.roundId ?? null,
+          label.taskId ?? null,
+          label.confidence ?? null,
+          label.reason ?? null,
+          label.supersedesId,
+        ],
+      );
+      return rows[0]!.id;
+    } catch (error) {
+      throw labelConflict(error, label);
+    }
+  }
+
+  async byId(id: string): Promise<Label | null> {
+    const { rows } = await this.db.query('SELECT * FROM labels WHERE id = $1', [id]);
+    return asModel<Label>(rows[0]);
+  }
+
+  /** Current labels (the heads of each item's history) for the given items. */
+  async current(itemIds: string[]): Promise<Map<string, CurrentLabel>> {
+    const { rows } = await this.db.query<{
+      id: string;
+      item_id: string;
+      label_class_id: string | null;
+      source: LabelSource;
+      round_id: string | null;
+      created_at: Date;
+    }>(
+      `SELECT id, item_id, label_class_id, source, round_id, created_at FROM current_labels
+        WHERE item_id = ANY($1::uuid[])`,
+      [itemIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.item_id,
+        {
+          id: r.id,
+          itemId: r.item_id,
+          labelClassId: r.label_class_id,
+          source: r.source,
+          roundId: r.round_id,
+          createdAt: r.created_at,
+        },
+      ]),
+    );
+  }
+
+  /** The label histories of items, oldest first. */
+  async histories(itemIds: readonly string[]): Promise<Label[]> {
+    const { rows } = await this.db.query(
+      'SELECT * FROM labels WHERE item_id = ANY($1::uuid[]) ORDER BY created_at, id',
+      [itemIds],
+    );
+    return rows.map((r) => asModel<Label>(r)!);
+  }
+
+  /**
+   * A person's label on any item of the project (a correction, or a label next to a task),
+   * replacing its current one. It spends a label of budget, taken under the budget lock.
+   */
+  relabel(input: {
+    projectId: string;
+    itemId: string;
+    labelClassId: string;
+    annotatorId: string | null;
+    reason: string;
+  }): Promise<Label> {
+    if (!input.reason.trim()) {
+      throw new AppError('BAD_USER_INPUT', 'say why the label changes (reason)');
+    }
+    return transaction(this.db, async (client) => {
+      const labels = new LabelRepository(client);
+      await checkUsableClass(client, input.projectId, input.labelClassId);
+      await new BudgetRepository(client).reserve(input.projectId, 1, 'a relabel');
+      const current = (await labels.current([input.itemId])).get(input.itemId);
+      if (current?.labelClassId === input.labelClassId && current.source === 'HUMAN') {
+        throw new AppError('CONFLICT', 'the item already has this label from a person');
+      }
+      const id = await labels.append({
+        projectId: input.projectId,
+        itemId: input.itemId,
+        labelClassId: input.labelClassId,
+        source: 'HUMAN',
+        annotatorId: input.annotatorId,
+        reason: input.reason,
+        supersedesId: current?.id ?? null,
+      });
+      return (await labels.byId(id))!;
+    });
+  }
+
+  /** Withdraws an item's current auto label (the item returns to the pool). */
+  async revertAuto(input: {
+    projectId: string;
+    itemId: string;
+    annotatorId: string | null;
+    reason?: string | null;
+  }): Promise<Label> {
+    const current = (await this.current([input.itemId])).get(input.itemId);
+    if (!current || current.source !== 'AUTO' || !current.labelClassId) {
+      throw new AppError('CONFLICT', "the item's current label is not an auto label");
+    }
+    const id = await this.append({
+      projectId: input.projectId,
+      itemId: input.itemId,
+      labelClassId: null,
+      source: 'AUTO',
+      annotatorId: input.annotatorId,
+      roundId: current.roundId,
+      reason: input.reason ?? 'auto label reverted',
+      supersedesId: current.id,
+    });
+    return (await this.byId(id))!;
+  }
+
+  /**
+   * Withdraws the auto labels of a round that are still current (a human may have corrected
+   * some since; those stand): each gets a superseding row with no class, so history keeps both
+   * and the items return to the pool. Returns how many were withdrawn.
+   */
+  async revertAutoOfRound(input: {
+    roundId: string;
+    annotatorId?: string | null;
+    reason?: string | null;
+  }): Promise<number> {
+    const result = await this.db.query(
+      `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id, round_id,
+                           reason, supersedes_id)
+       SELECT cl.project_id, cl.item_id, NULL, 'AUTO', $2, $1, $3, cl.id
+         FROM current_labels cl
+        WHERE cl.round_id = $1 AND cl.source = 'AUTO' AND cl.label_class_id IS NOT NULL
+       ON CONFLICT DO NOTHING`,
+      [input.roundId, input.annotatorId ?? null, input.reason ?? 'auto labels reverted'],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /**
+   * Auto labels for a head's confident pool predictions (confidence >= threshold, most
+   * confident first, at most `limit`), on items with no label history and no open task. One
+   * statement: an item a person labels meanwhile keeps their label (the insert skips it).
+   */
+  async acceptPredictions(input: {
+    roundId: string;
+    headVersionId: string;
+    threshold: number;
+    limit: number;
+    precisionTarget: number;
+  }): Promise<number> {
+    const result = await this.db.query(
+      `INSERT INTO labels (project_id, item_id, label_class_id, source, round_id, confidence,
+                           reason, supersedes_id)
+       SELECT i.project_id, p.item_id, p.label_class_id, 'AUTO', $1, p.confidence,
+              'kNN confidence ' || round(p.confidence::numeric, 3) || ' >= ' ||
+                round($3::numeric, 3) || ' (precision target ' || $5 || ')', NULL
+         FROM predictions p
+         JOIN items i ON i.id = p.item_id AND i.split = 'POOL'
+        WHERE p.head_version_id = $2 AND p.confidence >= $3
+          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = p.item_id)
+          AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = p.item_id
+                           AND t.status IN ('OPEN', 'CLAIMED'))
+        ORDER BY p.confidence DESC, p.item_id
+        LIMIT $4
+       ON CONFLICT DO NOTHING`,
+      [input.roundId, input.headVersionId, input.threshold, input.limit, input.precisionTarget],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** Auto labels a round added (still current or not). */
+  async countAutoOfRound(roundId: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM labels
+        WHERE round_id = $1 AND source = 'AUTO' AND label_class_id IS NOT NULL`,
+      [roundId],
+    );
+    return rows[0]!.n;
+  }
+
+  /** Human labels of a project (what the budget has spent). */
+  async countHuman(projectId: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND source = 'HUMAN'`,
+      [projectId],
+    );
+    return rows[0]!.n;
+  }
+
+  /** Current labels a head trains on: pool items, people's (and imported, gold) labels only. */
+  async forTraining(projectId: string): Promise<{ itemId: string; labelClassId: string }[]> {
+    const { rows } = await this.db.query<{ item_id: string; label_class_id: string }>(
+      `SELECT cl.item_id, cl.label_class_id FROM current_labels cl
+         JOIN items i ON i.id = cl.item_id
+        WHERE cl.project_id = $1 AND i.split = 'POOL' AND cl.label_class_id IS NOT NULL
+          AND cl.source <> 'AUTO'
+        ORDER BY cl.item_id`,
+      [projectId],
+    );
+    return rows.map((r) => ({ itemId: r.item_id, labelClassId: r.label_class_id }));
+  }
+
+  /** A project's current labels, for exports, in content-hash order. */
+  async forExport(projectId: string): Promise<ExportedLabel[]> {
+    const { rows } = await this.db.query(
+      `SELECT i.id AS item_id, i.content_hash, i.source_ref, i.split, c.name AS class_name,
+              c.position AS class_position, cl.source, cl.confidence, cl.created_at AS labeled_at
+         FROM current_labels cl
+         JOIN items i ON i.id = cl.item_id
+         JOIN label_classes c ON c.id = cl.label_class_id
+        WHERE cl.project_id = $1
+        ORDER BY i.content_hash`,
+      [projectId],
+    );
+    return rows.map((r) => asModel<ExportedLabel>(r)!);
+  }
+
+  /**
+   * Imports labels given as (content hash, class name) pairs. Every pair is checked before
+   * anything is written, and all are written in one transaction; an item already carrying the
+   * same class is left alone. Returns how many labels were added.
+   */
+  importPairs(projectId: string, pairs: { contentHash: string; label: string }[]): Promise<number> {
+    return transaction(this.db, async (client) => {
+      const { rows } = await client.query<{
+        line: number;
+        item_id: string | null;
+        class_id: string | null;
+        retired: boolean | null;
+        current_id: string | null;
+        current_class: string | null;
+      }>(
+        `SELECT t.line, i.id AS item_id, c.id AS class_id, c.retired_at IS NOT NULL AS retired,
+                cl.id AS current_id, cl.label_class_id AS current_class
+           FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(hash, label, line)
+           LEFT JOIN items i ON i.project_id = $1 AND i.content_hash = t.hash
+           LEFT JOIN label_classes c ON c.project_id = $1 AND c.name = t.label
+           LEFT JOIN current_labels cl ON cl.item_id = i.id
+          ORDER BY t.line`,
+        [projectId, pairs.map((p) => p.contentHash), pairs.map((p) => p.label)],
+      );
+      const problems = rows.flatMap((r) => {
+        const p = pairs[r.line - 1]!;
+        if (!r.item_id)
+          return [`line ${r.line}: no image with content hash ${p.contentHash} in this project`];
+        if (!r.class_id) return [`line ${r.line}: unknown class "${p.label}"`];
+        if (r.retired) return [`line ${r.line}: class "${p.label}" is retired`];
+        return [];
+      });
+      if (problems.length) {
+        throw new AppError('BAD_USER_INPUT', problems.slice(0, 20).join('; '), { problems });
+      }
+      const labels = new LabelRepository(client);
+      let added = 0;
+      for (const r of rows) {
+        if (r.current_class === r.class_id) continue;
+        await labels.append({
+          projectId,
+          itemId: r.item_id!,
+          labelClassId: r.class_id,
+          source: 'IMPORT',
+          reason: 'imported labels',
+          supersedesId: r.current_id,
+        });
+        added++;
+      }
+      return added;
+    });
+  }
+
+  /** Human labels and skips per person; labels per hour over the last 24 hours. */
+  async annotatorStats(projectId: string): Promise<AnnotatorStats[]> {
+    const { rows } = await this.db.query<{
+      user_id: string | null;
+      labels: string;
+      recent: string;
+      skipped: string;
+    }>(
+      `SELECT user_id, sum(labels) AS labels, sum(recent) AS recent, sum(skipped) AS skipped FROM (
+         SELECT annotator_id AS user_id, count(*) AS labels,
+                count(*) FILTER (WHERE created_at > now() - interval '24 hours') AS recent,
+                0 AS skipped
+           FROM labels WHERE project_id = $1 AND source = 'HUMAN' GROUP BY annotator_id
+         UNION ALL
+         SELECT assignee_id, 0, 0, count(*) FROM label_tasks
+          WHERE project_id = $1 AND status = 'SKIPPED' GROUP BY assignee_id) x
+       GROUP BY user_id ORDER BY sum(labels) DESC`,
+      [projectId],
+    );
+    return rows.map((r) => ({
+      userId: r.user_id,
+      labels: Number(r.labels),
+      skipped: Number(r.skipped),
+      labelsPerHour: Number(r.recent) / 24,
+    }));
+  }
+
+  /** Human labels per hour over the last 24 hours. */
+  async humanLabelsPerHour(projectId: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM labels
+        WHERE project_id = $1 AND source = 'HUMAN' AND created_at > now() - interval '24 hours'`,
+      [projectId],
+    );
+    return Number(rows[0]!.n) / 24;
+  }
+
+  /** Items labeled by two or more people, and how many of them all people agreed on. */
+  async agreement(projectId: string): Promise<{ items: number; agreeing: number }> {
+    const { rows } = await this.db.query<{ items: string; agreeing: string }>(
+      `SELECT count(*) AS items, count(*) FILTER (WHERE classes = 1) AS agreeing FROM (
+         SELECT item_id, count(DISTINCT label_class_id) AS classes,
+                count(DISTINCT annotator_id) AS people
+           FROM labels
+          WHERE project_id = $1 AND source = 'HUMAN' AND label_class_id IS NOT NULL
+            AND annotator_id IS NOT NULL
+          GROUP BY item_id) x
+        WHERE people >= 2`,
+      [projectId],
+    );
+    return { items: Number(rows[0]!.items), agreeing: Number(rows[0]!.agreeing) };
+  }
+
+  /**
+   * A number that moves whenever a label of the project is added (0 before the first): a
+   * cheap check whether labeled references held in memory are still current.
+   */
+  async version(projectId: string): Promise<number> {
+    const { rows } = await this.db.query<{ version: string }>(
+      'SELECT version FROM label_versions WHERE project_id = $1',
+      [projectId],
+    );
+    return Number(rows[0]?.version ?? 0);
+  }
+
+  /** Current labels of a project's items (item id to class id). */
+  async currentOfProject(projectId: string): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ item_id: string; label_class_id: string }>(
+      `SELECT item_id, label_class_id FROM current_labels
+        WHERE project_id = $1 AND label_class_id IS NOT NULL`,
+      [projectId],
+    );
+    return new Map(rows.map((r) => [r.item_id, r.label_class_id]));
+  }
+}

@@ -1,0 +1,154 @@
+import { AppError } from '@beanstalk/shared';
+import type { Prisma, PrismaClient, Project } from '../generated/prisma/client.ts';
+import { asModel, type Queryable } from '../queryable.ts';
+
+/** Settings a project's managers may change. */
+export type ProjectSettings = Partial<
+  Pick<
+    Project,
+    | 'name'
+    | 'description'
+    | 'k'
+    | 'roundSize'
+    | 'targetMacroF1'
+    | 'autoAcceptEnabled'
+    | 'autoAcceptPrecisionTarget'
+    | 'promotionTolerance'
+    | 'taskLeaseSeconds'
+  >
+>;
+
+export interface NewClass {
+  name: string;
+  colour?: string;
+  hotkey?: string | null;
+  isNormal?: boolean;
+}
+
+export interface ItemCounts {
+  total: number;
+  pool: number;
+  eval: number;
+  gold: number;
+  labeled: number;
+}
+
+/** Projects: settings, which encoder and head answer for them, and their item counts. */
+export class ProjectRepository {
+  constructor(
+    private readonly db: Queryable,
+    private readonly prisma: PrismaClient,
+  ) {}
+
+  /** By slug with plain pg: every API request starts here. */
+  async bySlug(slug: string): Promise<Project | null> {
+    const { rows } = await this.db.query('SELECT * FROM projects WHERE slug = $1', [slug]);
+    return asModel<Project>(rows[0]);
+  }
+
+  async byId(id: string): Promise<Project | null> {
+    const { rows } = await this.db.query('SELECT * FROM projects WHERE id = $1', [id]);
+    return asModel<Project>(rows[0]);
+  }
+
+  /** By id or NOT_FOUND. */
+  async get(id: string): Promise<Project> {
+    const project = await this.byId(id);
+    if (!project) throw new AppError('NOT_FOUND', `project ${id} does not exist`);
+    return project;
+  }
+
+  /** Rows by id (any order; unknown ids are absent). */
+  async byIds(ids: readonly string[]): Promise<Project[]> {
+    const { rows } = await this.db.query('SELECT * FROM projects WHERE id = ANY($1::uuid[])', [
+      ids,
+    ]);
+    return rows.map((r) => asModel<Project>(r)!);
+  }
+
+  /** Newest first; `ids` limits the list to those projects. */
+  list(ids?: string[]): Promise<Project[]> {
+    return this.prisma.project.findMany({
+      where: ids ? { id: { in: ids } } : {},
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  count(): Promise<number> {
+    return this.prisma.project.count();
+  }
+
+  /** A new project with its classes (positions in the order given); CONFLICT on a taken slug. */
+  async create(input: {
+    slug: string;
+    name: string;
+    description?: string;
+    settings?: ProjectSettings;
+    classes: (NewClass & { colour?: string })[];
+  }): Promise<Project> {
+    if (await this.bySlug(input.slug)) {
+      throw new AppError('CONFLICT', `a project "${input.slug}" already exists`);
+    }
+    return this.prisma.project.create({
+      data: {
+        slug: input.slug,
+        name: input.name,
+        description: input.description ?? '',
+        ...input.settings,
+        labelClasses: { create: input.classes.map((c, position) => ({ ...c, position })) },
+      },
+    });
+  }
+
+  /** Finds a project by slug or creates it; never changes an existing project's settings. */
+  async ensure(
+    slug: string,
+    name: string,
+    description = '',
+  ): Promise<{ id: string; created: boolean }> {
+    const existing = await this.bySlug(slug);
+    if (existing) return { id: existing.id, created: false };
+    const project = await this.prisma.project.upsert({
+      where: { slug },
+      create: { slug, name, description },
+      update: {},
+    });
+    return { id: project.id, created: true };
+  }
+
+  update(id: string, settings: ProjectSettings): Promise<Project> {
+    return this.prisma.project.update({
+      where: { id },
+      data: settings as Prisma.ProjectUpdateInput,
+    });
+  }
+
+  /** Gives a project its first encoder; a project that has one keeps it. */
+  async setEncoderIfNone(projectId: string, encoderVersionId: string): Promise<void> {
+    await this.prisma.project.updateMany({
+      where: { id: projectId, encoderVersionId: null },
+      data: { encoderVersionId },
+    });
+  }
+
+  async itemCounts(projectId: string): Promise<ItemCounts> {
+    const { rows } = await this.db.query<Record<string, string>>(
+      `SELECT count(*) AS total,
+              count(*) FILTER (WHERE split = 'POOL') AS pool,
+              count(*) FILTER (WHERE split = 'EVAL') AS eval,
+              count(*) FILTER (WHERE split = 'GOLD') AS gold,
+              (SELECT count(*) FROM current_labels
+                WHERE project_id = $1 AND label_class_id IS NOT NULL) AS labeled
+         FROM items WHERE project_id = $1`,
+      [projectId],
+    );
+    const r = rows[0]!;
+    return {
+      total: Number(r.total),
+      pool: Number(r.pool),
+      eval: Number(r.eval),
+      gold: Number(r.gold),
+      labeled: Number(r.labeled),
+    };
+  }
+}

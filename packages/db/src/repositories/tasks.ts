@@ -1,0 +1,422 @@
+import { AppError, isUuid } from '@beanstalk/shared';
+import { decodeVector } from '../binary.ts';
+import type { Label, LabelTask } from '../generated/prisma/client.ts';
+import { asModel, transaction, type Queryable } from '../queryable.ts';
+import { BudgetRepository } from './budget.ts';
+import { labelConflict } from './labels.ts';
+
+export interface TaskCounts {
+  open: number;
+  claimed: number;
+  done: number;
+  expired: number;
+  skipped: number;
+}
+
+export interface TaskSubmission {
+  taskId: string;
+  labelClassId: string;
+  annotatorId?: string | null;
+  /**
+   * More items the annotator gives the same class (similar images next to the task): labeled
+   * in the same round, paid from the budget, all or none.
+   */
+  alsoItemIds?: string[];
+  /**
+   * Called with the task's project before anything is written; throws to refuse (the API's
+   * access check, made on the row the submission locks).
+   */
+  authorize?: (projectId: string) => void;
+}
+
+export interface SubmittedLabel {
+  label: Label;
+  task: LabelTask;
+  /** The same answer had been stored already; nothing was written. */
+  duplicate: boolean;
+  /** Labels written for `alsoItemIds`. */
+  also: Label[];
+  /** Extra items left alone, and why (labeled meanwhile, asked in a task, not in the project). */
+  alsoSkipped: { itemId: string; reason: string }[];
+  /** The round's workflow, to wake after the commit. */
+  workflowId: string | null;
+}
+
+/** An unlabeled pool item a selection strategy may choose, with its prediction and vector. */
+export interface SelectionCandidate {
+  itemId: string;
+  confidence: number;
+  margin: number;
+  entropy: number;
+  embedding: Float32Array;
+}
+
+/** The most extra items one submission may carry. */
+export const MAX_ALSO_ITEMS = 50;
+
+/** Label tasks: a leased question to a person about one item, with its budget reserved. */
+export class TaskRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async byId(id: string): Promise<LabelTask | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await this.db.query('SELECT * FROM label_tasks WHERE id = $1', [id]);
+    return asModel<LabelTask>(rows[0]);
+  }
+
+  /**
+   * Gives an annotator the highest-priority open task of a project, leased for `leaseSeconds`;
+   * concurrent annotators never get the same task (SKIP LOCKED).
+   */
+  async claimNext(input: {
+    projectId: string;
+    annotatorId: string | null;
+    leaseSeconds: number;
+  }): Promise<LabelTask | null> {
+    const { rows } = await this.db.query(
+      `UPDATE label_tasks t
+          SET status = 'CLAIMED', assignee_id = $2, claimed_at = now(),
+              lease_expires_at = now() + make_interval(secs => $3)
+        WHERE t.id = (SELECT id FROM label_tasks
+                       WHERE project_id = $1 AND status = 'OPEN'
+                       ORDER BY priority DESC, created_at, id
+                       LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING t.*`,
+      [input.projectId, input.annotatorId, input.leaseSeconds],
+    );
+    return asModel<LabelTask>(rows[0]);
+  }
+
+  /**
+   * Records a human answer to a task in one transaction: the label (source HUMAN, tied to the
+   * task), the task marked done, and labels for the extra items, whose budget is taken under
+   * the budget lock (refused as a whole with BUDGET_EXHAUSTED when it does not cover them).
+   * Sending the same answer again returns the stored label; a different answer to a done
+   * task, an expired lease, someone else's claim, a skipped task, or a retired or foreign class
+   * is refused with a reason.
+   */
+  submit(submission: TaskSubmission): Promise<SubmittedLabel> {
+    const also = [...new Set(submission.alsoItemIds ?? [])];
+    if (also.length > MAX_ALSO_ITEMS) {
+      throw new AppError('BAD_USER_INPUT', `at most ${MAX_ALSO_ITEMS} extra items per label`);
+    }
+    if (!isUuid(submission.taskId)) {
+      throw new AppError('NOT_FOUND', `task ${submission.taskId} does not exist`);
+    }
+    const annotatorId = submission.annotatorId ?? null;
+    return transaction(this.db, async (client) => {
+      // The task (locked), its round's workflow and the class, in one round trip.
+      const { rows } = await client.query<
+        Record<string, unknown> & {
+          lease_over: boolean;
+          workflow_id: string | null;
+          class_name: string | null;
+          class_retired: boolean | null;
+        }
+      >(
+        `SELECT t.*, t.status = 'CLAIMED' AND t.lease_expires_at < now() AS lease_over,
+                r.workflow_id, c.name AS class_name, c.retired_at IS NOT NULL AS class_retired
+           FROM label_tasks t
+           JOIN rounds r ON r.id = t.round_id
+           LEFT JOIN label_classes c ON c.project_id = t.project_id AND c.id = $2
+          WHERE t.id = $1
+          FOR UPDATE OF t`,
+        [submission.taskId, isUuid(submission.labelClassId) ? submission.labelClassId : null],
+      );
+      const row = rows[0];
+      if (!row) throw new AppError('NOT_FOUND', `task ${submission.taskId} does not exist`);
+      const { lease_over, workflow_id, class_name, class_retired, ...taskRow } = row;
+      const task = asModel<LabelTask>(taskRow)!;
+      submission.authorize?.(task.projectId);
+      if (task.status === 'DONE') {
+        const stored = await client.query('SELECT * FROM labels WHERE task_id = $1', [task.id]);
+        const label = asModel<Label>(stored.rows[0]);
+        if (
+          label &&
+          label.labelClassId === submission.labelClassId &&
+          label.annotatorId === annotatorId
+        ) {
+          return {
+            label,
+            task,
+            duplicate: true,
+            also: [],
+            alsoSkipped: [],
+            workflowId: workflow_id,
+          };
+        }
+        throw new AppError('CONFLICT', `task ${task.id} already has a label`);
+      }
+      if (task.status === 'EXPIRED' || task.status === 'SKIPPED' || lease_over) {
+        throw new AppError(
+          'CONFLICT',
+          `task ${task.id} is ${lease_over ? 'past its lease' : task.status.toLowerCase()}; its item went back to the pool`,
+        );
+      }
+      if (task.assigneeId && annotatorId && task.assigneeId !== annotatorId) {
+        throw new AppError('CONFLICT', `task ${task.id} is claimed by someone else`);
+      }
+      if (!class_name) {
+        throw new AppError(
+          'BAD_USER_INPUT',
+          `class ${submission.labelClassId} is not a class of this project`,
+        );
+      }
+      if (class_retired) throw new AppError('BAD_USER_INPUT', `class ${class_name} is retired`);
+
+      let extras: string[] = [];
+      const alsoSkipped: SubmittedLabel['alsoSkipped'] = [];
+      if (also.length > 0) {
+        const budget = new BudgetRepository(client);
+        await budget.lock(task.projectId);
+        const eligible = await this.eligibleExtras(client, task, also);
+        extras = eligible.ok;
+        alsoSkipped.push(...eligible.skipped);
+        // The task's own label was reserved when it opened; the extras need budget of their own.
+        const left = (await budget.of(task.projectId)).remaining;
+        if (extras.length > left) {
+          throw new AppError(
+            'BUDGET_EXHAUSTED',
+            `labeling ${extras.length} more items needs ${extras.length} labels of budget; ${left} left`,
+            { remaining: left, needed: extras.length },
+          );
+        }
+      }
+
+      let label: Label;
+      try {
+        const written = await client.query(
+          `WITH done AS (
+             UPDATE label_tasks SET status = 'DONE', completed_at = now() WHERE id = $1
+             RETURNING *)
+           INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id,
+                               round_id, task_id, supersedes_id)
+           SELECT d.project_id, d.item_id, $2, 'HUMAN', $3, d.round_id, d.id,
+                  (SELECT id FROM current_labels WHERE item_id = d.item_id)
+             FROM done d
+           RETURNING *`,
+          [task.id, submission.labelClassId, annotatorId],
+        );
+        label = asModel<Label>(written.rows[0])!;
+      } catch (error) {
+        throw labelConflict(error, { taskId: task.id, itemId: task.itemId });
+      }
+      // Both timestamps are the transaction's now().
+      const done: LabelTask = { ...task, status: 'DONE', completedAt: label.createdAt };
+      const alsoLabels = extras.length
+        ? await client.query(
+            `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id,
+                                 round_id, reason, supersedes_id)
+             SELECT i.project_id, i.id, $2, 'HUMAN', $3, $4, $5,
+                    (SELECT id FROM current_labels WHERE item_id = i.id)
+               FROM items i WHERE i.id = ANY($1::uuid[])
+             RETURNING *`,
+            [
+              extras,
+              submission.labelClassId,
+              annotatorId,
+              task.roundId,
+              `labeled with task ${task.id}`,
+            ],
+          )
+        : { rows: [] };
+      return {
+        label,
+        task: done,
+        duplicate: false,
+        also: alsoLabels.rows.map((r) => asModel<Label>(r)!),
+        alsoSkipped,
+        workflowId: workflow_id,
+      };
+    });
+  }
+
+  /** Which extra items may be labeled with a task: the project's, unlabeled, not asked. */
+  private async eligibleExtras(
+    client: Queryable,
+    task: LabelTask,
+    itemIds: string[],
+  ): Promise<{ ok: string[]; skipped: { itemId: string; reason: string }[] }> {
+    const valid = itemIds.filter((id) => isUuid(id) && id !== task.itemId);
+    const { rows } = await client.query<{ id: string; labeled: boolean; asked: boolean }>(
+      `SELECT i.id,
+              EXISTS (SELECT 1 FROM current_labels cl
+                       WHERE cl.item_id = i.id AND cl.label_class_id IS NOT NULL) AS labeled,
+              EXISTS (SELECT 1 FROM label_tasks t
+                       WHERE t.item_id = i.id AND t.status IN ('OPEN', 'CLAIMED')) AS asked
+         FROM items i WHERE i.id = ANY($1::uuid[]) AND i.project_id = $2
+         FOR UPDATE OF i`,
+      [valid, task.projectId],
+    );
+    const found = new Map(rows.map((r) => [r.id, r]));
+    const ok: string[] = [];
+    const skipped: { itemId: string; reason: string }[] = [];
+    for (const itemId of itemIds) {
+      const r = found.get(itemId);
+      if (itemId === task.itemId) skipped.push({ itemId, reason: 'the task’s own item' });
+      else if (!r) skipped.push({ itemId, reason: 'not an item of this project' });
+      else if (r.labeled) skipped.push({ itemId, reason: 'already labeled' });
+      else if (r.asked) skipped.push({ itemId, reason: 'asked in another task' });
+      else ok.push(itemId);
+    }
+    return { ok, skipped };
+  }
+
+  /**
+   * Gives a claimed or open task back unanswered: it is marked SKIPPED, so its budget
+   * reservation is released and its item can be selected again in a later round. Returns the
+   * task and its round's workflow (to wake).
+   */
+  async skip(input: {
+    taskId: string;
+    annotatorId: string | null;
+  }): Promise<{ task: LabelTask; workflowId: string | null }> {
+    if (!isUuid(input.taskId))
+      throw new AppError('NOT_FOUND', `task ${input.taskId} does not exist`);
+    const { rows } = await this.db.query(
+      `UPDATE label_tasks t SET status = 'SKIPPED', completed_at = now()
+         FROM rounds r
+        WHERE t.id = $1 AND r.id = t.round_id AND t.status IN ('OPEN', 'CLAIMED')
+          AND ($2::uuid IS NULL OR t.assignee_id IS NULL OR t.assignee_id = $2)
+        RETURNING t.*, r.workflow_id`,
+      [input.taskId, input.annotatorId],
+    );
+    if (rows[0]) {
+      const { workflow_id, ...task } = rows[0] as Record<string, unknown>;
+      return { task: asModel<LabelTask>(task)!, workflowId: (workflow_id as string) ?? null };
+    }
+    const found = await this.byId(input.taskId);
+    if (!found) throw new AppError('NOT_FOUND', `task ${input.taskId} does not exist`);
+    throw new AppError(
+      'CONFLICT',
+      found.status === 'CLAIMED'
+        ? `task ${input.taskId} is claimed by someone else`
+        : `task ${input.taskId} is already ${found.status.toLowerCase()}`,
+    );
+  }
+
+  /**
+   * Expires claimed tasks whose lease ran out (and, with `allOpen`, every unfinished task of
+   * the round): the item goes back to the pool and its budget reservation is released.
+   */
+  async expire(roundId: string, options: { allOpen?: boolean } = {}): Promise<number> {
+    const result = await this.db.query(
+      `UPDATE label_tasks SET status = 'EXPIRED'
+        WHERE round_id = $1
+          AND (status = 'CLAIMED' AND lease_expires_at < now()
+               OR $2 AND status IN ('OPEN', 'CLAIMED'))`,
+      [roundId, options.allOpen ?? false],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async counts(roundId: string): Promise<TaskCounts> {
+    const { rows } = await this.db.query<{ status: string; n: string }>(
+      'SELECT status, count(*) AS n FROM label_tasks WHERE round_id = $1 GROUP BY status',
+      [roundId],
+    );
+    const of = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
+    return {
+      open: of('OPEN'),
+      claimed: of('CLAIMED'),
+      done: of('DONE'),
+      expired: of('EXPIRED'),
+      skipped: of('SKIPPED'),
+    };
+  }
+
+  /**
+   * Opens a round's tasks, at most `count` and never more than the budget left, under the
+   * budget lock. `choose` picks among the `candidatesPerTask` x tasks least certain scored pool
+   * items (by margin); what it leaves unfilled (and everything at a cold start, with no head)
+   * is a pseudo-random sample keyed by image content and round number. The first chosen is
+   * asked first. A retry returns what the round already opened.
+   */
+  openForRound(input: {
+    roundId: string;
+    headVersionId: string | null;
+    count: number;
+    candidatesPerTask?: number;
+    choose?: (candidates: SelectionCandidate[], take: number) => string[];
+  }): Promise<{ asked: number; budgetLeft: number }> {
+    return transaction(this.db, async (client) => {
+      const { rows: roundRows } = await client.query<{ project_id: string; number: number }>(
+        'SELECT project_id, number FROM rounds WHERE id = $1',
+        [input.roundId],
+      );
+      const round = roundRows[0];
+      if (!round) throw new AppError('NOT_FOUND', `round ${input.roundId} does not exist`);
+      const budget = new BudgetRepository(client);
+      await budget.lock(round.project_id);
+      const existing = await client.query('SELECT 1 FROM label_tasks WHERE round_id = $1', [
+        input.roundId,
+      ]);
+      if (existing.rowCount) {
+        return {
+          asked: existing.rowCount,
+          budgetLeft: (await budget.of(round.project_id)).remaining,
+        };
+      }
+      const left = (await budget.of(round.project_id)).remaining;
+      const take = Math.min(input.count, left);
+      const free = `NOT EXISTS (SELECT 1 FROM current_labels cl
+                                 WHERE cl.item_id = i.id AND cl.label_class_id IS NOT NULL)
+                    AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = i.id
+                                     AND t.status IN ('OPEN', 'CLAIMED', 'DONE'))`;
+      let chosen: string[] = [];
+      if (take > 0 && input.headVersionId && input.choose) {
+        const { rows } = await client.query<{
+          item_id: string;
+          confidence: number;
+          margin: number;
+          entropy: number;
+          embedding: Buffer;
+        }>(
+          `SELECT p.item_id, p.confidence, p.margin, p.entropy,
+                  vector_send(v.embedding) AS embedding
+             FROM predictions p
+             JOIN items i ON i.id = p.item_id AND i.split = 'POOL'
+             JOIN item_vectors v ON v.head_version_id = p.head_version_id
+                                 AND v.item_id = p.item_id
+            WHERE p.head_version_id = $1 AND ${free}
+            ORDER BY p.margin, p.item_id LIMIT $2`,
+          [input.headVersionId, take * (input.candidatesPerTask ?? 10)],
+        );
+        chosen = input
+          .choose(
+            rows.map((r) => ({
+              itemId: r.item_id,
+              confidence: r.confidence,
+              margin: r.margin,
+              entropy: r.entropy,
+              embedding: decodeVector(r.embedding),
+            })),
+            take,
+          )
+          .slice(0, take);
+      }
+      if (chosen.length < take) {
+        const random = await client.query<{ id: string }>(
+          `SELECT i.id FROM items i
+            WHERE i.project_id = $1 AND i.split = 'POOL' AND ${free}
+              AND i.id <> ALL($3::uuid[])
+            ORDER BY md5(i.content_hash || $2), i.id LIMIT $4`,
+          [round.project_id, String(round.number), chosen, take - chosen.length],
+        );
+        chosen.push(...random.rows.map((r) => r.id));
+      }
+      await client.query(
+        `INSERT INTO label_tasks (project_id, round_id, item_id, priority)
+         SELECT $1, $2, x.item_id, $4 - x.ord
+           FROM unnest($3::uuid[]) WITH ORDINALITY AS x(item_id, ord)
+         ON CONFLICT (round_id, item_id) DO NOTHING`,
+        [round.project_id, input.roundId, chosen, chosen.length],
+      );
+      await client.query('UPDATE rounds SET budget_asked = $2 WHERE id = $1', [
+        input.roundId,
+        chosen.length,
+      ]);
+      return { asked: chosen.length, budgetLeft: left - chosen.length };
+    });
+  }
+}

@@ -1,0 +1,329 @@
+// The one place a query vector becomes a prediction: the kNN vote over labeled references
+// and the calibrated anomaly score. The round's pool scoring, `classify`, auto-accept,
+// evaluation and every benchmark go through `Scorer`, so the same item gets the same answer
+// whichever path asks.
+import { ReferenceSearch } from './knn-onnx.ts';
+import { nearestNeighbours, pickRows } from './exact-knn.ts';
+import { thresholdForPrecision } from './threshold.ts';
+
+/** One labeled reference found near a query: its class index and cosine distance. */
+export interface Reference {
+  classIndex: number;
+  distance: number;
+}
+
+export interface Vote {
+  /** Class probabilities, summing to 1. */
+  probabilities: Float64Array;
+  predicted: number;
+  /** Probability of the predicted class. */
+  confidence: number;
+  /** Top probability minus the runner-up: small means the vote was close. */
+  margin: number;
+  /** Shannon entropy of the probabilities, in nats. */
+  entropy: number;
+}
+
+/**
+ * Distance-weighted vote over the k nearest labeled references. Weights fall off as
+ * 1 / (distance + epsilon) so an exact match dominates; the result is a distribution over
+ * classes, from which confidence, margin and entropy follow. Decided at query time, so k and
+ * thresholds can change without retraining.
+ */
+export function vote(neighbours: Reference[], classes: number, epsilon = 1e-3): Vote {
+  const probabilities = new Float64Array(classes);
+  if (neighbours.length === 0) {
+    probabilities.fill(1 / classes);
+  } else {
+    for (const n of neighbours) {
+      if (n.classIndex < 0 || n.classIndex >= classes) {
+        throw new RangeError(`class index ${n.classIndex} is outside 0..${classes - 1}`);
+      }
+      probabilities[n.classIndex]! += 1 / (Math.max(0, n.distance) + epsilon);
+    }
+    const total = probabilities.reduce((a, b) => a + b, 0);
+    for (let c = 0; c < classes; c++) probabilities[c]! /= total;
+  }
+  let predicted = 0;
+  for (let c = 1; c < classes; c++)
+    if (probabilities[c]! > probabilities[predicted]!) predicted = c;
+  let runnerUp = 0;
+  for (let c = 0; c < classes; c++) {
+    if (c !== predicted && probabilities[c]! > runnerUp) runnerUp = probabilities[c]!;
+  }
+  let entropy = 0;
+  for (const p of probabilities) if (p > 0) entropy -= p * Math.log(p);
+  const confidence = probabilities[predicted]!;
+  return { probabilities, predicted, confidence, margin: confidence - runnerUp, entropy };
+}
+
+/**
+ * Raw anomaly score: mean cosine distance to the nearest references of the classes counted as
+ * normal. Larger is more unusual; anomalyCalibration turns it into a rank in [0, 1].
+ */
+export function anomalyDistance(normalNeighbours: Reference[], k = 5): number {
+  if (normalNeighbours.length === 0) return 2;
+  const nearest = [...normalNeighbours].sort((a, b) => a.distance - b.distance).slice(0, k);
+  return nearest.reduce((sum, n) => sum + n.distance, 0) / nearest.length;
+}
+
+/**
+ * Maps raw anomaly distances to [0, 1] by their rank among held-out normal items' distances:
+ * 0.95 means more unusual than 95% of known-normal items.
+ */
+export function anomalyCalibration(heldOutNormalDistances: number[]): (distance: number) => number {
+  const sorted = Float64Array.from(heldOutNormalDistances).sort();
+  return (distance) => {
+    if (sorted.length === 0) return Math.min(1, distance / 2);
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! <= distance) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo / sorted.length;
+  };
+}
+
+/** kNN classification of queries against labeled references: one vote per query. */
+export function knnClassify(
+  references: Float32Array,
+  referenceLabels: ArrayLike<number>,
+  queries: Float32Array,
+  dims: number,
+  k: number,
+  classes: number,
+): Vote[] {
+  const { index, distance } = nearestNeighbours(references, queries, dims, k);
+  const kk = index.length / (queries.length / dims);
+  return Array.from({ length: queries.length / dims }, (_, q) =>
+    vote(
+      Array.from({ length: kk }, (_, j) => ({
+        classIndex: referenceLabels[index[q * kk + j]!]!,
+        distance: distance[q * kk + j]!,
+      })),
+      classes,
+    ),
+  );
+}
+
+/** Nearest normal references averaged into the raw anomaly distance. */
+export const ANOMALY_K = 5;
+
+/** Normal references whose leave-one-out distances calibrate the anomaly score, at most. */
+export const CALIBRATION_SAMPLE = 2000;
+
+/** Labeled reference vectors of one space (a head's projection, or backbone features). */
+export interface References {
+  /** Row-major, `dims` L2-normalised values per reference. */
+  vectors: Float32Array;
+  dims: number;
+  /** Class index of each reference. */
+  labels: ArrayLike<number>;
+  /** Per class index: whether the class counts as normal for anomaly scoring. */
+  normal: readonly boolean[];
+}
+
+export interface Score {
+  vote: Vote;
+  /** 0..1: the share of known-normal references that look less unusual than the query. */
+  anomalyScore: number;
+  /** The k nearest references (indices into References), nearest first. */
+  neighbours: { index: number; distance: number }[];
+}
+
+/** Drops `self` from a neighbour list (or its farthest entry when `self` is not in it). */
+function withoutSelf<T extends { index: number }>(list: T[], self: number): T[] {
+  const at = list.findIndex((n) => n.index === self);
+  return at >= 0 ? list.filter((_, i) => i !== at) : list.slice(0, -1);
+}
+
+/**
+ * kNN vote and anomaly score against a fixed set of labeled references. Search is exact
+ * (onnxruntime MatMul + TopK), so results do not depend on an index's recall. The anomaly
+ * score is the rank of a query's mean distance to its ANOMALY_K nearest normal references
+ * among the same distance of (up to CALIBRATION_SAMPLE) normal references to the others
+ * (with ANOMALY_K or fewer normal references: the raw distance / 2).
+ */
+export class Scorer {
+  private constructor(
+    readonly references: References,
+    readonly k: number,
+    private readonly all: ReferenceSearch,
+    private readonly normal: ReferenceSearch,
+    private readonly normalRows: number[],
+    private readonly calibrate: (distance: number) => number,
+  ) {}
+
+  /** `threads`: onnxruntime intra-op threads (0 lets it decide; 1 suits per-request use). */
+  static async create(
+    references: References,
+    options: { k: number; threads?: number },
+  ): Promise<Scorer> {
+    const { vectors, dims, labels, normal } = references;
+    if (vectors.length !== labels.length * dims) {
+      throw new RangeError(`${vectors.length} values are not ${labels.length} rows of ${dims}`);
+    }
+    const threads = options.threads ?? 0;
+    const normalRows = Array.from(labels, (c, i) => (normal[c] ? i : -1)).filter((i) => i >= 0);
+    const normalVectors = pickRows(vectors, dims, normalRows);
+    // One extra neighbour, so the calibration can leave each normal reference's own row out.
+    const [all, normalSearch] = await Promise.all([
+      ReferenceSearch.create(vectors, dims, options.k + 1, threads),
+      ReferenceSearch.create(normalVectors, dims, ANOMALY_K + 1, threads),
+    ]);
+    let calibrate = anomalyCalibration([]);
+    if (normalRows.length > ANOMALY_K) {
+      // At most CALIBRATION_SAMPLE normal references, evenly spaced, each scored against all
+      // the others: the rank needs no finer steps, and the cost stays linear in the set.
+      const step = Math.max(1, Math.ceil(normalRows.length / CALIBRATION_SAMPLE));
+      const sample = Array.from(
+        { length: Math.ceil(normalRows.length / step) },
+        (_, i) => i * step,
+      );
+      const found = await normalSearch.search(pickRows(normalVectors, dims, sample));
+      const per = normalSearch.neighbours;
+      calibrate = anomalyCalibration(
+        sample.map((self, q) =>
+          anomalyDistance(
+            withoutSelf(neighbourList(found, q, per), self).map((n) => ({
+              classIndex: 0,
+              distance: n.distance,
+            })),
+            ANOMALY_K,
+          ),
+        ),
+      );
+    }
+    return new Scorer(references, options.k, all, normalSearch, normalRows, calibrate);
+  }
+
+  get size(): number {
+    return this.references.labels.length;
+  }
+
+  /**
+   * Vote, anomaly score and nearest references for each query row; `k` (at most the
+   * scorer's) votes with fewer neighbours, as a scorer built with that k would.
+   */
+  async score(queries: Float32Array, k = this.k): Promise<Score[]> {
+    this.checkK(k);
+    const n = queries.length / this.references.dims;
+    const [found, normal] = await Promise.all([
+      this.all.search(queries),
+      this.normal.search(queries),
+    ]);
+    return Array.from({ length: n }, (_, q) => {
+      const neighbours = neighbourList(found, q, this.all.neighbours).slice(0, k);
+      const normalNeighbours = neighbourList(normal, q, this.normal.neighbours).slice(0, ANOMALY_K);
+      return {
+        vote: this.voteOf(neighbours),
+        anomalyScore: this.calibrate(
+          anomalyDistance(
+            normalNeighbours.map((x) => ({ classIndex: 0, distance: x.distance })),
+            ANOMALY_K,
+          ),
+        ),
+        neighbours,
+      };
+    });
+  }
+
+  /** Votes only (evaluation, selection): the same vote as `score`. */
+  async votes(queries: Float32Array, k = this.k): Promise<Vote[]> {
+    this.checkK(k);
+    const found = await this.all.search(queries);
+    const n = queries.length / this.references.dims;
+    return Array.from({ length: n }, (_, q) =>
+      this.voteOf(neighbourList(found, q, this.all.neighbours).slice(0, k)),
+    );
+  }
+
+  private checkK(k: number): void {
+    if (!Number.isInteger(k) || k < 1 || k > this.k) {
+      throw new RangeError(`k must be 1..${this.k} for this scorer (got ${k})`);
+    }
+  }
+
+  /**
+   * Each reference voted on by the others (its own row left out): an honest estimate of how
+   * often a vote of this confidence is right, without holding labels back.
+   */
+  async leaveOneOutVotes(): Promise<Vote[]> {
+    const found = await this.all.search(this.references.vectors);
+    return Array.from({ length: this.size }, (_, q) =>
+      this.voteOf(withoutSelf(neighbourList(found, q, this.all.neighbours), q).slice(0, this.k)),
+    );
+  }
+
+  /** References counted as normal, by row (for reporting). */
+  get normalCount(): number {
+    return this.normalRows.length;
+  }
+
+  private voteOf(neighbours: { index: number; distance: number }[]): Vote {
+    return vote(
+      neighbours.map((x) => ({
+        classIndex: this.references.labels[x.index]!,
+        distance: x.distance,
+      })),
+      this.references.normal.length,
+    );
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.all.release(), this.normal.release()]);
+  }
+}
+
+function neighbourList(
+  found: { index: Int32Array; distance: Float32Array },
+  query: number,
+  per: number,
+): { index: number; distance: number }[] {
+  return Array.from({ length: per }, (_, j) => ({
+    index: found.index[query * per + j]!,
+    distance: found.distance[query * per + j]!,
+  }));
+}
+
+export interface AutoAcceptPlan {
+  /** Accept predictions with confidence >= threshold; null: none this time. */
+  threshold: number | null;
+  /** At most this many auto labels now: auto labels never outnumber human ones. */
+  limit: number;
+  reason: string;
+}
+
+/**
+ * How many confident predictions may become auto labels, and above which confidence: the
+ * lowest threshold at which the human labels, each voted on by the others (leave-one-out),
+ * reach the precision target; at most as many auto labels in all as human ones.
+ */
+export async function planAutoAccept(input: {
+  /** A scorer over the human-labeled references only. */
+  human: Scorer;
+  autoLabelsNow: number;
+  precisionTarget: number;
+}): Promise<AutoAcceptPlan> {
+  const { human, precisionTarget } = input;
+  const votes = await human.leaveOneOutVotes();
+  const choice = thresholdForPrecision(
+    votes.map((v) => v.confidence),
+    votes.map((v, i) => v.predicted === human.references.labels[i]),
+    precisionTarget,
+  );
+  if (!Number.isFinite(choice.threshold)) {
+    return {
+      threshold: null,
+      limit: 0,
+      reason: `no threshold reaches precision ${precisionTarget} on ${human.size} human labels`,
+    };
+  }
+  return {
+    threshold: choice.threshold,
+    limit: Math.max(0, human.size - input.autoLabelsNow),
+    reason: `threshold ${choice.threshold.toFixed(3)} from ${human.size} human labels`,
+  };
+}

@@ -1,0 +1,172 @@
+import type { Database, Neighbor, Project } from '@beanstalk/db';
+import { normaliseRows, type Scorer, type Vote } from '@beanstalk/ml';
+import { AppError } from '@beanstalk/shared';
+import type { EncoderCache } from './encoders.ts';
+import type { ProjectorCache } from './heads.ts';
+import { loadReferences, scorerFor, type ReferenceSet } from './references.ts';
+
+/** The largest k a classification may ask for. */
+export const MAX_CLASSIFY_K = 100;
+
+/** Heads whose references are kept in memory at once. */
+const MAX_HEADS = 16;
+
+/** Releases a replaced scorer once requests that still hold it are done with it. */
+const retireLater = (cached: CachedScorer) =>
+  void setTimeout(() => void cached.scorer.release().catch(() => undefined), 30_000).unref();
+
+/** The parts of a project row that say which models answer for it. */
+type ProjectModels = Pick<Project, 'id' | 'activeHeadVersionId' | 'encoderVersionId'>;
+
+export interface Classification {
+  headVersionId: string;
+  vote: Vote;
+  /** Class ids by position, matching vote.probabilities. */
+  classIds: string[];
+  anomalyScore: number;
+  /** The labeled references that voted, nearest first. */
+  neighbors: Neighbor[];
+}
+
+interface CachedScorer {
+  /** Label version and normal classes it was built for. */
+  key: string;
+  set: ReferenceSet;
+  scorer: Scorer;
+}
+
+/**
+ * Classifies images as a round scores pool items: the project's encoder, its active head
+ * (the same onnxruntime projection as a reindex), then the Scorer over the head's labeled
+ * references. So `classify` of a pool item's image gives that item's stored prediction.
+ *
+ * The references are held per head and rebuilt when the project's label version (or its
+ * normal classes) moves: in the background, while requests keep using the previous ones,
+ * so only the first request for a head waits for them.
+ */
+export class Classifier {
+  private readonly scorers = new Map<
+    string,
+    { current: Promise<CachedScorer>; next: Promise<CachedScorer> | null }
+  >();
+
+  constructor(
+    private readonly deps: { db: Database; encoders: EncoderCache; projectors: ProjectorCache },
+  ) {}
+
+  /** The project's active head and its projection of an image (an L2-normalised vector). */
+  async embed(
+    project: ProjectModels,
+    image: { name: string; bytes: Uint8Array },
+  ): Promise<{ headVersionId: string; vector: Float32Array }> {
+    if (!project.activeHeadVersionId || !project.encoderVersionId) {
+      throw new AppError(
+        'CONFLICT',
+        'this project has no trained model yet: import images and run a round first',
+      );
+    }
+    const [encoder, projector] = await Promise.all([
+      this.deps.encoders.get(project.encoderVersionId),
+      this.deps.projectors.get(project.activeHeadVersionId),
+    ]);
+    const [features] = await encoder.embedImages([image]);
+    const vector = await projector.project(normaliseRows(features!, encoder.dims), 1);
+    return { headVersionId: project.activeHeadVersionId, vector };
+  }
+
+  async classify(
+    project: ProjectModels,
+    image: { name: string; bytes: Uint8Array },
+    k: number,
+  ): Promise<Classification> {
+    if (!Number.isInteger(k) || k < 1 || k > MAX_CLASSIFY_K) {
+      throw new AppError('BAD_USER_INPUT', `k must be 1..${MAX_CLASSIFY_K} (got ${k})`);
+    }
+    const [{ headVersionId, vector }, cached] = await Promise.all([
+      this.embed(project, image),
+      project.activeHeadVersionId
+        ? this.scorer(project.id, project.activeHeadVersionId)
+        : Promise.resolve(null),
+    ]);
+    const { set, scorer } = cached!;
+    const [score] = await scorer.score(vector, Math.min(k, MAX_CLASSIFY_K));
+    return {
+      headVersionId,
+      vote: score!.vote,
+      classIds: set.classes.map((c) => c.id),
+      anomalyScore: score!.anomalyScore,
+      neighbors: score!.neighbours.map(({ index, distance }) => {
+        const row = set.rows[index]!;
+        return {
+          itemId: row.itemId,
+          distance,
+          split: row.split,
+          labelClassId: row.labelClassId,
+          labelSource: row.labelSource,
+        };
+      }),
+    };
+  }
+
+  private async scorer(projectId: string, headVersionId: string): Promise<CachedScorer> {
+    const [version, classes] = await Promise.all([
+      this.deps.db.labels.version(projectId),
+      this.deps.db.classes.ofProject(projectId),
+    ]);
+    const key = `${version}:${classes.map((c) => (c.isNormal ? 1 : 0)).join('')}`;
+    let entry = this.scorers.get(headVersionId);
+    if (entry) {
+      // Most recently used last, so the least recently used head is evicted first.
+      this.scorers.delete(headVersionId);
+      this.scorers.set(headVersionId, entry);
+    } else {
+      entry = { current: this.build(projectId, headVersionId, key), next: null };
+      const created = entry;
+      created.current.catch(() => {
+        if (this.scorers.get(headVersionId) === created) this.scorers.delete(headVersionId);
+      });
+      this.scorers.set(headVersionId, created);
+      this.evict();
+    }
+    const current = await entry.current;
+    if (current.key !== key && !entry.next) {
+      const building = entry;
+      const next = this.build(projectId, headVersionId, key);
+      building.next = next;
+      next.then(
+        () => {
+          building.current = next;
+          building.next = null;
+          retireLater(current);
+        },
+        () => (building.next = null),
+      );
+    }
+    return current;
+  }
+
+  /** Keeps the scorers of the MAX_HEADS most recently used heads. */
+  private evict(): void {
+    while (this.scorers.size > MAX_HEADS) {
+      const [oldest, entry] = this.scorers.entries().next().value!;
+      this.scorers.delete(oldest);
+      for (const p of new Set([entry.current, entry.next])) {
+        p?.then(retireLater, () => undefined);
+      }
+    }
+  }
+
+  private async build(projectId: string, headVersionId: string, key: string) {
+    const set = await loadReferences(this.deps.db, { headVersionId, projectId });
+    // One inference thread: requests run side by side.
+    return { key, set, scorer: await scorerFor(set, { k: MAX_CLASSIFY_K, threads: 1 }) };
+  }
+
+  async close(): Promise<void> {
+    const all = new Set([...this.scorers.values()].flatMap((e) => [e.current, e.next]));
+    this.scorers.clear();
+    for (const s of await Promise.allSettled([...all].filter((p) => p !== null))) {
+      if (s.status === 'fulfilled') await s.value.scorer.release().catch(() => undefined);
+    }
+  }
+}
