@@ -16,6 +16,7 @@ const workspaces = [
   'apps/worker',
   'apps/api',
   'apps/web',
+  'tooling/vitest',
 ];
 
 export default defineConfig({
@@ -31,7 +32,7 @@ export default defineConfig({
           alias: { '@beanstalk/testing': path.join(root, 'tooling/testing/src/index.ts') },
         },
         test: {
-          name: dir.split('/')[1]!,
+          name: dir.split('/').at(-1)!,
           root: path.join(root, dir),
           include: ['test/**/*.test.ts'],
           testTimeout: 180_000,

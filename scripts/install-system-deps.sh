@@ -40,10 +40,15 @@ if [[ -f "$ext_dir/vector--${PGVECTOR_VERSION}.sql" ]]; then
 else
   # pgvector is not packaged for Debian 12; Debian 13 (trixie) ships its source package.
   say "building pgvector ${PGVECTOR_VERSION} from Debian trixie's source package"
+  # From the Debian archive this machine already uses (its mirror, not a host named here).
+  if ! mirror="$(bash "$(dirname "$0")/lib/debian-mirror.sh")"; then
+    echo "install-system-deps: no Debian archive in /etc/apt/sources.list*; set DEBIAN_MIRROR" >&2
+    exit 1
+  fi
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial"
-  echo "deb-src http://deb.debian.org/debian trixie main" >"$work/trixie-src.list"
+  echo "deb-src ${mirror} trixie main" >"$work/trixie-src.list"
   apt_opts=(-o "Dir::Etc::SourceList=$work/trixie-src.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$work/lists")
   apt-get "${apt_opts[@]}" update -qq

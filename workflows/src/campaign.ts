@@ -16,16 +16,25 @@ import {
 } from './definitions.ts';
 import { activeLearningRound } from './round.ts';
 
+// Bounded by time, not attempts (see round.ts); closing a campaign keeps trying for a week.
+const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 };
 const db = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+  scheduleToCloseTimeout: '1 hour',
+  retry: RETRY,
+});
+const closing = proxyActivities<OrchestrationActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '7 days',
+  retry: { ...RETRY, maximumInterval: '5 minutes' },
 });
 
 /**
  * Runs rounds for a project until the label budget is spent, the target macro-F1 is reached,
  * `maxRounds` have run, or it is cancelled. Each round is a child workflow; the campaign
- * continues as new after every round so its history stays small. One campaign per project:
- * a second one is refused (the client also uses a per-project workflow id).
+ * continues as new after every round so its history stays small. One running campaign per
+ * project: a second one is refused (the client numbers campaigns per project, and the first
+ * activity refuses while another is running).
  */
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const history = input.history ?? [];
@@ -43,7 +52,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   progress.campaignId = campaignId;
   const finish = async (reason: string): Promise<CampaignResult> => {
     progress.stopReason = reason;
-    await db.closeCampaign({ campaignId, status: 'COMPLETED', reason });
+    await closing.closeCampaign({ campaignId, status: 'COMPLETED', reason });
     return { campaignId, rounds: history.length, stopReason: reason };
   };
   try {
@@ -68,6 +77,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           strategy: input.strategy,
           labelingTimeoutMs: input.labelingTimeoutMs,
           leaseCheckIntervalMs: input.leaseCheckIntervalMs,
+          retryWindowMs: input.retryWindowMs,
         },
       ],
     });
@@ -80,7 +90,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   } catch (error) {
     const cancelled = isCancellation(error);
     await CancellationScope.nonCancellable(() =>
-      db.closeCampaign({
+      closing.closeCampaign({
         campaignId,
         status: cancelled ? 'CANCELLED' : 'FAILED',
         reason: cancelled ? 'cancelled' : (error as Error).message,

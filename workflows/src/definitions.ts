@@ -61,6 +61,11 @@ export interface RoundTiming {
   labelingTimeoutMs?: number;
   /** How often expired task leases are checked while waiting (default 30 s). */
   leaseCheckIntervalMs?: number;
+  /**
+   * How long a step is retried through an outage (database, worker) before the round fails
+   * and is closed (default 1 hour).
+   */
+  retryWindowMs?: number;
 }
 
 export interface RoundInput extends RoundTiming {

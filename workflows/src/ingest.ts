@@ -2,15 +2,22 @@ import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { EmbedResult, GpuActivities, OrchestrationActivities } from '@beanstalk/activities';
 import { ingestProgress, type IngestProgress } from './definitions.ts';
 
+// Bounded by time, not attempts (see round.ts).
+const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 };
 const db = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 20 },
+  scheduleToCloseTimeout: '1 hour',
+  retry: RETRY,
 });
 
 /**
  * Embeds a project's items that have no backbone features yet, a page of activities at a
  * time on the gpu queue (each heartbeating and resumable), so progress is queryable and a
- * re-run skips what is done. Undecodable images are reported, not retried.
+ * re-run skips what is done. Undecodable images are reported once and passed over.
+ *
+ * Pages follow item ids, which are random: an item imported while a pass runs may sort
+ * behind its cursor. So a pass that embedded anything is followed by another from the start;
+ * the first pass that finds nothing new ends the ingest.
  */
 export async function ingest(input: {
   projectId: string;
@@ -21,7 +28,8 @@ export async function ingest(input: {
     taskQueue: input.gpuTaskQueue,
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+    scheduleToCloseTimeout: '6 hours',
+    retry: RETRY,
   });
   const progress: IngestProgress = {
     embedded: 0,
@@ -32,18 +40,31 @@ export async function ingest(input: {
   };
   setHandler(ingestProgress, () => progress);
   progress.total = await db.countItemsWithoutFeatures({ projectId: input.projectId });
-  let after: string | null = null;
-  while (!progress.done) {
-    const page: EmbedResult = await model.embedItems({
-      projectId: input.projectId,
-      after,
-      limit: input.pageSize ?? 2000,
-    });
-    progress.embedded += page.embedded;
-    progress.failedCount += page.failed.length;
-    progress.failures.push(...page.failed.slice(0, 100 - progress.failures.length));
-    progress.done = page.done;
-    after = page.after;
+  const failed = new Set<string>();
+  for (;;) {
+    let after: string | null = null;
+    let embeddedThisPass = 0;
+    for (let done = false; !done;) {
+      const page: EmbedResult = await model.embedItems({
+        projectId: input.projectId,
+        after,
+        limit: input.pageSize ?? 2000,
+      });
+      embeddedThisPass += page.embedded;
+      for (const failure of page.failed) {
+        if (failed.has(failure.itemId)) continue;
+        failed.add(failure.itemId);
+        if (progress.failures.length < 100) progress.failures.push(failure);
+      }
+      progress.embedded += page.embedded;
+      progress.failedCount = failed.size;
+      done = page.done;
+      after = page.after;
+    }
+    if (embeddedThisPass === 0) break;
+    // Items that arrived behind the cursor are what the next pass is for.
+    progress.total = Math.max(progress.total ?? 0, progress.embedded + progress.failedCount);
   }
+  progress.done = true;
   return progress;
 }

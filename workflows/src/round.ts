@@ -16,29 +16,47 @@ import {
   type RoundResult,
 } from './definitions.ts';
 
-// Database steps are short; retry them through a database restart.
-const db = proxyActivities<OrchestrationActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
-});
-// Scoring pages through the whole pool; heartbeats carry the resume point.
-const scoring = proxyActivities<OrchestrationActivities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
-});
-
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 };
 
-function gpu(taskQueue: string) {
-  // A killed gpu worker is noticed by the missing heartbeat and the activity retried on
-  // another; training restarts (it is deterministic), reindexing resumes after the last page.
-  return proxyActivities<GpuActivities>({
-    taskQueue,
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '20 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-  });
+/**
+ * The round's activities. Retries are bounded by time, not attempts: an outage of the
+ * database or a worker shorter than the retry window (default an hour) is ridden out; past it
+ * the round fails and is closed. Closing keeps trying for a week, so a round is never left
+ * holding tasks and budget however long the database was gone.
+ */
+function roundActivities(input: Pick<RoundInput, 'gpuTaskQueue' | 'retryWindowMs'>) {
+  const window = input.retryWindowMs ?? HOUR;
+  return {
+    // Database steps are short.
+    db: proxyActivities<OrchestrationActivities>({
+      startToCloseTimeout: '2 minutes',
+      scheduleToCloseTimeout: window,
+      retry: RETRY,
+    }),
+    // Scoring pages through the whole pool; heartbeats carry the resume point.
+    scoring: proxyActivities<OrchestrationActivities>({
+      startToCloseTimeout: '1 hour',
+      scheduleToCloseTimeout: 3 * window,
+      heartbeatTimeout: '1 minute',
+      retry: RETRY,
+    }),
+    closing: proxyActivities<OrchestrationActivities>({
+      startToCloseTimeout: '2 minutes',
+      scheduleToCloseTimeout: 7 * DAY,
+      retry: { ...RETRY, maximumInterval: '5 minutes' },
+    }),
+    // A killed gpu worker is noticed by the missing heartbeat and the activity retried on
+    // another; training restarts (it is deterministic), reindexing resumes after the last page.
+    model: proxyActivities<GpuActivities>({
+      taskQueue: input.gpuTaskQueue,
+      startToCloseTimeout: '2 hours',
+      scheduleToCloseTimeout: 6 * window,
+      heartbeatTimeout: '20 seconds',
+      retry: RETRY,
+    }),
+  };
 }
 
 /**
@@ -49,7 +67,7 @@ function gpu(taskQueue: string) {
  * is worse than the active one. Cancelling leaves no open tasks and no half-built vector set.
  */
 export async function activeLearningRound(input: RoundInput): Promise<RoundResult> {
-  const model = gpu(input.gpuTaskQueue);
+  const { db, scoring, closing, model } = roundActivities(input);
   const progress: RoundProgress = {
     roundId: null,
     number: null,
@@ -151,7 +169,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     });
     progress.promoted = decision.promoted;
     progress.note = decision.reason;
-    await db.closeRound({ roundId, status: 'COMPLETED', note: decision.reason });
+    await closing.closeRound({ roundId, status: 'COMPLETED', note: decision.reason });
     enter('completed');
     return {
       roundId,
@@ -167,7 +185,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
   } catch (error) {
     const cancelled = isCancellation(error);
     await CancellationScope.nonCancellable(() =>
-      db.closeRound({
+      closing.closeRound({
         roundId,
         status: cancelled ? 'CANCELLED' : 'FAILED',
         note: cancelled ? 'cancelled' : (error as Error).message,

@@ -7,10 +7,15 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { isAppError } from '@beanstalk/shared';
 import { resolveViewer } from './auth/viewer.ts';
 import type { Context, Services } from './context.ts';
+import { unavailable } from './errors.ts';
 import { createLoaders } from './loaders.ts';
 import { createApolloServer } from './server.ts';
 
-const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+const HTTP_STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  UNAVAILABLE: 503,
+};
 
 /** A JSON error body in GraphQL's shape, for failures before GraphQL runs. */
 const errorBody = (message: string, code: string) => ({
@@ -79,6 +84,12 @@ export async function createHttpApp(services: Services) {
         try {
           viewer = await resolveViewer(db, req.headers);
         } catch (error) {
+          const away = unavailable(error);
+          if (away) {
+            throw new GraphQLError(away.message, {
+              extensions: { code: away.code, retryable: true, http: { status: 503 } },
+            });
+          }
           if (!isAppError(error)) throw error;
           throw new GraphQLError(error.message, {
             extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] ?? 400 } },

@@ -315,7 +315,7 @@ describe('role x operation matrix', () => {
     },
     cancelCampaign: async (as) => {
       const handle = await startCampaign(
-        await api.services.temporal(),
+        { db: api.db.db, client: await api.services.temporal() },
         { projectId: seeded.projectId },
         api.services.queues,
       );

@@ -11,10 +11,11 @@ import {
   type ImportSummary,
 } from '@beanstalk/ingest';
 import { LocalBlobStore } from '@beanstalk/storage';
+import { backup, restore } from './backup.ts';
 import { addOrchestrationCommands } from './orchestration-commands.ts';
 import { importProgressBar } from './progress.ts';
 import { addUserCommands } from './user-commands.ts';
-import { servicesDown, servicesStatus, servicesUp } from './services/index.ts';
+import { servicesDown, servicesStatus, servicesUp } from '@beanstalk/local-services';
 
 const log = (line: string) => console.log(`  ${line}`);
 
@@ -203,6 +204,21 @@ async function main() {
         );
       },
     );
+
+  program
+    .command('backup')
+    .description('a consistent copy of the database (pg_dump) and the blob store')
+    .requiredOption('--out <dir>', 'a new or empty folder')
+    .action(async (opts: { out: string }) => {
+      await backup(config, userPath(opts.out), log);
+    });
+  program
+    .command('restore')
+    .description('a backup into an empty database and blob store (a fresh data folder)')
+    .requiredOption('--from <dir>', 'a folder written by backup')
+    .action(async (opts: { from: string }) => {
+      await restore(config, userPath(opts.from), log);
+    });
 
   addOrchestrationCommands(program, config, withDb, userPath);
   addUserCommands(program, config, withDb);

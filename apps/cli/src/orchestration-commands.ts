@@ -4,12 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from '@beanstalk/config';
 import type { Database } from '@beanstalk/db';
 import { registerEncoder } from '@beanstalk/model-runtime';
-import {
-  campaignWorkflowId,
-  startCampaign,
-  startIngest,
-  startRound,
-} from '@beanstalk/orchestration';
+import { cancelCampaign, startCampaign, startIngest, startRound } from '@beanstalk/orchestration';
 import { AppError, TASK_QUEUES } from '@beanstalk/shared';
 import type { BlobStore } from '@beanstalk/storage';
 import { ingestProgress } from '@beanstalk/workflows';
@@ -152,20 +147,22 @@ export function addOrchestrationCommands(
     .requiredOption('--project <slug>', 'project slug')
     .option('--max-rounds <n>', 'stop after N rounds', (v) => Number.parseInt(v, 10))
     .action(async (opts: { project: string; maxRounds?: number }) => {
-      const project = await withDb(config, (d) => projectBySlug(d.db, opts.project));
-      const handle = await withTemporal(config, (client) =>
-        startCampaign(client, { projectId: project.id, maxRounds: opts.maxRounds }),
-      );
+      const handle = await withDb(config, async (d) => {
+        const project = await projectBySlug(d.db, opts.project);
+        return withTemporal(config, (client) =>
+          startCampaign({ db: d.db, client }, { projectId: project.id, maxRounds: opts.maxRounds }),
+        );
+      });
       console.log(`campaign workflow ${handle.workflowId}`);
     });
   campaigns
     .command('cancel')
     .requiredOption('--project <slug>', 'project slug')
     .action(async (opts: { project: string }) => {
-      const project = await withDb(config, (d) => projectBySlug(d.db, opts.project));
-      await withTemporal(config, (client) =>
-        client.workflow.getHandle(campaignWorkflowId(project.id)).cancel(),
-      );
+      await withDb(config, async (d) => {
+        const project = await projectBySlug(d.db, opts.project);
+        await withTemporal(config, (client) => cancelCampaign({ db: d.db, client }, project.id));
+      });
       console.log('cancel requested; open tasks expire and the budget is released');
     });
 }

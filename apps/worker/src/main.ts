@@ -1,7 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '@beanstalk/config';
 import { createDatabase } from '@beanstalk/db';
+import { TASK_QUEUES } from '@beanstalk/shared';
+import { startMaintenance } from './maintenance.ts';
 import {
   activityDeps,
   createGpuWorker,
@@ -16,6 +20,7 @@ async function main() {
       queue: { type: 'string', default: 'orchestration' },
       concurrency: { type: 'string' },
       'task-queue': { type: 'string' },
+      'gpu-task-queue': { type: 'string' },
     },
   });
   const queue = values.queue as QueueKind;
@@ -27,11 +32,30 @@ async function main() {
     throw new Error(`--concurrency must be a positive whole number (got ${values.concurrency})`);
   }
   const config = loadConfig();
-  const db = createDatabase(config.postgres.databaseUrl);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Activities page through large tables; an index build turns the limit off for itself.
+  const db = createDatabase(config.postgres.databaseUrl, { statementTimeoutMs: 10 * 60_000 });
+  const connection = await untilConnected(config.temporal.address, () =>
+    NativeConnection.connect({ address: config.temporal.address }),
+  );
   const deps = { config, db, connection, concurrency, taskQueue: values['task-queue'] };
   const activities = activityDeps(deps);
+  let stopMaintenance = () => {};
+  let client: Client | undefined;
   try {
+    if (queue !== 'gpu' && config.worker.maintenanceSeconds > 0) {
+      client = new Client({
+        connection: await Connection.connect({ address: config.temporal.address }),
+        namespace: config.temporal.namespace,
+      });
+      const queues = {
+        orchestration: values['task-queue'] ?? TASK_QUEUES.orchestration,
+        gpu: values['gpu-task-queue'] ?? TASK_QUEUES.gpu,
+      };
+      stopMaintenance = startMaintenance(
+        { db, client, queues },
+        config.worker.maintenanceSeconds * 1000,
+      );
+    }
     const workers: Worker[] = [];
     if (queue !== 'gpu') workers.push(await createOrchestrationWorker(deps, activities));
     if (queue !== 'orchestration') workers.push(await createGpuWorker(deps, activities));
@@ -41,9 +65,25 @@ async function main() {
     // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished.
     await Promise.all(workers.map((w) => w.run()));
   } finally {
+    stopMaintenance();
+    await client?.connection.close();
     await activities.encoders.close();
     await connection.close();
     await db.close();
+  }
+}
+
+/** Connects, retrying while Temporal is not reachable yet (a worker started before it). */
+async function untilConnected<T>(address: string, connect: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (error) {
+      console.warn(
+        `worker: Temporal at ${address} not reachable (${(error as Error).message}); retrying`,
+      );
+      await sleep(Math.min(30_000, 1000 * attempt));
+    }
   }
 }
 

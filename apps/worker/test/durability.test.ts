@@ -170,12 +170,13 @@ describe('rounds survive killed workers, expired leases and cancellation', () =>
 
   it('one campaign per project; it continues as new after a round and stops at its limit', async () => {
     await h.db.prisma.project.update({ where: { id: h.projectId }, data: { roundSize: 5 } });
+    const deps = { db: h.db.db, client: h.client };
     const handle = await startCampaign(
-      h.client,
+      deps,
       { projectId: h.projectId, maxRounds: 1, leaseCheckIntervalMs: 300 },
       h.queues,
     );
-    await expect(startCampaign(h.client, { projectId: h.projectId }, h.queues)).rejects.toThrow(
+    await expect(startCampaign(deps, { projectId: h.projectId }, h.queues)).rejects.toThrow(
       /already has a campaign running/,
     );
     let done = false;
@@ -195,5 +196,37 @@ describe('rounds survive killed workers, expired leases and cancellation', () =>
     // The run that finished is a continuation, not the first run.
     const description = await handle.describe();
     expect(description.runId).not.toBe(handle.firstExecutionRunId);
+  });
+
+  it('a second campaign on the project runs rounds of its own, with new tasks', async () => {
+    const deps = { db: h.db.db, client: h.client };
+    const first = await h.db.prisma.campaign.findFirstOrThrow({
+      where: { projectId: h.projectId, status: 'COMPLETED' },
+      include: { rounds: true },
+    });
+    const handle = await startCampaign(
+      deps,
+      { projectId: h.projectId, maxRounds: 1, leaseCheckIntervalMs: 300 },
+      h.queues,
+    );
+    let done = false;
+    const labeling = h.label(() => done);
+    const result = await handle.result().finally(() => (done = true));
+    await labeling;
+    expect(result.campaignId).not.toBe(first.id);
+    expect(handle.workflowId).not.toBe(first.workflowId);
+    const second = await h.db.prisma.campaign.findUniqueOrThrow({
+      where: { id: result.campaignId },
+      include: { rounds: { include: { tasks: true } } },
+    });
+    expect(second.status).toBe('COMPLETED');
+    expect(second.rounds).toHaveLength(1);
+    const [round] = second.rounds;
+    // Its own round: a new row with a new number, and tasks it opened itself.
+    expect(first.rounds.map((r) => r.id)).not.toContain(round!.id);
+    expect(round!.number).toBeGreaterThan(Math.max(...first.rounds.map((r) => r.number)));
+    expect(round!.tasks.length).toBeGreaterThan(0);
+    expect(round!.tasks.every((t) => t.status === 'DONE')).toBe(true);
+    expect(round!.status).toBe('COMPLETED');
   });
 });

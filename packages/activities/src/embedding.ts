@@ -33,7 +33,7 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
      * Encodes up to `limit` items after `after` (item-id order) that have no backbone features
      * yet: L2-normalised features are stored per encoder, and projected vectors are added to
      * the active set so new items become searchable. An image that cannot be decoded is
-     * reported and passed over (the cursor moves on), so it cannot block the rest.
+     * reported, marked unreadable and passed over, so it cannot block the rest.
      */
     embedItems(input: {
       projectId: string;
@@ -75,6 +75,7 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
               } catch (inner) {
                 if (!(inner instanceof ImageDecodeError)) throw inner;
                 failed.push({ itemId: page[j]!.id, reason: inner.message });
+                await db.items.markUnreadable(page[j]!.id, inner.message);
                 vectors.push(null);
               }
             }

@@ -1,6 +1,6 @@
 import { VECTOR_DIMS } from '@beanstalk/db';
 import { classificationReport, stackRows } from '@beanstalk/ml';
-import { loadReferences, scorerFor } from '@beanstalk/model-runtime';
+import { catchUpVectorSet, loadReferences, scorerFor } from '@beanstalk/model-runtime';
 import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
@@ -99,8 +99,9 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
 
     /**
      * Makes the candidate head active (an atomic vector-set swap, the same promotion a manager
-     * makes) unless it is worse than the active head by more than the tolerance; a rejected
-     * head is retired and its vector set dropped. Says why either way.
+     * makes, then the items embedded meanwhile are added) unless it is worse than the active
+     * head by more than the tolerance; a rejected head is retired and its vector set dropped.
+     * Says why either way.
      */
     promoteHead(input: {
       roundId: string;
@@ -112,6 +113,8 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
         const head = await db.heads.get(input.candidate.headVersionId);
         const project = await db.projects.get(head.projectId);
         if (project.activeHeadVersionId === head.id) {
+          // A retry after the swap: finish what the first attempt may not have.
+          await catchUpVectorSet(db, head.id);
           return { promoted: true, reason: head.note ?? 'already active' };
         }
         const f = (x: number) => x.toFixed(4);
@@ -126,6 +129,8 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
           ? `eval macro-F1 ${f(candidate.macroF1)} vs ${f(active.macroF1)} for the active head (tolerance ${tolerance})`
           : `first head: eval macro-F1 ${f(candidate.macroF1)}`;
         await db.heads.promote(head.id, { note: reason, evaluation: candidate });
+        // New items embedded into the previous set while this one was built are added now.
+        await catchUpVectorSet(db, head.id);
         return { promoted: true, reason };
       });
     },

@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import { VECTOR_DIMS } from '@beanstalk/db';
 import { HeadProjector, stackRows } from '@beanstalk/ml';
-import { headWeights, pipelinePages } from '@beanstalk/model-runtime';
+import { catchUpVectorSet, headWeights, pipelinePages } from '@beanstalk/model-runtime';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
 import { heartbeatingThrough, resumePoint } from './heartbeats.ts';
@@ -11,8 +11,9 @@ export function createReindexActivities({ db }: ActivityDeps) {
   return {
     /**
      * Projects every item's stored features with a head into a new vector set, builds its
-     * HNSW index and publishes it (not yet active: promotion swaps it in). Resumes after the
-     * last page it reported; a published set is left as it is.
+     * HNSW index and publishes it (not yet active: promotion swaps it in), then adds the items
+     * embedded meanwhile. Resumes after the last page it reported; a published set is left as
+     * it is.
      */
     reindexHead(input: { headVersionId: string; pageSize?: number }): Promise<number> {
       return surfacing(async () => {
@@ -67,6 +68,7 @@ export function createReindexActivities({ db }: ActivityDeps) {
         await heartbeatingThrough({ after, written, total, phase: 'index' }, () =>
           db.vectorSets.publish(head.id),
         );
+        written += await catchUpVectorSet(db, head.id);
         console.log(
           `reindex head ${head.id}: ${written} vectors written in ${(wroteAt - started) / 1000} s, ` +
             `indexed and published in ${(Date.now() - wroteAt) / 1000} s`,

@@ -51,35 +51,15 @@ export function createRoundActivities({ db }: ActivityDeps) {
     },
 
     /**
-     * Ends a round: unfinished tasks expire (budget released, items back in the pool); when
-     * cancelled or failed, a trained but not promoted head is retired and its vector set
-     * dropped, so nothing is left half-built.
+     * Ends a round (db.rounds.close): unfinished tasks expire, releasing their budget; a round
+     * that did not complete leaves no unpromoted head or half-built vector set behind.
      */
-    async closeRound(input: {
+    closeRound(input: {
       roundId: string;
       status: 'COMPLETED' | 'CANCELLED' | 'FAILED';
       note?: string;
     }): Promise<TaskCounts> {
-      const expired = await db.tasks.expire(input.roundId, { allOpen: true });
-      const round = await db.rounds.get(input.roundId);
-      const head = await db.heads.byRound(round.id);
-      if (input.status !== 'COMPLETED' && head) {
-        const project = await db.projects.get(round.projectId);
-        if (project.activeHeadVersionId !== head.id) {
-          await db.vectorSets.drop(head.id);
-          await db.heads.retire(head.id, `round ${input.status.toLowerCase()}`);
-        }
-      }
-      const counts = await db.tasks.counts(input.roundId);
-      await db.rounds.finish(input.roundId, {
-        status: input.status,
-        labelsReceived: counts.done,
-        note:
-          [input.note, expired ? `${expired} unfinished tasks expired` : null]
-            .filter(Boolean)
-            .join('; ') || null,
-      });
-      return counts;
+      return db.rounds.close(input.roundId, { status: input.status, note: input.note });
     },
   };
 }

@@ -47,6 +47,11 @@ const envSchema = z.object({
     .positive('must be a positive whole number')
     .default(200),
   BEANSTALK_SESSION_DAYS: z.coerce.number().positive('must be a positive number').default(7),
+  /**
+   * How often an orchestration worker closes rounds left behind by their workflows and starts
+   * ingests for items stored while Temporal was away, in seconds (0: never).
+   */
+  BEANSTALK_MAINTENANCE_SECONDS: z.coerce.number().min(0, 'must be 0 or more').default(60),
   /** Where the web app's server reaches the GraphQL API. */
   BEANSTALK_API_URL: z
     .url({ message: 'must be a URL, e.g. http://127.0.0.1:4000/graphql' })
@@ -69,6 +74,7 @@ export type Config = {
     sessionDays: number;
   };
   web: { port: number };
+  worker: { maintenanceSeconds: number };
 };
 
 export class ConfigError extends Error {
@@ -129,6 +135,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       sessionDays: e.BEANSTALK_SESSION_DAYS,
     },
     web: { port: e.BEANSTALK_WEB_PORT },
+    worker: { maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS },
   };
 }
 

@@ -93,3 +93,22 @@ export async function renameDatabase(url: string, from: string, to: string) {
     `ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`,
   );
 }
+
+/** Tables in the public schema of the database of `url` (0: nothing was migrated into it). */
+export async function tableCount(url: string): Promise<number> {
+  const { rows } = await once<{ n: number }>(
+    url,
+    "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'",
+  );
+  return rows[0]!.n;
+}
+
+/** Names of the migrations recorded as applied in the database of `url`, in order. */
+export async function appliedMigrations(url: string): Promise<string[]> {
+  const { rows } = await once<{ migration_name: string }>(
+    url,
+    `SELECT migration_name FROM _prisma_migrations
+      WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`,
+  );
+  return rows.map((r) => r.migration_name);
+}

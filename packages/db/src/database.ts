@@ -1,7 +1,10 @@
 import type pg from 'pg';
-import type { PrismaClient } from './generated/prisma/client.ts';
-import { createPool } from './pool.ts';
-import { createPrisma } from './prisma.ts';
+import {
+  createPool,
+  createPrisma,
+  type ConnectionLimits,
+  type PrismaClient,
+} from './connection.ts';
 import { transaction, type Queryable } from './queryable.ts';
 import { BudgetRepository } from './repositories/budget.ts';
 import { LabelClassRepository } from './repositories/classes.ts';
@@ -95,7 +98,10 @@ export class Database {
   }
 }
 
-/** The one way processes connect: a pg pool and a Prisma client on the same database. */
-export function createDatabase(databaseUrl: string, options: pg.PoolConfig = {}): Database {
-  return new Database(createPool(databaseUrl, options), createPrisma(databaseUrl));
+/**
+ * The one way processes connect: a pg pool and a Prisma client on the same database, with the
+ * same limits (statement and idle-transaction timeouts, connect timeout).
+ */
+export function createDatabase(databaseUrl: string, limits: ConnectionLimits = {}): Database {
+  return new Database(createPool(databaseUrl, limits), createPrisma(databaseUrl, limits));
 }

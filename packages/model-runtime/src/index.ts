@@ -4,3 +4,4 @@ export { loadReferences, onlySources, scorerFor, type ReferenceSet } from './ref
 export { scorePool, type PoolScoringProgress } from './pool-scoring.ts';
 export { pipelinePages } from './pages.ts';
 export { Classifier, MAX_CLASSIFY_K, type Classification } from './classifier.ts';
+export { catchUpVectorSet } from './catch-up.ts';

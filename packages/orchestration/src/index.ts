@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Database, LabelTask, SubmittedLabel, TaskSubmission } from '@beanstalk/db';
 import { AppError, TASK_QUEUES } from '@beanstalk/shared';
+import { reapStrandedWork, workflowRunning } from './reaper.ts';
 import {
   activeLearningRound,
   campaign,
@@ -17,7 +18,11 @@ import {
   type RoundInput,
 } from '@beanstalk/workflows';
 
-export const campaignWorkflowId = (projectId: string) => `campaign-${projectId}`;
+/** A project's n-th campaign; its rounds are `<campaign id>-round-<k>`. */
+export const campaignWorkflowId = (projectId: string, n: number) => `campaign-${projectId}-${n}`;
+/** How long a label submission waits to wake its round before leaving it to the next check. */
+const SIGNAL_DEADLINE_MS = 1000;
+
 export const ingestWorkflowId = (projectId: string) => `ingest-${projectId}`;
 
 export interface Queues {
@@ -26,26 +31,61 @@ export interface Queues {
 }
 const DEFAULT_QUEUES: Queues = { orchestration: TASK_QUEUES.orchestration, gpu: TASK_QUEUES.gpu };
 
-/** Starts a project's campaign; a second one while it runs is refused with CONFLICT. */
+/**
+ * Starts a project's next campaign; refused with CONFLICT while one runs. The campaign is
+ * registered before its workflow starts (the database allows one running campaign per
+ * project, so two starts at once cannot both get one), and campaigns are numbered per
+ * project, so each has workflow ids of its own for itself and its rounds.
+ */
 export async function startCampaign(
-  client: Client,
+  deps: { db: Database; client: Client },
   input: Omit<CampaignInput, 'gpuTaskQueue' | 'campaignId' | 'history'>,
   queues: Queues = DEFAULT_QUEUES,
 ) {
+  const running = await deps.db.rounds.runningCampaign(input.projectId);
+  if (running && (await workflowRunning(deps.client, running.workflowId)) !== 'ended') {
+    throw new AppError(
+      'CONFLICT',
+      `project ${input.projectId} already has a campaign running (${running.workflowId}); cancel it or wait for it to end`,
+    );
+  }
+  // One left behind by a workflow that is gone is closed first.
+  if (running) await reapStrandedWork(deps);
+  const n = (await deps.db.rounds.countCampaigns(input.projectId)) + 1;
+  const workflowId = campaignWorkflowId(input.projectId, n);
+  const registered = await deps.db.rounds.openCampaign({ projectId: input.projectId, workflowId });
   try {
-    return await client.workflow.start(campaign, {
+    return await deps.client.workflow.start(campaign, {
       taskQueue: queues.orchestration,
-      workflowId: campaignWorkflowId(input.projectId),
-      args: [{ ...input, gpuTaskQueue: queues.gpu }],
+      workflowId,
+      args: [{ ...input, campaignId: registered.id, gpuTaskQueue: queues.gpu }],
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new AppError(
-        'CONFLICT',
-        `project ${input.projectId} already has a campaign running; cancel it or wait for it to end`,
-      );
+      // A start at the same moment took this number and runs it.
+      throw new AppError('CONFLICT', `project ${input.projectId} already has a campaign running`);
     }
+    await deps.db.rounds.closeCampaign(registered.id, {
+      status: 'FAILED',
+      reason: `its workflow could not start: ${(error as Error).message}`,
+    });
     throw error;
+  }
+}
+
+/** Asks a project's running campaign to stop; NOT_FOUND when none runs. */
+export async function cancelCampaign(
+  deps: { db: Database; client: Client },
+  projectId: string,
+): Promise<void> {
+  const running = await deps.db.rounds.runningCampaign(projectId);
+  if (!running) throw new AppError('NOT_FOUND', `project ${projectId} has no campaign running`);
+  try {
+    await deps.client.workflow.getHandle(running.workflowId).cancel();
+  } catch (error) {
+    if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+    // Its workflow is gone: the reaper closes what it left.
+    throw new AppError('NOT_FOUND', `campaign ${running.workflowId} is no longer running`);
   }
 }
 
@@ -89,7 +129,11 @@ async function wakeRound(
 ): Promise<void> {
   if (!workflowId) return;
   try {
-    await (await temporal()).workflow.getHandle(workflowId).signal(labelSubmitted, taskId);
+    const client = await temporal();
+    // Not a person's wait: with Temporal away the signal gives up quickly.
+    await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      client.workflow.getHandle(workflowId).signal(labelSubmitted, taskId),
+    );
   } catch (error) {
     if ((error as Error).name === 'WorkflowNotFoundError') return;
     console.warn(`round ${workflowId} not woken for task ${taskId}: ${(error as Error).message}`);
@@ -168,4 +212,25 @@ export async function ingestStatus(
     if ((error as Error).name === 'WorkflowNotFoundError') return null;
     throw error;
   }
+}
+
+export { reapStrandedWork, resumeIngests, workflowRunning } from './reaper.ts';
+
+/**
+ * Whether an error says Temporal could not be reached (the server down, restarting or
+ * unreachable): worth retrying later, and not the caller's fault.
+ */
+export function isTemporalUnavailable(error: unknown): boolean {
+  for (let e = error as Record<string, unknown> | undefined, depth = 0; e && depth < 5; depth++) {
+    // gRPC 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED.
+    if (e.code === 14 || e.code === 4) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (
+      /UNAVAILABLE|Failed to connect|ECONNREFUSED|failed to reach|connection refused/i.test(message)
+    ) {
+      return true;
+    }
+    e = e.cause as Record<string, unknown> | undefined;
+  }
+  return false;
 }

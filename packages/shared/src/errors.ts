@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'BUDGET_EXHAUSTED'
+  /** A service the request needs (database, Temporal) is unreachable: retry shortly. */
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export class AppError extends Error {

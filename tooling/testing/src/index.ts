@@ -12,3 +12,4 @@ export {
 } from './databases.ts';
 export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';
 export { seedIndexedFashionMnist } from './indexed.ts';
+export { startPrivateServices, type PrivateServices } from './private-services.ts';

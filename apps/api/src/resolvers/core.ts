@@ -3,7 +3,10 @@ import type { QueryResolvers } from '../generated/graphql.ts';
 
 export const coreQueries: QueryResolvers = {
   async health(_parent, _args, { db, temporal }) {
-    const vector = await db.vectorExtension();
+    const database = await db
+      .vectorExtension()
+      .then((vector) => `postgres, pgvector ${vector ?? 'missing'}`)
+      .catch((error: Error) => `unreachable (${error.message})`);
     const temporalState = await temporal()
       .then(async (client) => {
         await client.workflowService.getSystemInfo({});
@@ -11,8 +14,8 @@ export const coreQueries: QueryResolvers = {
       })
       .catch((error: Error) => `unreachable (${error.message})`);
     return {
-      ok: temporalState === 'serving',
-      database: `postgres, pgvector ${vector ?? 'missing'}`,
+      ok: temporalState === 'serving' && !database.startsWith('unreachable'),
+      database,
       temporal: temporalState,
     };
   },

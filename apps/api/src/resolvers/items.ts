@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Item as ItemRow } from '@beanstalk/db';
 import { importFolder, inspectImage, writeItems } from '@beanstalk/ingest';
-import { ingestStatus, startIngest } from '@beanstalk/orchestration';
+import { ingestStatus, isTemporalUnavailable, startIngest } from '@beanstalk/orchestration';
 import { AppError } from '@beanstalk/shared';
 import { blobKeyOf } from '@beanstalk/storage';
 import type { Context } from '../context.ts';
@@ -174,6 +174,21 @@ export const itemQueries: Pick<
   },
 };
 
+/**
+ * Starts embedding a project's new items; returns the ingest's workflow id. With Temporal away
+ * the items are already stored, so this is not an error: null, and an orchestration worker
+ * starts the ingest once Temporal is back (its maintenance pass).
+ */
+async function embedLater(ctx: Context, projectId: string): Promise<string | null> {
+  try {
+    return (await startIngest(await ctx.temporal(), projectId, ctx.queues)).workflowId;
+  } catch (error) {
+    if (!isTemporalUnavailable(error)) throw error;
+    console.warn(`api: ingest of ${projectId} deferred: ${(error as Error).message}`);
+    return null;
+  }
+}
+
 /** Stores images (blobs, then rows), then starts embedding them; one summary for the batch. */
 async function storeImages(
   ctx: Context,
@@ -197,10 +212,7 @@ async function storeImages(
   const written = candidates.length
     ? await writeItems({ db: ctx.db, blobs: ctx.blobs }, projectId, candidates)
     : { imported: 0, duplicates: 0, issues: [] };
-  let ingestWorkflowId: string | null = null;
-  if (written.imported > 0) {
-    ingestWorkflowId = (await startIngest(await ctx.temporal(), projectId, ctx.queues)).workflowId;
-  }
+  const ingestWorkflowId = written.imported > 0 ? await embedLater(ctx, projectId) : null;
   return {
     imported: written.imported,
     duplicates: written.duplicates,
@@ -227,7 +239,7 @@ export const itemMutations: Pick<
       ]);
       const hash = blobKeyOf(upload.bytes);
       itemId = (await ctx.db.items.idsByContentHash(project.id, [hash])).get(hash)!;
-      if (written.imported > 0) await startIngest(await ctx.temporal(), project.id, ctx.queues);
+      if (written.imported > 0) await embedLater(ctx, project.id);
     }
     return { ...result, itemId };
   },
@@ -251,14 +263,12 @@ export const itemMutations: Pick<
         labelsFrom: labelsFromFolders ? 'folders' : 'none',
       },
     );
-    const ingest =
-      summary.imported > 0 ? await startIngest(await ctx.temporal(), project.id, ctx.queues) : null;
     return {
       imported: summary.imported,
       duplicates: summary.duplicates,
       failed: summary.failed,
       errors: summary.errors,
-      ingestWorkflowId: ingest?.workflowId ?? null,
+      ingestWorkflowId: summary.imported > 0 ? await embedLater(ctx, project.id) : null,
     };
   },
   async importLabels(_parent, { project: slug, jsonl }, ctx) {

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { precisionRecallCurve } from '@beanstalk/ml';
-import {
-  campaignWorkflowId,
-  roundStatus,
-  startCampaign,
-  startRound,
-} from '@beanstalk/orchestration';
+import { cancelCampaign, roundStatus, startCampaign, startRound } from '@beanstalk/orchestration';
 import { AppError } from '@beanstalk/shared';
 
 import type { Context } from '../context.ts';
@@ -209,7 +204,7 @@ export const roundMutations: Pick<
       throw new AppError('BUDGET_EXHAUSTED', 'no label budget left: add some with addBudget first');
     }
     const handle = await startCampaign(
-      await ctx.temporal(),
+      { db: ctx.db, client: await ctx.temporal() },
       { projectId: project.id, maxRounds: maxRounds ?? undefined },
       ctx.queues,
     );
@@ -217,15 +212,7 @@ export const roundMutations: Pick<
   },
   async cancelCampaign(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'manage');
-    const handle = (await ctx.temporal()).workflow.getHandle(campaignWorkflowId(project.id));
-    try {
-      await handle.cancel();
-    } catch (error) {
-      if ((error as Error).name === 'WorkflowNotFoundError') {
-        throw new AppError('NOT_FOUND', `project ${slug} has no campaign running`);
-      }
-      throw error;
-    }
+    await cancelCampaign({ db: ctx.db, client: await ctx.temporal() }, project.id);
     return true;
   },
   async startRound(_parent, { project: slug }, ctx) {

@@ -35,7 +35,10 @@ export class FeatureRepository {
     return result.rowCount ?? 0;
   }
 
-  /** Items of a project that this encoder has not encoded yet, in id order, after `after`. */
+  /**
+   * Items of a project that this encoder has not encoded yet (and that are not marked
+   * unreadable), in id order, after `after`.
+   */
   async itemsWithout(input: {
     projectId: string;
     encoderVersionId: string;
@@ -45,6 +48,7 @@ export class FeatureRepository {
     const { rows } = await this.db.query<{ id: string; blob_key: string }>(
       `SELECT i.id, i.blob_key FROM items i
         WHERE i.project_id = $1 AND ($3::uuid IS NULL OR i.id > $3)
+          AND NOT (i.metadata ? 'unreadable')
           AND NOT EXISTS (SELECT 1 FROM item_features f
                            WHERE f.encoder_version_id = $2 AND f.item_id = i.id)
         ORDER BY i.id LIMIT $4`,

@@ -231,11 +231,42 @@ export class ItemRepository {
     return new Map(rows.map((r) => [r.item_id, r.label_class_id]));
   }
 
-  /** Items of a project the encoder has not encoded yet. */
+  /** Items of a project the encoder has not encoded yet (unreadable ones left out). */
   async countWithoutFeatures(projectId: string, encoderVersionId: string): Promise<number> {
-    return this.prisma.item.count({
-      where: { projectId, features: { none: { encoderVersionId } } },
-    });
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM items i
+        WHERE i.project_id = $1 AND NOT (i.metadata ? 'unreadable')
+          AND NOT EXISTS (SELECT 1 FROM item_features f
+                           WHERE f.encoder_version_id = $2 AND f.item_id = i.id)`,
+      [projectId, encoderVersionId],
+    );
+    return rows[0]!.n;
+  }
+
+  /**
+   * Marks an item its project's encoder could not read (a corrupt or unsupported image), with
+   * the reason; ingest passes over it from then on.
+   */
+  async markUnreadable(itemId: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE items SET metadata = metadata || jsonb_build_object('unreadable', $2::text)
+        WHERE id = $1`,
+      [itemId, reason],
+    );
+  }
+
+  /** Projects with an encoder and items it has not encoded yet (unreadable ones aside). */
+  async projectsAwaitingEmbedding(): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT p.id FROM projects p
+        WHERE p.encoder_version_id IS NOT NULL
+          AND EXISTS (SELECT 1 FROM items i
+                       WHERE i.project_id = p.id AND NOT (i.metadata ? 'unreadable')
+                         AND NOT EXISTS (SELECT 1 FROM item_features f
+                                          WHERE f.encoder_version_id = p.encoder_version_id
+                                            AND f.item_id = i.id))`,
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Items of a project with filters, one page after `after`, plus the total that match. */

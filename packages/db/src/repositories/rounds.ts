@@ -6,7 +6,11 @@ import type {
   RoundStatus,
   CampaignStatus,
 } from '../generated/prisma/client.ts';
-import { asModel, UNIQUE_VIOLATION, type Queryable } from '../queryable.ts';
+import { asModel, transaction, UNIQUE_VIOLATION, type Queryable } from '../queryable.ts';
+import { TaskRepository, type TaskCounts } from './tasks.ts';
+import { VectorSetRepository } from './vector-sets.ts';
+
+const ENDED: RoundStatus[] = ['COMPLETED', 'CANCELLED', 'FAILED'];
 
 /** Active-learning rounds and the campaigns that run them one after another. */
 export class RoundRepository {
@@ -91,22 +95,67 @@ export class RoundRepository {
     });
   }
 
-  async finish(
+  /**
+   * Ends a round in one transaction: unfinished tasks expire (budget released, items back in
+   * the pool); when it did not complete, a trained head that was never promoted is retired
+   * and its vector set dropped, so nothing is left half-built. A round already ended stays as
+   * it is (the workflow's close and the reaper may both try).
+   */
+  close(
     id: string,
-    input: { status: RoundStatus; labelsReceived: number; note: string | null },
-  ): Promise<Round> {
-    return this.prisma.round.update({
-      where: { id },
-      data: {
-        status: input.status,
-        endedAt: new Date(),
-        labelsReceived: input.labelsReceived,
-        note: input.note,
-      },
+    input: { status: 'COMPLETED' | 'CANCELLED' | 'FAILED'; note?: string | null },
+  ): Promise<TaskCounts> {
+    return transaction(this.db, async (client) => {
+      const { rows } = await client.query<{ status: RoundStatus; active: string | null }>(
+        `SELECT r.status, p.active_head_version_id AS active
+           FROM rounds r JOIN projects p ON p.id = r.project_id
+          WHERE r.id = $1 FOR UPDATE OF r`,
+        [id],
+      );
+      const round = rows[0];
+      if (!round) throw new AppError('NOT_FOUND', `round ${id} does not exist`);
+      const tasks = new TaskRepository(client);
+      if (ENDED.includes(round.status)) return tasks.counts(id);
+      const expired = await tasks.expire(id, { allOpen: true });
+      if (input.status !== 'COMPLETED') {
+        const head = await client.query<{ id: string }>(
+          `UPDATE head_versions SET status = 'RETIRED', retired_at = now(), note = $2
+            WHERE round_id = $1 AND id IS DISTINCT FROM $3 RETURNING id`,
+          [id, `round ${input.status.toLowerCase()}`, round.active],
+        );
+        if (head.rows[0]) await new VectorSetRepository(client).drop(head.rows[0].id);
+      }
+      const counts = await tasks.counts(id);
+      const note =
+        [input.note, expired ? `${expired} unfinished tasks expired` : null]
+          .filter(Boolean)
+          .join('; ') || null;
+      await client.query(
+        `UPDATE rounds SET status = $2, ended_at = now(), labels_received = $3, note = $4
+          WHERE id = $1`,
+        [id, input.status, counts.done, note],
+      );
+      return counts;
     });
   }
 
-  /** Registers a campaign; refused while another campaign of the project is running. */
+  /** Rounds that have not ended, with their workflow ids (what the reaper looks at). */
+  async unfinished(): Promise<{ id: string; workflowId: string | null; startedAt: Date }[]> {
+    const { rows } = await this.db.query<{
+      id: string;
+      workflow_id: string | null;
+      started_at: Date;
+    }>(
+      `SELECT id, workflow_id, started_at FROM rounds
+        WHERE status NOT IN ('COMPLETED', 'CANCELLED', 'FAILED') ORDER BY started_at`,
+    );
+    return rows.map((r) => ({ id: r.id, workflowId: r.workflow_id, startedAt: r.started_at }));
+  }
+
+  /**
+   * Registers a campaign (or returns the one of this workflow id: a retried activity); refused
+   * while another campaign of the project is running, by the database's one-running index.
+   */
   async openCampaign(input: { projectId: string; workflowId: string }): Promise<Campaign> {
     const mine = await this.prisma.campaign.findUnique({ where: { workflowId: input.workflowId } });
     if (mine) return mine;
@@ -124,11 +173,13 @@ export class RoundRepository {
         data: { projectId: input.projectId, workflowId: input.workflowId },
       });
     } catch (error) {
-      if (
-        (error as { code?: string }).code === 'P2002' ||
-        (error as { code?: string }).code === UNIQUE_VIOLATION
-      ) {
-        throw new AppError('CONFLICT', `campaign ${input.workflowId} exists already`);
+      // The one-running-campaign index, or the workflow id, taken by a start at the same time.
+      const code = (error as { code?: string }).code;
+      if (code === 'P2002' || code === UNIQUE_VIOLATION) {
+        throw new AppError(
+          'CONFLICT',
+          `project ${input.projectId} already has a campaign running; cancel it or wait for it to end`,
+        );
       }
       throw error;
     }
@@ -142,6 +193,21 @@ export class RoundRepository {
       where: { id },
       data: { status: input.status, stopReason: input.reason, endedAt: new Date() },
     });
+  }
+
+  /** Campaigns marked running, of every project. */
+  runningCampaigns(): Promise<Campaign[]> {
+    return this.prisma.campaign.findMany({ where: { status: 'RUNNING' } });
+  }
+
+  /** A project's running campaign, if any. */
+  runningCampaign(projectId: string): Promise<Campaign | null> {
+    return this.prisma.campaign.findFirst({ where: { projectId, status: 'RUNNING' } });
+  }
+
+  /** How many campaigns a project has had (the next one's number is this plus one). */
+  countCampaigns(projectId: string): Promise<number> {
+    return this.prisma.campaign.count({ where: { projectId } });
   }
 
   /** A project's latest campaign. */

@@ -65,8 +65,9 @@ export class TaskRepository {
   }
 
   /**
-   * Gives an annotator the highest-priority open task of a project, leased for `leaseSeconds`;
-   * concurrent annotators never get the same task (SKIP LOCKED).
+   * Gives an annotator the highest-priority open task of a project's live rounds, leased for
+   * `leaseSeconds`; concurrent annotators never get the same task (SKIP LOCKED). Tasks of a
+   * round that has ended (or was left behind by its workflow and reaped) are never handed out.
    */
   async claimNext(input: {
     projectId: string;
@@ -77,10 +78,11 @@ export class TaskRepository {
       `UPDATE label_tasks t
           SET status = 'CLAIMED', assignee_id = $2, claimed_at = now(),
               lease_expires_at = now() + make_interval(secs => $3)
-        WHERE t.id = (SELECT id FROM label_tasks
-                       WHERE project_id = $1 AND status = 'OPEN'
-                       ORDER BY priority DESC, created_at, id
-                       LIMIT 1 FOR UPDATE SKIP LOCKED)
+        WHERE t.id = (SELECT o.id FROM label_tasks o JOIN rounds r ON r.id = o.round_id
+                       WHERE o.project_id = $1 AND o.status = 'OPEN'
+                         AND r.status IN ('SELECTING', 'LABELING')
+                       ORDER BY o.priority DESC, o.created_at, o.id
+                       LIMIT 1 FOR UPDATE OF o SKIP LOCKED)
         RETURNING t.*`,
       [input.projectId, input.annotatorId, input.leaseSeconds],
     );

@@ -253,6 +253,8 @@ export class VectorSetRepository {
     }
     const client = await this.db.connect();
     try {
+      // Building a large index takes minutes (its caller heartbeats meanwhile).
+      await client.query('SET statement_timeout = 0');
       await VectorSetRepository.addForeignKeys(client, table);
       // pgvector builds HNSW fast only while the graph fits in maintenance_work_mem (then it
       // goes on disk, several times slower): ~1.2 kB per 128-d vector at m = 16, so allow 2 kB,
@@ -270,8 +272,12 @@ export class VectorSetRepository {
       await client.query('RESET maintenance_work_mem');
       // Fresh statistics, so the planner picks the HNSW index from the first query on.
       await client.query(`ANALYZE "${table}"`);
-    } finally {
+      await client.query('RESET statement_timeout');
       client.release();
+    } catch (error) {
+      // Not back into the pool with this session's settings.
+      client.release(true);
+      throw error;
     }
     await transaction(this.db, async (c) => {
       await c.query('LOCK TABLE labels IN SHARE MODE');
@@ -370,6 +376,28 @@ export class VectorSetRepository {
         input.after ?? null,
         input.limit ?? 1_000_000_000,
       ],
+    );
+    return rows.map(toLabeledVectorRow);
+  }
+
+  /**
+   * Items of the head's project that have backbone features from the head's encoder but no row
+   * in its set (embedded while the set was being built or swapped in), with their features,
+   * split and current label: what a catch-up adds.
+   */
+  async missingItems(headVersionId: string, limit: number): Promise<LabeledVectorRow[]> {
+    const { rows } = await this.db.query<LabeledVectorSqlRow>(
+      `SELECT f.item_id, i.split, cl.label_class_id, cl.source AS label_source,
+              vector_send(f.feature) AS vector
+         FROM head_versions h
+         JOIN item_features f ON f.encoder_version_id = h.encoder_version_id
+         JOIN items i ON i.id = f.item_id AND i.project_id = h.project_id
+         LEFT JOIN current_labels cl ON cl.item_id = f.item_id
+        WHERE h.id = $1
+          AND NOT EXISTS (SELECT 1 FROM "${partitionName(headVersionId)}" v
+                           WHERE v.item_id = f.item_id)
+        ORDER BY f.item_id LIMIT $2`,
+      [headVersionId, limit],
     );
     return rows.map(toLabeledVectorRow);
   }

@@ -21,3 +21,6 @@ export async function servicesStatus(
   const [postgres, temporal] = await Promise.all([postgresStatus(config), temporalStatus(config)]);
   return { postgres, temporal };
 }
+
+export { postgresDown, postgresLocation, postgresStatus, postgresUp } from './postgres.ts';
+export { temporalDown, temporalStatus, temporalUp } from './temporal.ts';

@@ -1,4 +1,5 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@beanstalk/config';
 import { repoRoot } from '@beanstalk/config';
@@ -7,9 +8,47 @@ import { isRoot, run, runOrThrow } from './run.ts';
 
 const SUPERUSER = 'beanstalk';
 
-function paths(config: Config) {
-  const dir = path.join(config.dataDir, 'postgres');
-  return { dir, log: path.join(config.dataDir, 'logs', 'postgres.log') };
+/** The `postgres` system user's uid and gid (Postgres runs as it when we are root). */
+function postgresUser(): { uid: number; gid: number } {
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!passwd)
+    throw new Error('running as root but there is no `postgres` user to run Postgres as');
+  const [, , uid, gid] = passwd.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * Whether the `postgres` user can reach `dir`: every existing folder above it must let it
+ * through (a root home or a `mktemp -d` folder is 0700 and does not).
+ */
+function postgresCanReach(dir: string): boolean {
+  const { uid, gid } = postgresUser();
+  for (let at = path.dirname(dir); ; at = path.dirname(at)) {
+    if (existsSync(at)) {
+      const { mode, uid: owner, gid: group } = statSync(at);
+      const bit = owner === uid ? 0o100 : group === gid ? 0o010 : 0o001;
+      if (!(mode & bit)) return false;
+    }
+    if (at === path.dirname(at)) return true;
+  }
+}
+
+/**
+ * Where the cluster and its log live: `<data dir>/postgres`, or, run as root from a folder the
+ * `postgres` user cannot enter, a folder of its own under /var/lib/postgresql (named after the
+ * data dir, so every command finds the same one).
+ */
+export function postgresLocation(config: Config) {
+  const local = path.join(config.dataDir, 'postgres');
+  if (!isRoot() || postgresCanReach(local)) {
+    return { dir: local, log: path.join(config.dataDir, 'logs', 'postgres.log'), base: null };
+  }
+  const home = existsSync('/var/lib/postgresql') ? '/var/lib/postgresql' : '/var/tmp';
+  const id = createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
+  const base = path.join(home, `beanstalk-${id}`);
+  return { dir: path.join(base, 'data'), log: path.join(base, 'postgres.log'), base };
 }
 
 /** Postgres refuses to run as root; as root we act as the `postgres` system user instead. */
@@ -22,17 +61,12 @@ function pgCommand(config: Config, tool: string, args: string[]) {
 
 function ownForPostgres(target: string) {
   if (!isRoot()) return;
-  const passwd = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  if (!passwd)
-    throw new Error('running as root but there is no `postgres` user to run Postgres as');
-  const [, , uid, gid] = passwd.split(':');
-  chownSync(target, Number(uid), Number(gid));
+  const { uid, gid } = postgresUser();
+  chownSync(target, uid, gid);
 }
 
 async function isRunning(config: Config): Promise<boolean> {
-  const { dir } = paths(config);
+  const { dir } = postgresLocation(config);
   if (!existsSync(path.join(dir, 'PG_VERSION'))) return false;
   const bin = path.join(config.postgres.binDir, 'pg_ctl');
   const result = isRoot()
@@ -62,11 +96,21 @@ function writeSettings(config: Config, dir: string) {
 }
 
 export async function postgresUp(config: Config, log: (line: string) => void): Promise<void> {
-  const { dir, log: logFile } = paths(config);
+  const { dir, log: logFile, base } = postgresLocation(config);
   if (!existsSync(path.join(config.postgres.binDir, 'initdb'))) {
     throw new Error(
       `No Postgres server binaries in ${config.postgres.binDir}. Install them ` +
         '(root: bash scripts/install-system-deps.sh) or set BEANSTALK_PG_BIN.',
+    );
+  }
+  if (base) {
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    ownForPostgres(base);
+    // So people looking in the data folder find it.
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(
+      path.join(config.dataDir, 'postgres-location.txt'),
+      `The postgres user cannot enter ${config.dataDir}, so the cluster lives in ${dir} (log: ${logFile}).\n`,
     );
   }
   mkdirSync(path.dirname(logFile), { recursive: true });
@@ -113,7 +157,14 @@ export async function postgresUp(config: Config, log: (line: string) => void): P
 export async function postgresDown(config: Config, log: (line: string) => void): Promise<void> {
   if (!(await isRunning(config))) return;
   log('stopping Postgres');
-  await pgCommand(config, 'pg_ctl', ['stop', '-D', paths(config).dir, '-m', 'fast', '-w']);
+  await pgCommand(config, 'pg_ctl', [
+    'stop',
+    '-D',
+    postgresLocation(config).dir,
+    '-m',
+    'fast',
+    '-w',
+  ]);
 }
 
 export async function postgresStatus(config: Config): Promise<string> {

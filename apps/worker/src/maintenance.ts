@@ -1,0 +1,45 @@
+import type { Client } from '@temporalio/client';
+import type { Database } from '@beanstalk/db';
+import {
+  reapStrandedWork,
+  resumeIngests,
+  startIngest,
+  type Queues,
+} from '@beanstalk/orchestration';
+
+/**
+ * What an orchestration worker checks now and then, so nothing waits for a person after an
+ * outage: rounds and campaigns whose workflow ended without closing them are closed (tasks
+ * expired, budget released), and items stored while Temporal was away get their ingest.
+ */
+export async function runMaintenance(deps: { db: Database; client: Client; queues: Queues }) {
+  const reaped = await reapStrandedWork(deps);
+  const ingests = await resumeIngests(deps, (projectId) =>
+    startIngest(deps.client, projectId, deps.queues),
+  );
+  return { ...reaped, ingests };
+}
+
+/** Runs `runMaintenance` every `intervalMs` until stopped; a failed pass is logged, not fatal. */
+export function startMaintenance(
+  deps: { db: Database; client: Client; queues: Queues },
+  intervalMs: number,
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    runMaintenance(deps)
+      .then((done) => {
+        if (done.rounds || done.campaigns || done.ingests) {
+          console.log(
+            `maintenance: closed ${done.rounds} stranded round(s) and ${done.campaigns} campaign(s), started ${done.ingests} ingest(s)`,
+          );
+        }
+      })
+      .catch((error: Error) => console.warn(`maintenance skipped: ${error.message}`))
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
