@@ -55,7 +55,8 @@ npm run --silent cli -- budget add --project fashion-mnist --amount 600 --if-emp
 npm run --silent cli -- campaign start --project fashion-mnist 2>/dev/null ||
   echo "  (a campaign is already running, or the budget is spent)"
 start_app api apps/api ../../node_modules/.bin/tsx src/index.ts
-start_app web apps/web ../../node_modules/.bin/next start --port "${BEANSTALK_WEB_PORT:-3000}"
+start_app web apps/web ../../node_modules/.bin/next start --port "${BEANSTALK_WEB_PORT:-3000}" \
+  --hostname "${BEANSTALK_WEB_HOST:-127.0.0.1}"
 
 web_port="${BEANSTALK_WEB_PORT:-3000}"
 api_port="${BEANSTALK_API_PORT:-4000}"

@@ -32,6 +32,8 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   BEANSTALK_API_PORT: port.default(4000),
   BEANSTALK_WEB_PORT: port.default(3000),
+  /** Address the web server listens on; loopback unless a proxy elsewhere needs it. */
+  BEANSTALK_WEB_HOST: z.string().min(1).default('127.0.0.1'),
   /** Largest accepted upload per file, in MiB. */
   BEANSTALK_API_MAX_UPLOAD_MB: z.coerce.number().positive('must be a positive number').default(10),
   /** Most files in one upload request. */
@@ -73,7 +75,7 @@ export type Config = {
     rateLimitPerSecond: number;
     sessionDays: number;
   };
-  web: { port: number };
+  web: { port: number; host: string };
   worker: { maintenanceSeconds: number };
 };
 
@@ -134,7 +136,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       rateLimitPerSecond: e.BEANSTALK_API_RATE_LIMIT,
       sessionDays: e.BEANSTALK_SESSION_DAYS,
     },
-    web: { port: e.BEANSTALK_WEB_PORT },
+    web: { port: e.BEANSTALK_WEB_PORT, host: e.BEANSTALK_WEB_HOST },
     worker: { maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS },
   };
 }

@@ -13,7 +13,8 @@ const vitest = fileURLToPath(new URL('../../../node_modules/vitest/vitest.mjs', 
 /** Runs Vitest on a folder of test files with the closing-line reporter; its last line. */
 async function closingLine(dir: string, env: Record<string, string> = {}) {
   // Not the results file of the npm test this runs inside.
-  const { BEANSTALK_JUNIT_RESULTS: _outer, ...inherited } = process.env;
+  const inherited = { ...process.env };
+  delete inherited.BEANSTALK_JUNIT_RESULTS;
   const result = await exec(process.execPath, [vitest, 'run', '--root', dir], {
     cwd: dir,
     env: { ...inherited, ...env },

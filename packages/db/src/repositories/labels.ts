@@ -429,6 +429,32 @@ export class LabelRepository {
   }
 
   /**
+   * A check of a project's human labels: how many labels each task has (exactly one, or the
+   * label store doubled an answer), and how many items got more than one task label in the
+   * same round.
+   */
+  async audit(projectId: string): Promise<{ byTask: Map<string, number>; itemsDoubled: number }> {
+    const [byTask, doubled] = await Promise.all([
+      this.db.query<{ task_id: string; n: number }>(
+        `SELECT task_id, count(*)::int AS n FROM labels
+          WHERE project_id = $1 AND source = 'HUMAN' AND task_id IS NOT NULL GROUP BY task_id`,
+        [projectId],
+      ),
+      this.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (
+           SELECT l.item_id FROM labels l JOIN label_tasks t ON t.id = l.task_id
+            WHERE l.project_id = $1 AND l.source = 'HUMAN'
+            GROUP BY l.item_id, t.round_id HAVING count(*) > 1) x`,
+        [projectId],
+      ),
+    ]);
+    return {
+      byTask: new Map(byTask.rows.map((r) => [r.task_id, r.n])),
+      itemsDoubled: doubled.rows[0]!.n,
+    };
+  }
+
+  /**
    * A number that moves whenever a label of the project is added (0 before the first): a
    * cheap check whether labeled references held in memory are still current.
    */
