@@ -5,16 +5,22 @@
 // labels acknowledged against labels stored; each process's RSS over time.
 //
 //   npm run bench:soak [-- --minutes 10]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '@beanstalk/config';
 import { createDatabase } from '@beanstalk/db';
 import { LocalBlobStore } from '@beanstalk/storage';
-import { seedIndexedFashionMnist, startPrivateServices } from '../tooling/testing/src/index.ts';
+import {
+  freePort,
+  seedIndexedFashionMnist,
+  startPrivateServices,
+  signIn,
+  startProcess,
+} from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log, ROOT } from './lib/fashion-mnist.ts';
 import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
@@ -34,16 +40,9 @@ const DOWN_MS = 10_000;
 const SETTLE_MS = 15_000;
 const PASSWORD = 'soak-password-1';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
+/** Each process's output, for reading what went wrong (kept after the run). */
+const LOGS = path.join(loadConfig().dataDir, 'bench', 'soak');
+mkdirSync(LOGS, { recursive: true });
 const svc = await startPrivateServices();
 const db = createDatabase(svc.config.postgres.databaseUrl);
 const blobs = new LocalBlobStore(svc.config.blobDir);
@@ -67,27 +66,22 @@ const started = performance.now();
 const now = () => performance.now() - started;
 let stopping = false;
 
-async function startProcess(
+async function start(
   name: string,
   cwd: string,
   argv: string[],
   env: Record<string, string>,
   ready: string,
 ) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...argv], {
+  const log = path.join(LOGS, `${name}.log`);
+  writeFileSync(log, '');
+  const child = await startProcess({
+    name,
     cwd: path.join(ROOT, cwd),
-    env: { ...process.env, ...svc.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-20_000);
-      if (output.includes(ready)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
+    args: argv,
+    env: { ...svc.env, ...env },
+    ready,
+    onOutput: (chunk) => appendFileSync(log, chunk),
   });
   child.on('exit', (code) => {
     if (!stopping) exits.push({ name, code, atSeconds: now() / 1000 });
@@ -97,35 +91,25 @@ async function startProcess(
 
 const apiPort = await freePort();
 const url = `http://127.0.0.1:${apiPort}/graphql`;
-await startProcess(
+await start(
   'api',
   'apps/api',
   ['src/index.ts'],
   { BEANSTALK_API_PORT: String(apiPort), BEANSTALK_API_RATE_LIMIT: '100000' },
   'GraphQL at',
 );
-await startProcess(
+await start(
   'orchestration',
   'apps/worker',
   ['src/main.ts', '--queue', 'orchestration'],
   { BEANSTALK_MAINTENANCE_SECONDS: '5' },
   'worker:',
 );
-await startProcess('gpu', 'apps/worker', ['src/main.ts', '--queue', 'gpu'], {}, 'worker:');
+await start('gpu', 'apps/worker', ['src/main.ts', '--queue', 'gpu'], {}, 'worker:');
 
 // People and keys, through the API as a team would.
 await db.users.create({ email: 'admin@soak', name: 'admin', password: PASSWORD, isAdmin: true });
-async function login(email: string): Promise<string> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { id } }',
-      variables: { e: email, p: PASSWORD },
-    }),
-  });
-  return response.headers.get('set-cookie')!.split(';')[0]!;
-}
+const login = (email: string) => signIn(url, email, PASSWORD);
 const admin = await login('admin@soak');
 async function gql(headers: Record<string, string>, query: string, variables = {}) {
   const response = await fetch(url, {
@@ -360,6 +344,7 @@ printTable(
     'p99 restarts': o.restartWindows.p99Ms,
   })),
 );
+const apiLog = readFileSync(path.join(LOGS, 'api.log'), 'utf8');
 const summary = {
   labelsLost,
   labelsDuplicated,
@@ -368,6 +353,7 @@ const summary = {
   labelsAcknowledged: acknowledged.size,
   labelsStored: audit.byTask.size,
   roundsCompleted: rounds.filter((r) => r.status === 'COMPLETED').length,
+  apiInternalErrors: apiLog.split('api: internal error').length - 1,
 };
 console.log(summary);
 const file = writeResults('soak', summary, {

@@ -7,9 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export NEXT_TELEMETRY_DISABLED=1
-# Demo accounts are for a local machine only; set your own with DEMO_PASSWORD=...
-DEMO_PASSWORD="${DEMO_PASSWORD:-beanstalk-demo}"
 step() { printf '\n== %s\n' "$*"; }
+
+# The demo accounts' password: DEMO_PASSWORD, or generated for this data folder on the first
+# run and printed that once.
+{
+  read -r DEMO_PASSWORD
+  read -r password_note
+} < <(bash scripts/lib/demo-password.sh "${BEANSTALK_DATA_DIR:-.data}")
 
 bash scripts/setup.sh
 step "migrations"
@@ -17,7 +22,7 @@ npm run --silent db:migrate
 step "demo project: Fashion-MNIST (idempotent)"
 npm run --silent cli -- import fashion-mnist
 npm run --silent cli -- encoder register models/fashion-mnist-dae --project fashion-mnist
-step "demo accounts (local only; password $DEMO_PASSWORD)"
+step "demo accounts (password $password_note)"
 for who in admin manager annotator; do
   npm run --silent cli -- user create --email "$who@beanstalk.local" --name "Demo $who" \
     --password "$DEMO_PASSWORD" --if-missing $([ "$who" = admin ] && echo --admin)
@@ -55,8 +60,7 @@ npm run --silent cli -- budget add --project fashion-mnist --amount 600 --if-emp
 npm run --silent cli -- campaign start --project fashion-mnist 2>/dev/null ||
   echo "  (a campaign is already running, or the budget is spent)"
 start_app api apps/api ../../node_modules/.bin/tsx src/index.ts
-start_app web apps/web ../../node_modules/.bin/next start --port "${BEANSTALK_WEB_PORT:-3000}" \
-  --hostname "${BEANSTALK_WEB_HOST:-127.0.0.1}"
+start_app web apps/web ../../node_modules/.bin/tsx server.ts
 
 web_port="${BEANSTALK_WEB_PORT:-3000}"
 api_port="${BEANSTALK_API_PORT:-4000}"
@@ -65,7 +69,7 @@ for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$web_port/" >/dev/null 2>&1; then
     echo "web:  http://127.0.0.1:$web_port/"
     echo "api:  http://127.0.0.1:$api_port/graphql"
-    echo "sign in as admin@, manager@ or annotator@beanstalk.local with password $DEMO_PASSWORD"
+    echo "sign in as admin@, manager@ or annotator@beanstalk.local (password $password_note)"
     echo "Ctrl-C to stop."
     while kill -0 "${pids[@]}" 2>/dev/null; do sleep 2; done
     echo "an app exited; see $logs" >&2

@@ -25,8 +25,9 @@ function otherRunner(): Counts {
 /**
  * Prints one plain closing line, `Tests: N passed, N failed, N skipped`, after Vitest's own
  * summary, so CI can read the outcome of the whole run from its last line. A test that did not
- * run because its file's setup failed counts as failed (not skipped), an unhandled error
- * counts as a failure, and pytest's results (BEANSTALK_JUNIT_RESULTS) are added in.
+ * run because its file's setup failed counts as failed (not skipped), a file whose teardown
+ * failed counts one failure, an unhandled error counts as a failure, and pytest's results
+ * (BEANSTALK_JUNIT_RESULTS) are added in.
  */
 export default class ClosingLineReporter implements Reporter {
   onTestRunEnd(
@@ -36,14 +37,18 @@ export default class ClosingLineReporter implements Reporter {
     const counts = otherRunner();
     for (const module of modules) {
       const moduleFailed = module.state() === 'failed';
+      let failedHere = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         const meantToSkip = test.options.mode === 'skip' || test.options.mode === 'todo';
         if (state === 'passed') counts.passed++;
-        else if (state === 'failed' || (moduleFailed && !meantToSkip)) counts.failed++;
-        else counts.skipped++;
+        else if (state === 'failed' || (moduleFailed && !meantToSkip)) {
+          failedHere++;
+        } else counts.skipped++;
       }
-      if (moduleFailed && module.children.size === 0) counts.failed++;
+      // A file that failed with every test passed failed in a hook (an afterAll that threw, a
+      // file that would not load): one failure more, so the line never says 0 failed.
+      counts.failed += failedHere || (moduleFailed ? 1 : 0);
     }
     counts.failed += unhandledErrors.length;
     process.stdout.write(

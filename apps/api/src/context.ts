@@ -4,6 +4,7 @@ import type { Database } from '@beanstalk/db';
 import type { Classifier, EncoderCache } from '@beanstalk/model-runtime';
 import type { Queues } from '@beanstalk/orchestration';
 import type { BlobStore } from '@beanstalk/storage';
+import type { LoginThrottle } from './auth/throttle.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Loaders } from './loaders.ts';
 
@@ -17,11 +18,14 @@ export interface Services {
   /** Connected on first use, so the API starts (and answers reads) while Temporal is down. */
   temporal: () => Promise<Client>;
   queues: Queues;
+  logins: LoginThrottle;
 }
 
 /** What every resolver receives; built per request. */
 export interface Context extends Services {
   viewer: Viewer;
+  /** The client's address (the connection's, or a trusted proxy's word for it). */
+  clientAddress: string;
   loaders: Loaders;
   /** Sets a response header (the session cookie). */
   setHeader: (name: string, value: string) => void;

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { GraphQLError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { isAppError } from '@beanstalk/shared';
-import { resolveViewer } from './auth/viewer.ts';
+import { isAppError, type AppError } from '@beanstalk/shared';
+import { RequestLimiter } from './auth/throttle.ts';
+import { resolveViewer, type Viewer } from './auth/viewer.ts';
 import type { Context, Services } from './context.ts';
 import { unavailable } from './errors.ts';
 import { createLoaders } from './loaders.ts';
@@ -15,30 +13,76 @@ const HTTP_STATUS: Record<string, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
 };
 
+/** The caller a verified request is counted as. */
+const principal = (viewer: Viewer) =>
+  viewer.kind === 'apiKey'
+    ? `key:${viewer.apiKey.id}`
+    : viewer.kind === 'user'
+      ? `user:${viewer.user.id}`
+      : null;
+
 /** A JSON error body in GraphQL's shape, for failures before GraphQL runs. */
-const errorBody = (message: string, code: string) => ({
-  errors: [{ message, extensions: { code } }],
+const errorBody = (message: string, code: string, extra: Record<string, unknown> = {}) => ({
+  errors: [{ message, extensions: { code, ...extra } }],
 });
 
-/** Per API key (or per address for everyone else), averaged over 10 s so bursts pass. */
-function rateLimit(perSecond: number): RequestHandler {
-  const limiter = new RateLimiterMemory({ points: perSecond * 10, duration: 10 });
+/**
+ * Requests per client address, before anything else runs: an unknown or random credential
+ * does not buy a fresh allowance. The address is the connection's, or what a trusted proxy
+ * (BEANSTALK_TRUSTED_PROXIES, loopback by default: the web app) says it forwarded.
+ */
+function limitPerAddress(limiter: RequestLimiter): RequestHandler {
   return (req, res, next) => {
-    const auth = req.headers.authorization;
-    const key = auth
-      ? `key:${createHash('sha256').update(auth).digest('hex')}`
-      : `ip:${req.ip ?? 'unknown'}`;
-    limiter.consume(key).then(
+    limiter.consume(`ip:${req.ip ?? 'unknown'}`).then(
       () => next(),
-      (rejection: unknown) => {
-        const retry =
-          rejection instanceof RateLimiterRes ? Math.ceil(rejection.msBeforeNext / 1000) : 1;
+      (error: AppError) => {
+        const retry = Number(error.details.retryAfterSeconds ?? 1);
         res.setHeader('Retry-After', String(retry));
-        res.status(429).json(errorBody(`too many requests; retry in ${retry} s`, 'RATE_LIMITED'));
+        res.status(429).json(errorBody(error.message, 'RATE_LIMITED'));
       },
     );
+  };
+}
+
+/**
+ * Who is calling, decided from the headers before any body is read: an unknown or revoked
+ * credential is refused here, each caller's requests are counted, and an upload (multipart)
+ * must come from a signed-in caller and say its size, within the limit, before a byte of it
+ * is parsed.
+ */
+function identify(db: Services['db'], perCaller: RequestLimiter, maxBytes: number): RequestHandler {
+  return (req, res, next) => {
+    const refuse = (status: number, message: string, code: string, extra = {}) =>
+      res.status(status).json(errorBody(message, code, extra));
+    (async () => {
+      const viewer = await resolveViewer(db, req.headers);
+      const who = principal(viewer);
+      if (who) await perCaller.consume(who);
+      if (req.is('multipart/form-data')) {
+        if (!who)
+          return refuse(401, 'uploads need a signed-in caller or an API key', 'UNAUTHENTICATED');
+        const length = Number(req.headers['content-length'] ?? Number.NaN);
+        if (!Number.isFinite(length)) {
+          return refuse(411, 'an upload must say its size (Content-Length)', 'BAD_USER_INPUT');
+        }
+        if (length > maxBytes) {
+          return refuse(413, `the request body is over ${maxBytes} bytes`, 'BAD_USER_INPUT');
+        }
+      }
+      res.locals.viewer = viewer;
+      next();
+    })().catch((error: unknown) => {
+      const away = unavailable(error);
+      if (away) return refuse(503, away.message, away.code, { retryable: true });
+      if (!isAppError(error)) return next(error);
+      if (error.code === 'RATE_LIMITED') {
+        res.setHeader('Retry-After', String(error.details.retryAfterSeconds ?? 1));
+      }
+      refuse(HTTP_STATUS[error.code] ?? 400, error.message, error.code);
+    });
   };
 }
 
@@ -72,32 +116,21 @@ export async function createHttpApp(services: Services) {
   await apollo.start();
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.api.trustedProxies);
+  const perAddress = new RequestLimiter(config.api.rateLimitPerSecond);
+  const perCaller = new RequestLimiter(config.api.rateLimitPerSecond);
   app.use(
     '/graphql',
-    rateLimit(config.api.rateLimitPerSecond),
+    limitPerAddress(perAddress),
+    identify(db, perCaller, config.api.maxRequestBytes),
     graphqlUploadExpress({ maxFileSize: config.api.maxUploadBytes, maxFiles: config.api.maxFiles }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       async context({ req, res }): Promise<Context> {
-        let viewer;
-        try {
-          viewer = await resolveViewer(db, req.headers);
-        } catch (error) {
-          const away = unavailable(error);
-          if (away) {
-            throw new GraphQLError(away.message, {
-              extensions: { code: away.code, retryable: true, http: { status: 503 } },
-            });
-          }
-          if (!isAppError(error)) throw error;
-          throw new GraphQLError(error.message, {
-            extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] ?? 400 } },
-          });
-        }
         return {
           ...services,
-          viewer,
+          viewer: res.locals.viewer as Viewer,
+          clientAddress: req.ip ?? 'unknown',
           loaders: createLoaders(db),
           setHeader: (name, value) => res.append(name, value),
         };

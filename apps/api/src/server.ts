@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Context } from './context.ts';
 import { formatError } from './errors.ts';
+import { queryCostLimit } from './query-cost.ts';
 import { resolvers } from './resolvers/index.ts';
 
 const schemaDir = new URL('../schema/', import.meta.url);
@@ -14,7 +15,8 @@ export const typeDefs = readdirSync(schemaDir)
 
 /**
  * Limits on what one operation may ask for, so a single query cannot make the server walk
- * the whole database (items -> neighbors -> item -> neighbors ...).
+ * the whole database (items -> neighbors -> item -> neighbors ...). Armor's cost ignores list
+ * sizes; queryCostLimit (query-cost.ts) multiplies them out.
  */
 const armor = new ApolloArmor({
   maxDepth: { n: 8 },
@@ -38,7 +40,7 @@ export function createApolloServer(options: { production: boolean }): ApolloServ
     // Multipart uploads must carry a preflight-forcing header (Apollo-Require-Preflight).
     csrfPrevention: true,
     formatError: formatError(options.production),
-    plugins: [...protection.plugins],
+    plugins: [...protection.plugins, queryCostLimit()],
     validationRules: [...protection.validationRules],
     parseOptions: { maxTokens: 2_000 },
     allowBatchedHttpRequests: false,

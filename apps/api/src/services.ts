@@ -5,6 +5,7 @@ import { createDatabase, type Database } from '@beanstalk/db';
 import { Classifier, EncoderCache, ProjectorCache } from '@beanstalk/model-runtime';
 import { TASK_QUEUES } from '@beanstalk/shared';
 import { LocalBlobStore } from '@beanstalk/storage';
+import { LoginThrottle } from './auth/throttle.ts';
 import type { Services } from './context.ts';
 
 /** Connects to Temporal on first use and again after a failed attempt. */
@@ -42,6 +43,7 @@ export function createServices(
     classifier,
     temporal,
     queues: overrides.queues ?? { orchestration: TASK_QUEUES.orchestration, gpu: TASK_QUEUES.gpu },
+    logins: new LoginThrottle(),
     async close() {
       await classifier.close();
       await projectors.close();

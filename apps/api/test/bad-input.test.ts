@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngBomb } from '@beanstalk/testing';
 import { codes, startApi, type Api } from './harness.ts';
 
 describe('bad input gets a clear error and the server keeps serving', () => {
@@ -46,6 +47,69 @@ describe('bad input gets a clear error and the server keeps serving', () => {
     const r = await api.gql(manager, deep);
     expect(codes(r)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(r.errors![0]!.message).toMatch(/depth/i);
+    await stillServing();
+  });
+
+  it('a PNG bomb is refused quickly, to classify and to import, without the memory it asks for', async () => {
+    // 28x28 like the model's images, so it takes the fast decoder; 800 MiB of pixel data.
+    const bomb = await pngBomb(28, 28, 800);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const rssBefore = process.memoryUsage().rss;
+    for (const [field, query] of [
+      [
+        'classify',
+        `mutation ($i: Upload!) { classify(project: "${slug}", image: $i) { confidence } }`,
+      ],
+      [
+        'importItems',
+        `mutation ($i: [Upload!]!) { importItems(project: "${slug}", files: $i) { imported failed errors { reason } } }`,
+      ],
+    ] as const) {
+      const started = performance.now();
+      const r = await api.upload(
+        manager,
+        query,
+        { i: field === 'classify' ? null : [null] },
+        field === 'classify'
+          ? { i: { name: 'bomb.png', bytes: bomb } }
+          : { 'i.0': { name: 'bomb.png', bytes: bomb } },
+      );
+      expect(performance.now() - started).toBeLessThan(2000);
+      if (field === 'classify') {
+        expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+        expect(r.errors![0]!.message).toMatch(/^bomb\.png: refused: .*inflates to more than/);
+      } else {
+        expect(r.data!.importItems).toMatchObject({ imported: 0, failed: 1 });
+        expect(r.data!.importItems.errors[0].reason).toMatch(/refused: .*inflates to more than/);
+      }
+    }
+    // The API runs in this process: it never held the 800 MiB.
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
+    await stillServing();
+  });
+
+  it('a query that multiplies out to thousands of similarity searches is refused before it runs', async () => {
+    const fanOut = `query ($n: Int) { items(project: "${slug}", first: $n) { edges { node {
+      neighbors(k: 100) { item { neighbors(k: 100) { distance } } } } } } }`;
+    const refused = await api.gql(manager, fanOut, { n: 500 });
+    expect(codes(refused)).toEqual(['QUERY_TOO_EXPENSIVE']);
+    expect(refused.errors![0]!.extensions).toMatchObject({ knnCalls: 500 + 500 * 100 });
+    // The same shape with small numbers is an ordinary page.
+    const page = await api.gql(
+      manager,
+      `query { items(project: "${slug}", first: 20) { edges { node { neighbors(k: 5) { distance } } } } }`,
+    );
+    expect(page.errors).toBeUndefined();
+    expect(page.data!.items.edges).toHaveLength(20);
+    // Through a fragment, and a variable, it is counted just the same.
+    const viaFragment = await api.gql(
+      manager,
+      `query ($n: Int) { items(project: "${slug}", first: $n) { edges { node { ...n } } } }
+       fragment n on Item { neighbors(k: 5) { distance } }`,
+      { n: 300 },
+    );
+    expect(codes(viaFragment)).toEqual(['QUERY_TOO_EXPENSIVE']);
+    expect(viaFragment.errors![0]!.extensions).toMatchObject({ knnCalls: 300 });
     await stillServing();
   });
 

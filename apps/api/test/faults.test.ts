@@ -1,46 +1,26 @@
 // The API process, as deployed, against a Postgres and a Temporal of this file's own, stopped
 // and started under it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '@beanstalk/db';
 import { LocalBlobStore } from '@beanstalk/storage';
-import { seedFashionMnist, startPrivateServices, type PrivateServices } from '@beanstalk/testing';
+import {
+  freePort,
+  seedFashionMnist,
+  signIn,
+  startPrivateServices,
+  startProcess,
+  type PrivateServices,
+} from '@beanstalk/testing';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A child process started from a workspace; resolves once it prints `ready`. */
-async function start(cwd: string, args: string[], env: Record<string, string>, ready: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: path.join(root, cwd),
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(ready)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${cwd} exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
+/** A workspace's process, started as deployed; resolves once it prints `ready`. */
+const start = (cwd: string, args: string[], env: Record<string, string>, ready: string) =>
+  startProcess({ name: cwd, cwd: path.join(root, cwd), args, env, ready });
 
 describe('the API through Postgres and Temporal outages', () => {
   let svc: PrivateServices;
@@ -84,15 +64,7 @@ describe('the API through Postgres and Temporal outages', () => {
       { ...svc.env, BEANSTALK_API_PORT: String(port) },
       'GraphQL at',
     );
-    const login = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query:
-          'mutation { login(email: "m@example.com", password: "correct horse battery") { id } }',
-      }),
-    });
-    cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    cookie = await signIn(url, 'm@example.com', 'correct horse battery');
   });
   afterAll(async () => {
     api?.kill('SIGKILL');

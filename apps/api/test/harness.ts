@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '@beanstalk/config';
 import { LocalBlobStore } from '@beanstalk/storage';
-import { createTestDatabase, seedIndexedFashionMnist } from '@beanstalk/testing';
+import { createTestDatabase, seedIndexedFashionMnist, signIn } from '@beanstalk/testing';
 import { createHttpApp } from '../src/http.ts';
 import { createServices } from '../src/services.ts';
 
@@ -49,15 +49,16 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
     ...(as?.apiKey ? { authorization: `Bearer ${as.apiKey}` } : {}),
   });
 
-  /** A GraphQL operation as JSON over HTTP. */
+  /** A GraphQL operation as JSON over HTTP (with more headers, as a proxy would send). */
   async function gql<T = Record<string, any>>(
     as: Caller,
     query: string,
     variables: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
   ): Promise<GqlResponse<T>> {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headersOf(as) },
+      headers: { 'content-type': 'application/json', ...headersOf(as), ...headers },
       body: JSON.stringify({ query, variables }),
     });
     return { status: response.status, ...((await response.json()) as object) };
@@ -122,17 +123,7 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
         role: options.role,
       });
     }
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { id } }',
-        variables: { e: email, p: PASSWORD },
-      }),
-    });
-    const cookie = response.headers.get('set-cookie')?.split(';')[0];
-    if (!cookie) throw new Error(`login of ${email} set no cookie: ${await response.text()}`);
-    return { id: created.id, cookie };
+    return { id: created.id, cookie: await signIn(url, email, PASSWORD) };
   }
 
   /** An indexed Fashion-MNIST project (see seedIndexedFashionMnist). */

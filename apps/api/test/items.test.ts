@@ -239,10 +239,10 @@ describe('items, search and export over HTTP', () => {
     const admin = await api.user('admin-export@example.com', { isAdmin: true });
     const imported = await api.ok(
       admin,
-      `mutation ($slug: String!, $jsonl: String!) { importLabels(project: $slug, jsonl: $jsonl) }`,
+      `mutation ($slug: String!, $jsonl: String!) { importLabels(project: $slug, jsonl: $jsonl) { added conflicts { line } } }`,
       { slug: 'fm-reimport', jsonl: exported.exportLabels.content },
     );
-    expect(imported.importLabels).toBe(200);
+    expect(imported.importLabels).toEqual({ added: 200, conflicts: [] });
     const again = await api.ok(
       admin,
       `query { exportLabels(project: "fm-reimport", format: JSONL) { content } }`,
@@ -260,13 +260,13 @@ describe('items, search and export over HTTP', () => {
     // Re-importing the same file adds nothing; an unknown class is refused naming the line.
     const repeat = await api.ok(
       admin,
-      `mutation ($jsonl: String!) { importLabels(project: "fm-reimport", jsonl: $jsonl) }`,
+      `mutation ($jsonl: String!) { importLabels(project: "fm-reimport", jsonl: $jsonl) { added } }`,
       { jsonl: exported.exportLabels.content },
     );
-    expect(repeat.importLabels).toBe(0);
+    expect(repeat.importLabels.added).toBe(0);
     const bad = await api.gql(
       admin,
-      `mutation ($jsonl: String!) { importLabels(project: "fm-reimport", jsonl: $jsonl) }`,
+      `mutation ($jsonl: String!) { importLabels(project: "fm-reimport", jsonl: $jsonl) { added } }`,
       { jsonl: JSON.stringify({ contentHash: seeded.items[0]!.contentHash, label: 'Hat' }) },
     );
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);

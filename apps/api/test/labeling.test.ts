@@ -43,20 +43,84 @@ describe('labeling through the API', () => {
 
   const truthOf = (itemId: string) => seeded.items.find((i) => i.id === itemId)!.hiddenClassId!;
 
-  it('two annotators claiming 200 times at once never get the same task', async () => {
+  it('eight annotators claiming 200 times at once never get the same task; 25 open claims each at most', async () => {
+    const crowd = [alice, bob];
+    for (let i = 0; i < 6; i++) {
+      crowd.push(
+        await api.user(`crowd-${i}@example.com`, {
+          projectId: seeded.projectId,
+          role: 'ANNOTATOR',
+        }),
+      );
+    }
     const claims = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => api.ok(i % 2 ? bob : alice, CLAIM, { slug })),
+      Array.from({ length: 200 }, (_, i) => api.ok(crowd[i % 8]!, CLAIM, { slug })),
     );
     const ids = claims.map((c) => c.claimNextTask?.id);
     expect(ids.every(Boolean)).toBe(true);
     expect(new Set(ids).size).toBe(200);
     const rows = await api.db.prisma.labelTask.findMany({ where: { id: { in: ids } } });
     expect(rows.every((r) => r.status === 'CLAIMED')).toBe(true);
-    expect(rows.filter((r) => r.assigneeId === alice.id)).toHaveLength(100);
+    expect(rows.filter((r) => r.assigneeId === alice.id)).toHaveLength(25);
     const first = claims[0]!.claimNextTask;
     expect(first.item.prediction.labelClass.name).toBeTruthy();
     expect(first.item.neighbors).toHaveLength(3);
     expect(new Date(first.leaseExpiresAt).getTime()).toBeGreaterThan(Date.now());
+
+    // A 26th claim is refused, even when asked for many times at once; answering or skipping
+    // one makes room for the next.
+    const crowded = crowd[2]!;
+    const over = await Promise.all(
+      Array.from({ length: 5 }, () => api.gql(crowded, CLAIM, { slug })),
+    );
+    for (const r of over) {
+      expect(codes(r)).toEqual(['CONFLICT']);
+      expect(r.errors![0]!.message).toMatch(/at most 25/);
+    }
+    const held = await api.db.prisma.labelTask.findFirstOrThrow({
+      where: { assigneeId: crowded.id, status: 'CLAIMED' },
+    });
+    await api.ok(crowded, `mutation ($t: ID!) { skipTask(taskId: $t) { status } }`, {
+      t: held.id,
+    });
+    expect((await api.ok(crowded, CLAIM, { slug })).claimNextTask.id).toBeTruthy();
+    expect(
+      await api.db.prisma.labelTask.count({
+        where: { assigneeId: crowded.id, status: 'CLAIMED' },
+      }),
+    ).toBe(25);
+  });
+
+  it("API keys may not claim, answer or skip tasks; nobody skips someone else's claim", async () => {
+    // A key with a role that may label, made by a project admin.
+    const admin = await api.user('admin-keys@example.com', {
+      projectId: seeded.projectId,
+      role: 'ADMIN',
+    });
+    const made = await api.ok(
+      admin,
+      `mutation { createApiKey(project: "${slug}", name: "labeling bot", role: MANAGER) { secret } }`,
+    );
+    const bot = { apiKey: made.createApiKey.secret };
+    const alices = await api.db.prisma.labelTask.findFirstOrThrow({
+      where: { assigneeId: alice.id, status: 'CLAIMED' },
+    });
+    const claim = await api.gql(bot, CLAIM, { slug });
+    const submit = await api.gql(bot, SUBMIT, { task: alices.id, cls: truthOf(alices.itemId) });
+    const skip = await api.gql(bot, `mutation ($t: ID!) { skipTask(taskId: $t) { status } }`, {
+      t: alices.id,
+    });
+    for (const r of [claim, submit, skip]) {
+      expect(codes(r)).toEqual(['FORBIDDEN']);
+      expect(r.errors![0]!.message).toMatch(/by people, not API keys/);
+    }
+    const bobSkips = await api.gql(bob, `mutation ($t: ID!) { skipTask(taskId: $t) { status } }`, {
+      t: alices.id,
+    });
+    expect(codes(bobSkips)).toEqual(['CONFLICT']);
+    expect(bobSkips.errors![0]!.message).toMatch(/claimed by someone else/);
+    const row = await api.db.prisma.labelTask.findUniqueOrThrow({ where: { id: alices.id } });
+    expect(row).toMatchObject({ status: 'CLAIMED', assigneeId: alice.id });
   });
 
   it('a duplicate submission stores exactly one label; a different answer is refused', async () => {

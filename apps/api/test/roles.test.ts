@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCampaign } from '@beanstalk/orchestration';
@@ -27,7 +27,7 @@ const EXPECTED: Record<string, Who[]> = {
   classify: ['platformAdmin', 'admin', 'manager', 'annotator', 'integrator'],
   classifyAndStore: ['platformAdmin', 'admin', 'manager', 'integrator'],
   importItems: ['platformAdmin', 'admin', 'manager', 'integrator'],
-  importFolder: ['platformAdmin', 'admin'],
+  importFolder: ['platformAdmin'],
   importLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
   claimNextTask: ['platformAdmin', 'admin', 'manager', 'annotator'],
   submitLabel: ['platformAdmin', 'admin', 'manager', 'annotator'],
@@ -45,6 +45,7 @@ const EXPECTED: Record<string, Who[]> = {
   exportLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
   apiKeys: ['platformAdmin', 'admin'],
   users: ['platformAdmin'],
+  revokeSessions: ['platformAdmin'],
 };
 
 describe('role x operation matrix', () => {
@@ -57,7 +58,11 @@ describe('role x operation matrix', () => {
   let folder: string;
 
   beforeAll(async () => {
-    api = await startApi();
+    // Folder imports read only under the import root.
+    const importRoot = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-roles-'));
+    folder = path.join(importRoot, 'line-3');
+    await mkdir(folder);
+    api = await startApi({ config: (c) => ({ ...c, api: { ...c.api, importRoot } }) });
     seeded = await api.seedProject({ limit: 200, labeled: 100, slug, budget: 100_000 });
     const { projectId } = seeded;
     callers.platformAdmin = await api.user('root@example.com', { isAdmin: true });
@@ -65,6 +70,7 @@ describe('role x operation matrix', () => {
     callers.manager = await api.user('manager@example.com', { projectId, role: 'MANAGER' });
     callers.annotator = await api.user('annotator@example.com', { projectId, role: 'ANNOTATOR' });
     callers.outsider = await api.user('outsider@example.com');
+    await api.user('annotator-2@example.com', { projectId, role: 'ANNOTATOR' });
     const key = await api.ok(
       callers.platformAdmin,
       `mutation { createApiKey(project: "${slug}", name: "line 3 camera", role: INTEGRATOR) { secret apiKey { prefix role } } }`,
@@ -99,7 +105,6 @@ describe('role x operation matrix', () => {
       `mutation ($id: ID!) { promoteHeadVersion(id: $id) { active } }`,
       { id: second.id },
     );
-    folder = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-roles-'));
     await writeFile(path.join(folder, 'a.png'), await api.blobs.get(seeded.items[0]!.blobKey));
   });
   afterAll(() => api?.stop());
@@ -262,9 +267,13 @@ describe('role x operation matrix', () => {
       return db()
         .labelClass.findFirstOrThrow({ where: { id: item.hiddenClassId! } })
         .then((c) =>
-          api.gql(as, `mutation ($j: String!) { importLabels(project: "${slug}", jsonl: $j) }`, {
-            j: JSON.stringify({ contentHash: item.contentHash, label: c.name ?? cls }),
-          }),
+          api.gql(
+            as,
+            `mutation ($j: String!) { importLabels(project: "${slug}", jsonl: $j) { added } }`,
+            {
+              j: JSON.stringify({ contentHash: item.contentHash, label: c.name ?? cls }),
+            },
+          ),
         );
     },
     claimNextTask: (as) => api.gql(as, `mutation { claimNextTask(project: "${slug}") { id } }`),
@@ -344,6 +353,8 @@ describe('role x operation matrix', () => {
       api.gql(as, `query { exportLabels(project: "${slug}", format: CSV) { count } }`),
     apiKeys: (as) => api.gql(as, `query { apiKeys(project: "${slug}") { prefix } }`),
     users: (as) => api.gql(as, `query { users { email } }`),
+    revokeSessions: (as) =>
+      api.gql(as, `mutation { revokeSessions(email: "annotator-2@example.com") }`),
   };
 
   it('covers every mutation in the schema', async () => {
@@ -352,7 +363,10 @@ describe('role x operation matrix', () => {
       `{ __type(name: "Mutation") { fields { name } } }`,
     );
     const names: string[] = mutations.__type.fields.map((f: { name: string }) => f.name);
-    const notInMatrix = names.filter((m) => !(m in EXPECTED) && !['login', 'logout'].includes(m));
+    // Signing in and out is for everyone (and tested with sessions in security.test.ts).
+    const notInMatrix = names.filter(
+      (m) => !(m in EXPECTED) && !['login', 'logout', 'logoutEverywhere'].includes(m),
+    );
     expect(notInMatrix).toEqual([]);
   });
 

@@ -1,11 +1,26 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '@beanstalk/config';
 import { cluster } from '@beanstalk/db';
 
-const exec = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs a Postgres client tool against `url`: the password goes in PGPASSWORD, not on the
+ * command line, so neither `ps` nor an error message shows it.
+ */
+function pgTool(config: Config, tool: string, url: string, args: (url: string) => string[]) {
+  const bare = new URL(url);
+  const password = decodeURIComponent(bare.password);
+  bare.password = '';
+  return execFileAsync(path.join(config.postgres.binDir, tool), args(bare.toString()), {
+    env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
 
 export interface BackupManifest {
   format: 'beanstalk-backup/1';
@@ -42,11 +57,11 @@ export async function backup(
   if ((await readdir(out)).length > 0) throw new Error(`${out} is not empty`);
   const url = config.postgres.databaseUrl;
   log(`dumping ${new URL(url).pathname.slice(1)} (pg_dump, one snapshot)`);
-  await exec(path.join(config.postgres.binDir, 'pg_dump'), [
+  await pgTool(config, 'pg_dump', url, (bare) => [
     '--format=custom',
     '--no-owner',
     `--file=${path.join(out, 'database.dump')}`,
-    url,
+    bare,
   ]);
   log(`copying blobs from ${config.blobDir}`);
   await mkdir(path.join(out, 'blobs'));
@@ -89,12 +104,31 @@ export async function restore(
     );
   }
   log(`restoring the database from ${manifest.createdAt}`);
-  await exec(path.join(config.postgres.binDir, 'pg_restore'), [
-    '--no-owner',
-    '--exit-on-error',
-    `--dbname=${url}`,
-    path.join(from, 'database.dump'),
-  ]);
+  // Everything but the pgvector extension itself: creating (or commenting on) an extension
+  // takes a superuser, and the database already has it (`services up` puts it in every new
+  // database).
+  const dump = path.join(from, 'database.dump');
+  const { stdout: contents } = await pgTool(config, 'pg_restore', url, () => ['--list', dump]);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-restore-'));
+  const list = path.join(scratch, 'list');
+  await writeFile(
+    list,
+    contents
+      .split('\n')
+      .filter((line) => !/^\d+;.* (EXTENSION|COMMENT - EXTENSION) /.test(line))
+      .join('\n'),
+  );
+  try {
+    await pgTool(config, 'pg_restore', url, (bare) => [
+      '--no-owner',
+      '--exit-on-error',
+      `--use-list=${list}`,
+      `--dbname=${bare}`,
+      dump,
+    ]);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
   log(`restoring blobs into ${config.blobDir}`);
   await mkdir(config.blobDir, { recursive: true });
   await cp(path.join(from, 'blobs'), config.blobDir, { recursive: true, force: false });

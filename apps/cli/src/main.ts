@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '@beanstalk/config';
+import { ConfigError, loadConfig, parseConfig, redactUrl, type Config } from '@beanstalk/config';
 import { createDatabase, migrate } from '@beanstalk/db';
 import {
   exportImages,
@@ -23,7 +23,7 @@ const log = (line: string) => console.log(`  ${line}`);
 const userPath = (p: string) => path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
 
 function printUrls(config: Config) {
-  console.log(`DATABASE_URL=${config.postgres.databaseUrl}`);
+  console.log(`DATABASE_URL=${redactUrl(config.postgres.databaseUrl)}`);
   console.log(`TEMPORAL_ADDRESS=${config.temporal.address}`);
   console.log(`data folder: ${config.dataDir}`);
 }
@@ -71,9 +71,11 @@ async function main() {
     .description('start both (idempotent)')
     .action(async () => {
       await servicesUp(config, log);
-      const status = await servicesStatus(config);
+      // Read again: a first `up` has just generated the database password.
+      const ready = parseConfig(process.env);
+      const status = await servicesStatus(ready);
       console.log(`postgres: ${status.postgres}\ntemporal: ${status.temporal}`);
-      printUrls(config);
+      printUrls(ready);
     });
   services
     .command('down')

@@ -150,4 +150,24 @@ describe('backup and restore', () => {
       stderr: expect.stringMatching(/needs an empty database/),
     });
   });
+
+  it('never shows the database password, not even when a tool fails', async () => {
+    const password = decodeURIComponent(new URL(target.config.postgres.databaseUrl).password);
+    expect(password.length).toBeGreaterThan(10);
+    // A backup into a folder that is not empty fails before pg_dump; one of a database that
+    // does not exist fails in pg_dump.
+    const missing = new URL(target.config.postgres.databaseUrl);
+    missing.pathname = '/no_such_database';
+    const failed = await cli(['backup', '--out', path.join(dir, 'nowhere')], {
+      ...target.env,
+      DATABASE_URL: missing.toString(),
+    }).catch((error: { stdout: string; stderr: string }) => error);
+    expect('stderr' in failed && failed.stderr).toMatch(/no_such_database/);
+    expect(JSON.stringify(failed)).not.toContain(password);
+    const status = await cli(['services', 'status'], target.env).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(status.stdout).toMatch(/DATABASE_URL=postgresql:\/\/beanstalk_app:\*\*\*@/);
+    expect(status.stdout).not.toContain(password);
+  });
 });

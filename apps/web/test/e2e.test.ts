@@ -3,7 +3,7 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS, startStack } from './stack.ts';
+import { PASSWORD, SCREENSHOTS, startStack } from './stack.ts';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
 
@@ -188,5 +188,94 @@ describe('the web app against the running stack', () => {
       .toMatch(/wrong email or password/);
     await shot(page, 'login');
     await context.close();
+  });
+
+  it('the web app and the API answer on loopback only', async () => {
+    const { networkInterfaces } = await import('node:os');
+    const outward = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && !a.internal && a.family === 'IPv4')
+      .map((a) => a!.address);
+    for (const base of [stack.web, stack.api]) {
+      const port = new URL(base).port;
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBeGreaterThan(0);
+      for (const address of outward) {
+        await expect(fetch(`http://${address}:${port}/`), `${address}:${port}`).rejects.toThrow();
+      }
+    }
+  });
+
+  it('every page is sent with a content policy that forbids framing, and no sniffing', async () => {
+    const page = await fetch(`${stack.web}/login`);
+    expect(page.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('the GraphQL proxy streams a body and stops it at the limit, holding none of it', async () => {
+    const rss = async () => {
+      const { readFile } = await import('node:fs/promises');
+      const status = await readFile(`/proc/${stack.webPid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+    };
+    const before = await rss();
+    // 160 MiB in 1 MiB chunks, no Content-Length: the limit (100 MiB) must be found while
+    // streaming. The API refuses a multipart body without a length before reading it.
+    const chunk = new Uint8Array(1024 * 1024).fill(0x41);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 160) return controller.close();
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+    const started = Date.now();
+    const response = await fetch(`${stack.web}/api/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'multipart/form-data; boundary=x',
+        'apollo-require-preflight': '1',
+      },
+      body,
+      duplex: 'half',
+    } as RequestInit).catch((error: Error) => error);
+    const status = response instanceof Response ? response.status : 0;
+    // Refused (411 from the API or 413 from the proxy), or the connection cut by the proxy.
+    expect([0, 401, 411, 413]).toContain(status);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await rss()) - before).toBeLessThan(64);
+    expect((await fetch(`${stack.web}/login`)).status).toBe(200);
+  });
+
+  // Last: it spends this machine's sign-in allowance at the API for the rest of the file.
+  it("a browser cannot choose its address: forged X-Forwarded-For headers share the connection's allowance", async () => {
+    const login = (email: string, password: string, forged: string) =>
+      fetch(`${stack.web}/api/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forged },
+        body: JSON.stringify({
+          query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { id } }',
+          variables: { e: email, p: password },
+        }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    // Earlier tests spent some of the allowance of 20 failures (the wrong password above).
+    let failures = 0;
+    for (; failures < 25; failures++) {
+      const r = await login(
+        `spray-${failures}@example.com`,
+        'Winter2026!',
+        `198.51.100.${failures}`,
+      );
+      if (r.body.errors[0].extensions.code === 'RATE_LIMITED') break;
+      expect(r.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+    expect(failures).toBeGreaterThan(10);
+    expect(failures).toBeLessThanOrEqual(20);
+    const blocked = await login(stack.people.manager, PASSWORD, '198.51.100.77');
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.errors[0].extensions.code).toBe('RATE_LIMITED');
   });
 });

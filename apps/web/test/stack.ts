@@ -1,57 +1,25 @@
 // One place that brings up the running stack the browser tests drive: a database of their
 // own seeded with an indexed Fashion-MNIST project, people of each role, an open round, the
 // real API process and the built web app (next start) in front of it, and Debian's Chromium.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { LocalBlobStore } from '@beanstalk/storage';
-import { createTestDatabase, seedIndexedFashionMnist } from '@beanstalk/testing';
+import {
+  createTestDatabase,
+  freePort,
+  seedIndexedFashionMnist,
+  signIn as apiSignIn,
+  startProcess,
+} from '@beanstalk/testing';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '../..');
 export const PASSWORD = 'correct horse battery';
 export const SCREENSHOTS = path.join(WEB, 'test-results', 'screenshots');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a process and resolves once it prints `ready` (its output is kept for errors). */
-async function start(
-  name: string,
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  ready: RegExp,
-) {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
 
 export async function startStack() {
   const db = await createTestDatabase();
@@ -175,14 +143,13 @@ export async function startStack() {
   };
   const processes: ChildProcess[] = [];
   processes.push(
-    await start(
-      'api',
-      process.execPath,
-      ['--import', 'tsx', 'src/index.ts'],
-      path.join(ROOT, 'apps/api'),
+    await startProcess({
+      name: 'api',
+      cwd: path.join(ROOT, 'apps/api'),
+      args: ['src/index.ts'],
       env,
-      /GraphQL at/,
-    ),
+      ready: /GraphQL at/,
+    }),
   );
   execFileSync(path.join(ROOT, 'node_modules/.bin/next'), ['build'], {
     cwd: WEB,
@@ -190,14 +157,7 @@ export async function startStack() {
     stdio: 'pipe',
   });
   processes.push(
-    await start(
-      'web',
-      path.join(ROOT, 'node_modules/.bin/next'),
-      ['start', '--port', String(webPort), '--hostname', '127.0.0.1'],
-      WEB,
-      env,
-      /Ready in/,
-    ),
+    await startProcess({ name: 'web', cwd: WEB, args: ['server.ts'], env, ready: /web: ready on/ }),
   );
   const browser: Browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -230,15 +190,7 @@ export async function startStack() {
     query: string,
     variables: Record<string, unknown> = {},
   ): Promise<T> {
-    const login = await fetch(apiUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { id } }',
-        variables: { e: email, p: PASSWORD },
-      }),
-    });
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = await apiSignIn(apiUrl, email, PASSWORD);
     const response = await fetch(apiUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie },
@@ -251,6 +203,9 @@ export async function startStack() {
 
   return {
     web: `http://127.0.0.1:${webPort}`,
+    api: apiUrl,
+    /** The web server's process id (to read its memory). */
+    webPid: processes[1]!.pid!,
     slug,
     seeded,
     people,

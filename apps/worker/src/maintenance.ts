@@ -10,14 +10,16 @@ import {
 /**
  * What an orchestration worker checks now and then, so nothing waits for a person after an
  * outage: rounds and campaigns whose workflow ended without closing them are closed (tasks
- * expired, budget released), and items stored while Temporal was away get their ingest.
+ * expired, budget released), items stored while Temporal was away get their ingest, and
+ * expired sign-in sessions are deleted.
  */
 export async function runMaintenance(deps: { db: Database; client: Client; queues: Queues }) {
   const reaped = await reapStrandedWork(deps);
   const ingests = await resumeIngests(deps, (projectId) =>
     startIngest(deps.client, projectId, deps.queues),
   );
-  return { ...reaped, ingests };
+  const sessions = await deps.db.users.purgeExpiredSessions();
+  return { ...reaped, ingests, sessions };
 }
 
 /** Runs `runMaintenance` every `intervalMs` until stopped; a failed pass is logged, not fatal. */
@@ -31,9 +33,9 @@ export function startMaintenance(
     running = true;
     runMaintenance(deps)
       .then((done) => {
-        if (done.rounds || done.campaigns || done.ingests) {
+        if (done.rounds || done.campaigns || done.ingests || done.sessions) {
           console.log(
-            `maintenance: closed ${done.rounds} stranded round(s) and ${done.campaigns} campaign(s), started ${done.ingests} ingest(s)`,
+            `maintenance: closed ${done.rounds} stranded round(s) and ${done.campaigns} campaign(s), started ${done.ingests} ingest(s), purged ${done.sessions} expired session(s)`,
           );
         }
       })

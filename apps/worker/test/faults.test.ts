@@ -221,6 +221,22 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
   });
 
   it('a round whose workflow is gone is closed by a worker: tasks expired, budget released', async () => {
+    // The same maintenance pass deletes expired sessions and keeps live ones.
+    const person = await db.users.create({
+      email: 'maint@example.com',
+      name: 'm',
+      password: 'long enough password',
+    });
+    await db.users.createSession({
+      userId: person.id,
+      tokenHash: 'expired-session',
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    await db.users.createSession({
+      userId: person.id,
+      tokenHash: 'live-session',
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
     const handle = await startRound(client, { projectId, leaseCheckIntervalMs: 500 }, 'terminated');
     const status = await waitFor(handle.workflowId, (s) => s.phase === 'labeling');
     await handle.terminate('gone');
@@ -234,5 +250,7 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
     const counts = await db.tasks.counts(round.id);
     expect(counts.open + counts.claimed).toBe(0);
     expect((await db.budget.of(projectId)).reserved).toBe(0);
+    expect(await db.users.bySession('live-session')).not.toBeNull();
+    expect(await db.users.endSessionsOf(person.id)).toBe(1);
   });
 });

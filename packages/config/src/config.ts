@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from './paths.ts';
@@ -34,8 +34,24 @@ const envSchema = z.object({
   BEANSTALK_WEB_PORT: port.default(3000),
   /** Address the web server listens on; loopback unless a proxy elsewhere needs it. */
   BEANSTALK_WEB_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Reverse proxies in front of the web app whose X-Forwarded-For it believes (same forms as
+   * BEANSTALK_TRUSTED_PROXIES). None by default: browsers reach it directly, and a header a
+   * browser sends is replaced by the connection's address.
+   */
+  BEANSTALK_WEB_TRUSTED_PROXIES: z.string().default(''),
   /** Largest accepted upload per file, in MiB. */
   BEANSTALK_API_MAX_UPLOAD_MB: z.coerce.number().positive('must be a positive number').default(10),
+  /**
+   * The one folder (and what is under it) platform administrators may import images from on
+   * the API's host with `importFolder`; unset, server-side folder imports are off.
+   */
+  BEANSTALK_IMPORT_ROOT: z.string().min(1).optional(),
+  /** Largest request body, in MiB (a multipart upload of several files in all). */
+  BEANSTALK_API_MAX_REQUEST_MB: z.coerce
+    .number()
+    .positive('must be a positive number')
+    .default(100),
   /** Most files in one upload request. */
   BEANSTALK_API_MAX_FILES: z.coerce
     .number()
@@ -49,6 +65,11 @@ const envSchema = z.object({
     .positive('must be a positive whole number')
     .default(200),
   BEANSTALK_SESSION_DAYS: z.coerce.number().positive('must be a positive number').default(7),
+  /**
+   * Proxies whose X-Forwarded-For the API believes for the client's address (Express
+   * `trust proxy` values: loopback, an address, a subnet, comma-separated).
+   */
+  BEANSTALK_TRUSTED_PROXIES: z.string().min(1).default('loopback'),
   /**
    * How often an orchestration worker closes rounds left behind by their workflows and starts
    * ingests for items stored while Temporal was away, in seconds (0: never).
@@ -71,13 +92,72 @@ export type Config = {
     port: number;
     url: string;
     maxUploadBytes: number;
+    maxRequestBytes: number;
     maxFiles: number;
     rateLimitPerSecond: number;
     sessionDays: number;
+    trustedProxies: string;
+    /** Absolute; null: importFolder is off. */
+    importRoot: string | null;
   };
-  web: { port: number; host: string };
+  web: { port: number; host: string; trustedProxies: string[] };
   worker: { maintenanceSeconds: number };
 };
+
+/**
+ * The project-local cluster's roles: the superuser `npm run services -- up` administers it
+ * as, and the role the platform connects as (owner of its database, not a superuser).
+ */
+export const LOCAL_POSTGRES = {
+  adminRole: 'beanstalk',
+  appRole: 'beanstalk_app',
+  database: 'beanstalk',
+} as const;
+
+/**
+ * Where the local cluster's generated passwords are kept: `<data dir>/secrets`, readable by
+ * their owner only (written by `npm run services -- up`).
+ */
+export function localPostgresSecrets(dataDir: string) {
+  const dir = path.join(dataDir, 'secrets');
+  return {
+    dir,
+    admin: path.join(dir, 'postgres-admin.password'),
+    app: path.join(dir, 'postgres-app.password'),
+  };
+}
+
+/** The local cluster's URL for `role`, with its password once one was generated. */
+export function localPostgresUrl(
+  dataDir: string,
+  port: number,
+  as: 'admin' | 'app',
+  database: string = LOCAL_POSTGRES.database,
+): string {
+  const file = localPostgresSecrets(dataDir)[as];
+  const password = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  const role = as === 'admin' ? LOCAL_POSTGRES.adminRole : LOCAL_POSTGRES.appRole;
+  const credentials = password ? `${role}:${encodeURIComponent(password)}` : role;
+  return `postgresql://${credentials}@127.0.0.1:${port}/${database}`;
+}
+
+/** A URL with its password (if any) replaced by ***, for logs and messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@');
+}
+
+/**
+ * How a bad value is shown in an error: secrets never; anything before an "@" (the user and
+ * password of a URL, however malformed the URL is) masked.
+ */
+function shown(name: string, value: unknown): string {
+  if (/SECRET|PASSWORD|TOKEN|_KEY$/i.test(name)) return '(hidden)';
+  const text = String(value);
+  const at = text.lastIndexOf('@');
+  if (at < 0) return JSON.stringify(text);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/*/i.exec(text)?.[0] ?? '';
+  return JSON.stringify(`${scheme}***${text.slice(at)}`);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -96,7 +176,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const name = issue.path.join('.');
-        return `${name}: ${issue.message} (got ${JSON.stringify(defined[name])})`;
+        return `${name}: ${issue.message} (got ${shown(name, defined[name])})`;
       }),
     );
   }
@@ -119,8 +199,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     postgres: {
       port: e.BEANSTALK_PG_PORT,
       binDir: e.BEANSTALK_PG_BIN,
-      databaseUrl:
-        e.DATABASE_URL ?? `postgresql://beanstalk@127.0.0.1:${e.BEANSTALK_PG_PORT}/beanstalk`,
+      databaseUrl: e.DATABASE_URL ?? localPostgresUrl(dataDir, e.BEANSTALK_PG_PORT, 'app'),
     },
     temporal: {
       port: e.BEANSTALK_TEMPORAL_PORT,
@@ -132,11 +211,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       port: e.BEANSTALK_API_PORT,
       url: e.BEANSTALK_API_URL ?? `http://127.0.0.1:${e.BEANSTALK_API_PORT}/graphql`,
       maxUploadBytes: Math.round(e.BEANSTALK_API_MAX_UPLOAD_MB * 1024 * 1024),
+      maxRequestBytes: Math.round(e.BEANSTALK_API_MAX_REQUEST_MB * 1024 * 1024),
       maxFiles: e.BEANSTALK_API_MAX_FILES,
       rateLimitPerSecond: e.BEANSTALK_API_RATE_LIMIT,
       sessionDays: e.BEANSTALK_SESSION_DAYS,
+      trustedProxies: e.BEANSTALK_TRUSTED_PROXIES,
+      importRoot: e.BEANSTALK_IMPORT_ROOT ? path.resolve(repoRoot, e.BEANSTALK_IMPORT_ROOT) : null,
     },
-    web: { port: e.BEANSTALK_WEB_PORT, host: e.BEANSTALK_WEB_HOST },
+    web: {
+      port: e.BEANSTALK_WEB_PORT,
+      host: e.BEANSTALK_WEB_HOST,
+      trustedProxies: e.BEANSTALK_WEB_TRUSTED_PROXIES.split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    },
     worker: { maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS },
   };
 }

@@ -1,2 +1,11 @@
-export { loadConfig, parseConfig, ConfigError, type Config } from './config.ts';
+export {
+  loadConfig,
+  parseConfig,
+  redactUrl,
+  ConfigError,
+  LOCAL_POSTGRES,
+  localPostgresSecrets,
+  localPostgresUrl,
+  type Config,
+} from './config.ts';
 export { repoRoot } from './paths.ts';

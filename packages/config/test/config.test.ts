@@ -1,13 +1,29 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, repoRoot } from '../src/index.ts';
+import { ConfigError, parseConfig, redactUrl, repoRoot } from '../src/index.ts';
 
 describe('parseConfig', () => {
   it('derives local defaults from the ports when nothing is set', () => {
-    const config = parseConfig({});
-    expect(config.postgres.databaseUrl).toBe('postgresql://beanstalk@127.0.0.1:54329/beanstalk');
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'beanstalk-config-'));
+    const config = parseConfig({ BEANSTALK_DATA_DIR: empty });
+    // The application role; without a generated password yet, none.
+    expect(config.postgres.databaseUrl).toBe(
+      'postgresql://beanstalk_app@127.0.0.1:54329/beanstalk',
+    );
     expect(config.temporal.address).toBe('127.0.0.1:7233');
-    expect(config.dataDir).toBe(`${repoRoot}/.data`);
-    expect(config.blobDir).toBe(`${repoRoot}/.data/blobs`);
+    expect(parseConfig({}).dataDir).toBe(`${repoRoot}/.data`);
+    expect(parseConfig({}).blobDir).toBe(`${repoRoot}/.data/blobs`);
+  });
+
+  it('connects to the local cluster with the password generated for its data folder', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'beanstalk-config-'));
+    mkdirSync(path.join(dir, 'secrets'));
+    writeFileSync(path.join(dir, 'secrets', 'postgres-app.password'), 'pw/with+odd=chars\n');
+    const url = new URL(parseConfig({ BEANSTALK_DATA_DIR: dir }).postgres.databaseUrl);
+    expect(url.username).toBe('beanstalk_app');
+    expect(decodeURIComponent(url.password)).toBe('pw/with+odd=chars');
   });
 
   it('follows configured ports and folders', () => {
@@ -47,6 +63,26 @@ describe('parseConfig', () => {
     );
     // Frameworks set NODE_ENV=production for local runs too (next start); it changes nothing here.
     expect(parseConfig({ NODE_ENV: 'production' }).environment).toBe('local');
+  });
+
+  it('never prints a password from a bad value', () => {
+    let message = '';
+    try {
+      // Malformed (no database), with a password in it; and a URL that is not one at all.
+      parseConfig({
+        DATABASE_URL: 'postgresql://app:hunter2-secret@db.internal:5432',
+        BEANSTALK_API_URL: 'ftp//ops:s3cr3t-pw@host',
+      });
+    } catch (e) {
+      message = (e as ConfigError).message;
+    }
+    expect(message).toMatch(/DATABASE_URL: must look like postgresql:/);
+    expect(message).toMatch(/BEANSTALK_API_URL/);
+    expect(message).toContain('***@db.internal:5432');
+    expect(message).not.toMatch(/hunter2|s3cr3t|app:/);
+    expect(redactUrl('postgresql://app:pw@127.0.0.1:5432/db')).toBe(
+      'postgresql://app:***@127.0.0.1:5432/db',
+    );
   });
 
   it('rejects an out-of-range port', () => {

@@ -67,20 +67,28 @@ const UNAVAILABLE_NETWORK = new Set([
  * opposed to a bad query): worth retrying later, and not the caller's fault.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error as Record<string, unknown> | undefined, depth = 0; e && depth < 5; depth++) {
+  const pending: unknown[] = [error];
+  for (let depth = 0; pending.length && depth < 10; depth++) {
+    const e = pending.shift() as Record<string, unknown> | null | undefined;
+    if (!e || typeof e !== 'object') continue;
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (code && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NETWORK.has(code))) return true;
-    // Prisma: the database server cannot be reached.
-    if (code === 'P1001' || code === 'P1002' || code === 'P1017') return true;
+    // Prisma: the server cannot be reached, timed out, closed the connection, pool exhausted.
+    if (code && ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(code)) return true;
+    // Prisma's pg adapter: the kind of driver failure.
+    if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
     const message = typeof e.message === 'string' ? e.message : '';
-    if (
-      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection due to administrator command/i.test(
-        message,
-      )
-    ) {
-      return true;
-    }
-    e = e.cause as Record<string, unknown> | undefined;
+    if (UNAVAILABLE_MESSAGE.test(message)) return true;
+    pending.push(e.cause, (e.meta as Record<string, unknown> | undefined)?.driverAdapterError);
   }
   return false;
 }
+
+const UNAVAILABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection due to administrator command|Server has closed the connection|the database system is (starting up|shutting down)|Can't reach database server/i;

@@ -20,6 +20,7 @@ export type { NewHead } from './repositories/heads.ts';
 export type { NewEncoder } from './repositories/encoders.ts';
 export {
   MAX_ALSO_ITEMS,
+  MAX_OPEN_CLAIMS,
   type TaskCounts,
   type TaskSubmission,
   type SubmittedLabel,

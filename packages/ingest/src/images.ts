@@ -1,5 +1,6 @@
 import { encode as encodePng } from 'fast-png';
 import sharp, { type Metadata } from 'sharp';
+import { inflatePixels, inflatedSize, pngHeader, PngBombError } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 
 export const SUPPORTED_IMAGE_TYPES = ['png', 'jpeg', 'webp'] as const;
@@ -23,6 +24,18 @@ export async function inspectImage(bytes: Uint8Array, name: string): Promise<Ima
   if (bytes.length === 0) throw bad('empty file');
   if (bytes.length > MAX_IMAGE_BYTES) {
     throw bad(`${bytes.length} bytes is over the ${MAX_IMAGE_BYTES}-byte limit`);
+  }
+  // A PNG whose pixel data inflates past what its header allows is a bomb: refused before
+  // any decoder allocates for it (checked in full for images up to 64 MB of pixel data; larger
+  // ones are decoded row by row by sharp, within its pixel limit).
+  const header = pngHeader(bytes);
+  if (header && inflatedSize(header) <= 64 * 1024 * 1024) {
+    try {
+      inflatePixels(bytes, MAX_IMAGE_PIXELS);
+    } catch (error) {
+      if (error instanceof PngBombError) throw bad(`refused: ${error.message}`);
+      // Not a bomb, only broken: the decoder below says what is wrong with it.
+    }
   }
   let meta: Metadata;
   try {

@@ -1,12 +1,25 @@
-import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@beanstalk/config';
-import { repoRoot } from '@beanstalk/config';
+import {
+  LOCAL_POSTGRES,
+  localPostgresSecrets,
+  localPostgresUrl,
+  redactUrl,
+  repoRoot,
+} from '@beanstalk/config';
 import { cluster } from '@beanstalk/db';
 import { isRoot, run, runOrThrow } from './run.ts';
-
-const SUPERUSER = 'beanstalk';
 
 /** The `postgres` system user's uid and gid (Postgres runs as it when we are root). */
 function postgresUser(): { uid: number; gid: number } {
@@ -75,6 +88,67 @@ async function isRunning(config: Config): Promise<boolean> {
   return result.code === 0;
 }
 
+/**
+ * The cluster's passwords (the superuser's and the platform role's), generated once per data
+ * folder into files only their owner can read.
+ */
+function ensurePasswords(config: Config): { admin: string; app: string } {
+  const files = localPostgresSecrets(config.dataDir);
+  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  const read = (file: string) => {
+    if (!existsSync(file)) {
+      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    }
+    return readFileSync(file, 'utf8').trim();
+  };
+  return { admin: read(files.admin), app: read(files.app) };
+}
+
+/** initdb with the superuser's password from a file the `postgres` user can read, then gone. */
+async function initCluster(config: Config, dir: string, adminPassword: string) {
+  // Next to the cluster: a folder the `postgres` user can reach (run as root, it runs initdb).
+  const tmp = mkdtempSync(path.join(path.dirname(dir), '.initdb-'));
+  const pwfile = path.join(tmp, 'password');
+  try {
+    writeFileSync(pwfile, `${adminPassword}\n`, { mode: 0o600 });
+    ownForPostgres(tmp);
+    ownForPostgres(pwfile);
+    await pgCommand(config, 'initdb', [
+      '-D',
+      dir,
+      '-U',
+      LOCAL_POSTGRES.adminRole,
+      `--pwfile=${pwfile}`,
+      '-A',
+      'scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Who may connect: password (SCRAM) logins over loopback TCP only. Returns whether the file
+ * changed (a cluster made before passwords trusted every local connection).
+ */
+function writeAccessRules(dir: string): boolean {
+  const file = path.join(dir, 'pg_hba.conf');
+  const rules = [
+    '# Written by `npm run services -- up`; edits are overwritten.',
+    '# TYPE  DATABASE  USER  ADDRESS       METHOD',
+    'host    all       all   127.0.0.1/32  scram-sha-256',
+    'host    all       all   ::1/128       scram-sha-256',
+    '',
+  ].join('\n');
+  if (existsSync(file) && readFileSync(file, 'utf8') === rules) return false;
+  writeFileSync(file, rules);
+  ownForPostgres(file);
+  return true;
+}
+
 function writeSettings(config: Config, dir: string) {
   // Rewritten on every start so port changes in .env take effect.
   const settings = [
@@ -114,23 +188,15 @@ export async function postgresUp(config: Config, log: (line: string) => void): P
     );
   }
   mkdirSync(path.dirname(logFile), { recursive: true });
+  const passwords = ensurePasswords(config);
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     log(`initialising a Postgres cluster in ${dir}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     ownForPostgres(dir);
-    await pgCommand(config, 'initdb', [
-      '-D',
-      dir,
-      '-U',
-      SUPERUSER,
-      '-A',
-      'trust',
-      '-E',
-      'UTF8',
-      '--locale=C',
-    ]);
+    await initCluster(config, dir, passwords.admin);
     const conf = path.join(dir, 'postgresql.conf');
     writeFileSync(conf, `${readFileSync(conf, 'utf8')}\ninclude_if_exists = 'beanstalk.conf'\n`);
+    writeAccessRules(dir);
   }
   writeSettings(config, dir);
   if (!(await isRunning(config))) {
@@ -139,9 +205,18 @@ export async function postgresUp(config: Config, log: (line: string) => void): P
     log(`starting Postgres on port ${config.postgres.port}`);
     await pgCommand(config, 'pg_ctl', ['start', '-D', dir, '-l', logFile, '-w', '-t', '60']);
   }
-  const url = config.postgres.databaseUrl;
-  if (await cluster.ensureDatabase(url)) log(`created database ${new URL(url).pathname.slice(1)}`);
-  if (!(await cluster.vectorAvailable(url))) {
+  // The platform's own role (no superuser rights) owns its database; the superuser is only
+  // for this command. A cluster from before this split gets both here.
+  const admin = localPostgresUrl(config.dataDir, config.postgres.port, 'admin', 'postgres');
+  await cluster.ensureRoles(admin, LOCAL_POSTGRES.appRole, passwords.app, passwords.admin);
+  if (writeAccessRules(dir)) {
+    log('Postgres now asks every connection for a password');
+    await cluster.reloadConfig(admin);
+  }
+  if (await cluster.ensureDatabase(admin, LOCAL_POSTGRES.database, LOCAL_POSTGRES.appRole)) {
+    log(`created database ${LOCAL_POSTGRES.database}`);
+  }
+  if (!(await cluster.vectorAvailable(admin))) {
     if (!isRoot()) {
       throw new Error(
         'The pgvector extension is not installed for this Postgres. As root run:\n' +
@@ -151,7 +226,11 @@ export async function postgresUp(config: Config, log: (line: string) => void): P
     log('pgvector is missing: building it (scripts/install-system-deps.sh)');
     await runOrThrow('bash', [path.join(repoRoot, 'scripts/install-system-deps.sh')]);
   }
-  await cluster.enableVector(url);
+  // Creating the extension takes a superuser: in the platform's database, and in template1 so
+  // every database made later (the tests make their own) has it.
+  for (const database of [LOCAL_POSTGRES.database, 'template1']) {
+    await cluster.enableVector(cluster.databaseUrlFor(admin, database));
+  }
 }
 
 export async function postgresDown(config: Config, log: (line: string) => void): Promise<void> {
@@ -173,6 +252,6 @@ export async function postgresStatus(config: Config): Promise<string> {
     const { server, vector } = await cluster.serverVersions(config.postgres.databaseUrl);
     return `running (Postgres ${server}, pgvector ${vector ?? 'not enabled'})`;
   } catch (error) {
-    return `running, but ${config.postgres.databaseUrl} does not answer: ${(error as Error).message}`;
+    return `running, but ${redactUrl(config.postgres.databaseUrl)} does not answer: ${(error as Error).message}`;
   }
 }

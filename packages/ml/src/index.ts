@@ -54,3 +54,11 @@ export {
 export { tripletLoss, type TripletOptions } from './triplet-loss.ts';
 export { tensorflow } from './tf.ts';
 export { nearestNeighbours, normaliseRows, pickRows, stackRows } from './exact-knn.ts';
+export {
+  decodeSimplePng,
+  inflatePixels,
+  inflatedSize,
+  isPng,
+  pngHeader,
+  PngBombError,
+} from './png.ts';

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'BUDGET_EXHAUSTED'
   /** A service the request needs (database, Temporal) is unreachable: retry shortly. */
   | 'UNAVAILABLE'
+  /** Too many requests (or failed sign-ins) from this caller: retry later. */
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export class AppError extends Error {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '@beanstalk/config';
+import { loadConfig, redactUrl } from '@beanstalk/config';
 import { cluster, createDatabase, migrate, type Database } from '@beanstalk/db';
 
 /**
@@ -25,7 +25,7 @@ async function onServer<T>(fn: (serverUrl: string) => Promise<T>): Promise<T> {
   } catch (error) {
     if ((error as { code?: string }).code === 'ECONNREFUSED') {
       throw new Error(
-        `Cannot reach Postgres at ${url} (${(error as Error).message}). ` +
+        `Cannot reach Postgres at ${redactUrl(url)} (${(error as Error).message}). ` +
           'Start the services first: npm run services -- up',
         { cause: error },
       );

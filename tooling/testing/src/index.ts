@@ -13,3 +13,6 @@ export {
 export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';
 export { seedIndexedFashionMnist } from './indexed.ts';
 export { startPrivateServices, type PrivateServices } from './private-services.ts';
+export { grayPng, pngBomb } from './png-files.ts';
+export { freePort, startProcess } from './processes.ts';
+export { signIn } from './sign-in.ts';

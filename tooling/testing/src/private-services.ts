@@ -1,5 +1,4 @@
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, parseConfig, type Config } from '@beanstalk/config';
@@ -11,16 +10,7 @@ import {
   temporalDown,
   temporalUp,
 } from '@beanstalk/local-services';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './processes.ts';
 
 export interface PrivateServices {
   config: Config;
@@ -48,18 +38,19 @@ export async function startPrivateServices(
   // The Temporal CLI the shared services installed, not a second download.
   await symlink(path.join(shared.dataDir, 'tools'), path.join(dir, 'tools'));
   const [pg, temporal, http] = [await freePort(), await freePort(), await freePort()];
-  const env = {
+  const env: Record<string, string> = {
     BEANSTALK_DATA_DIR: dir,
     BEANSTALK_PG_PORT: String(pg),
     BEANSTALK_PG_BIN: shared.postgres.binDir,
     BEANSTALK_TEMPORAL_PORT: String(temporal),
     BEANSTALK_TEMPORAL_HTTP_PORT: String(http),
-    DATABASE_URL: `postgresql://beanstalk@127.0.0.1:${pg}/beanstalk`,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
   };
-  const config = parseConfig(env);
   const quiet = () => {};
-  await postgresUp(config, quiet);
+  await postgresUp(parseConfig(env), quiet);
+  // Read again: the database URL carries the password `up` generated for this data folder.
+  const config = parseConfig(env);
+  Object.assign(env, { DATABASE_URL: config.postgres.databaseUrl });
   await temporalUp(config, quiet);
   if (options.migrate !== false) await migrate(config.postgres.databaseUrl);
   return {

@@ -48,6 +48,12 @@ describe('the closing line of npm test', () => {
        });`,
     );
     await writeFile(
+      path.join(dir, 'teardown-fails.test.ts'),
+      `import { afterAll, it } from 'vitest';
+       afterAll(() => { throw new Error('could not drop the database'); });
+       it('passes', () => {});`,
+    );
+    await writeFile(
       path.join(dir, 'pytest.xml'),
       '<?xml version="1.0"?><testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="7" time="1.0"></testsuite></testsuites>',
     );
@@ -55,11 +61,11 @@ describe('the closing line of npm test', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('counts tests of a failed setup and unhandled errors as failures, and adds pytest', async () => {
-    // Vitest: 2 passed, 1 skipped, 2 failed by their setup, 1 unhandled error.
-    // pytest: 7 tests, 1 failure, 1 skipped.
+    // Vitest: 3 passed, 1 skipped, 2 failed by their setup, 1 file failed in its teardown,
+    // 1 unhandled error. pytest: 7 tests, 1 failure, 1 skipped.
     expect(await closingLine(dir, { BEANSTALK_JUNIT_RESULTS: path.join(dir, 'pytest.xml') })).toBe(
-      'Tests: 7 passed, 4 failed, 2 skipped',
+      'Tests: 8 passed, 5 failed, 2 skipped',
     );
-    expect(await closingLine(dir)).toBe('Tests: 2 passed, 3 failed, 1 skipped');
+    expect(await closingLine(dir)).toBe('Tests: 3 passed, 4 failed, 1 skipped');
   });
 });

@@ -40,6 +40,23 @@ export function roleIn(viewer: Viewer, projectId: string): Role | null {
   }
 }
 
+/** The projects a caller who is not a platform admin has a role in. */
+export function visibleProjects(viewer: Viewer): string[] {
+  switch (viewer.kind) {
+    case 'anonymous':
+      return [];
+    case 'apiKey':
+      return [viewer.apiKey.projectId];
+    case 'user':
+      return [...viewer.roles.keys()];
+  }
+}
+
+/** Whether the caller may see that a project exists (and its name, classes, metrics). */
+export function maySee(viewer: Viewer, projectId: string): boolean {
+  return isPlatformAdmin(viewer) || roleIn(viewer, projectId) !== null;
+}
+
 export function requireSignedIn(
   viewer: Viewer,
 ): asserts viewer is Exclude<Viewer, { kind: 'anonymous' }> {
@@ -70,4 +87,24 @@ export function authorize(viewer: Viewer, projectId: string, permission: Permiss
 /** The user id to record as annotator/creator (null for API keys). */
 export function actorId(viewer: Viewer): string | null {
   return viewer.kind === 'user' ? viewer.user.id : null;
+}
+
+/** Who acted, for the label log: the person, or the API key (an integration). */
+export function actor(viewer: Viewer): { annotatorId: string | null; apiKeyId: string | null } {
+  return {
+    annotatorId: actorId(viewer),
+    apiKeyId: viewer.kind === 'apiKey' ? viewer.apiKey.id : null,
+  };
+}
+
+/**
+ * Label tasks are claimed, answered and skipped by people: a claim belongs to someone, and an
+ * API key (shared by a whole integration) could otherwise answer anyone's claim.
+ */
+export function requirePerson(viewer: Viewer): string {
+  requireSignedIn(viewer);
+  if (viewer.kind !== 'user') {
+    throw new AppError('FORBIDDEN', 'label tasks are claimed and answered by people, not API keys');
+  }
+  return viewer.user.id;
 }

@@ -1,7 +1,7 @@
 import { serialize } from 'cookie';
+import { GraphQLError } from 'graphql';
 import { AppError } from '@beanstalk/shared';
-import { actorId, requirePlatformAdmin } from '../auth/permissions.ts';
-import { verifyPassword } from '@beanstalk/db';
+import { actorId, maySee, requirePlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
 import { API_KEY_PREFIX, newToken, SESSION_COOKIE, tokenHash } from '../auth/secrets.ts';
 import type {
   ApiKeyResolvers,
@@ -19,7 +19,10 @@ export const Viewer: ViewerResolvers = {
 };
 
 export const User: UserResolvers = {
-  memberships: (user, _args, { db }) => db.users.memberships(user.id),
+  // Only memberships in projects the caller may see: a colleague met through a label must not
+  // reveal the other projects they work on.
+  memberships: async (user, _args, { db, viewer }) =>
+    (await db.users.memberships(user.id)).filter((m) => maySee(viewer, m.projectId)),
 };
 
 export const Membership: MembershipResolvers = {
@@ -45,14 +48,32 @@ export const authQueries: Pick<QueryResolvers, 'users' | 'apiKeys'> = {
 
 export const authMutations: Pick<
   MutationResolvers,
-  'login' | 'logout' | 'createUser' | 'setMembership' | 'createApiKey' | 'revokeApiKey'
+  | 'login'
+  | 'logout'
+  | 'logoutEverywhere'
+  | 'revokeSessions'
+  | 'createUser'
+  | 'setMembership'
+  | 'createApiKey'
+  | 'revokeApiKey'
 > = {
-  async login(_parent, { email, password }, { db, config, setHeader }) {
-    const user = await db.users.byEmail(email);
-    // The same answer for an unknown email and a wrong password.
-    if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, password))) {
-      throw new AppError('UNAUTHENTICATED', 'wrong email or password');
-    }
+  async login(_parent, { email, password }, { db, config, setHeader, logins, clientAddress }) {
+    const account = email.trim().toLowerCase();
+    await logins.begin(account, clientAddress).catch((error: AppError) => {
+      // 429 with Retry-After, as for any other rate limit.
+      const retry = String(error.details?.retryAfterSeconds ?? 1);
+      throw new GraphQLError(error.message, {
+        extensions: {
+          code: error.code,
+          retryAfterSeconds: Number(retry),
+          http: { status: 429, headers: new Map([['retry-after', retry]]) },
+        },
+      });
+    });
+    const user = await db.users.byEmail(account);
+    // The same answer, after the same work, for an unknown email and a wrong password.
+    const ok = await logins.verify(account, clientAddress, user?.passwordHash ?? null, password);
+    if (!ok || !user) throw new AppError('UNAUTHENTICATED', 'wrong email or password');
     const token = newToken('');
     const maxAge = Math.round(config.api.sessionDays * 86_400);
     await db.users.createSession({
@@ -79,6 +100,22 @@ export const authMutations: Pick<
       serialize(SESSION_COOKIE, '', { httpOnly: true, path: '/', maxAge: 0 }),
     );
     return true;
+  },
+  async logoutEverywhere(_parent, _args, { db, viewer, setHeader }) {
+    requireSignedIn(viewer);
+    if (viewer.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys have no sessions');
+    const ended = await db.users.endSessionsOf(viewer.user.id);
+    setHeader(
+      'Set-Cookie',
+      serialize(SESSION_COOKIE, '', { httpOnly: true, path: '/', maxAge: 0 }),
+    );
+    return ended;
+  },
+  async revokeSessions(_parent, { email }, { db, viewer }) {
+    requirePlatformAdmin(viewer);
+    const user = await db.users.byEmail(email.trim().toLowerCase());
+    if (!user) throw new AppError('NOT_FOUND', `no user ${email}`);
+    return db.users.endSessionsOf(user.id);
   },
   createUser(_parent, { email, name, password, isAdmin }, { db, viewer }) {
     requirePlatformAdmin(viewer);

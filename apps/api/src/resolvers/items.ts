@@ -1,8 +1,10 @@
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Item as ItemRow } from '@beanstalk/db';
 import { importFolder, inspectImage, writeItems } from '@beanstalk/ingest';
 import { ingestStatus, isTemporalUnavailable, startIngest } from '@beanstalk/orchestration';
-import { AppError } from '@beanstalk/shared';
+import { AppError, isAppError } from '@beanstalk/shared';
+import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { blobKeyOf } from '@beanstalk/storage';
 import type { Context } from '../context.ts';
 import type {
@@ -20,6 +22,7 @@ import { embeddingMap } from '../services/embedding-map.ts';
 import { exportLabels } from '../services/label-export.ts';
 import { parseLabelLines } from '../services/label-import.ts';
 import { readUpload } from '../services/uploads.ts';
+import { actor, requirePlatformAdmin } from '../auth/permissions.ts';
 import { owned, projectBySlug } from './access.ts';
 
 const knnFilter = (f: NeighborFilter | null | undefined) => ({
@@ -175,6 +178,28 @@ export const itemQueries: Pick<
 };
 
 /**
+ * The real path of a folder under the configured import root. The same answer whether the
+ * folder does not exist or lies outside (no way to probe the host's files), and links that
+ * lead out of the root do not count as under it.
+ */
+async function underImportRoot(root: string | null, folder: string): Promise<string> {
+  if (!root) {
+    throw new AppError(
+      'FORBIDDEN',
+      'server-side folder imports are off (set BEANSTALK_IMPORT_ROOT); upload the images instead',
+    );
+  }
+  const refused = new AppError('BAD_USER_INPUT', `${folder} is not a folder under the import root`);
+  const [realRoot, real] = await Promise.all([
+    realpath(root),
+    realpath(path.resolve(root, folder)).catch(() => null),
+  ]);
+  if (!real || (real !== realRoot && !real.startsWith(realRoot + path.sep))) throw refused;
+  if (!(await stat(real)).isDirectory()) throw refused;
+  return real;
+}
+
+/**
  * Starts embedding a project's new items; returns the ingest's workflow id. With Temporal away
  * the items are already stored, so this is not an error: null, and an orchestration worker
  * starts the ingest once Temporal is back (its maintenance pass).
@@ -189,36 +214,43 @@ async function embedLater(ctx: Context, projectId: string): Promise<string | nul
   }
 }
 
-/** Stores images (blobs, then rows), then starts embedding them; one summary for the batch. */
+/**
+ * Stores uploaded images one at a time (read, check, blob, row), so a request holds one
+ * file's bytes at most, then starts embedding the new ones; one summary for the request. A
+ * file that cannot be read or is not an image is reported by name, and the rest go on.
+ */
 async function storeImages(
   ctx: Context,
   projectId: string,
-  images: { name: string; bytes: Uint8Array }[],
+  files: Promise<FileUpload>[],
   split: ItemRow['split'],
 ) {
   const errors: { file: string; reason: string }[] = [];
-  const candidates = [];
-  for (const image of images) {
+  let imported = 0;
+  let duplicates = 0;
+  for (const file of files) {
+    let name = 'upload';
     try {
+      const image = await readUpload(file);
+      name = image.name;
       const info = await inspectImage(image.bytes, image.name);
-      candidates.push({ bytes: image.bytes, info, split, sourceRef: image.name });
+      const written = await writeItems({ db: ctx.db, blobs: ctx.blobs }, projectId, [
+        { bytes: image.bytes, info, split, sourceRef: image.name },
+      ]);
+      imported += written.imported;
+      duplicates += written.duplicates;
+      errors.push(...written.issues);
     } catch (error) {
-      errors.push({
-        file: image.name,
-        reason: ((error as AppError).details?.reason as string) ?? (error as Error).message,
-      });
+      if (!isAppError(error, 'BAD_USER_INPUT')) throw error;
+      errors.push({ file: name, reason: (error.details?.reason as string) ?? error.message });
     }
   }
-  const written = candidates.length
-    ? await writeItems({ db: ctx.db, blobs: ctx.blobs }, projectId, candidates)
-    : { imported: 0, duplicates: 0, issues: [] };
-  const ingestWorkflowId = written.imported > 0 ? await embedLater(ctx, projectId) : null;
   return {
-    imported: written.imported,
-    duplicates: written.duplicates,
-    failed: errors.length + written.issues.length,
-    errors: [...errors, ...written.issues],
-    ingestWorkflowId,
+    imported,
+    duplicates,
+    failed: errors.length,
+    errors,
+    ingestWorkflowId: imported > 0 ? await embedLater(ctx, projectId) : null,
   };
 }
 
@@ -246,18 +278,15 @@ export const itemMutations: Pick<
   async importItems(_parent, { project: slug, files, split }, ctx) {
     const project = await projectBySlug(ctx, slug, 'ingest');
     if (files.length === 0) throw new AppError('BAD_USER_INPUT', 'no files given');
-    const images = [];
-    for (const file of files) images.push(await readUpload(file));
-    return storeImages(ctx, project.id, images, split ?? 'POOL');
+    return storeImages(ctx, project.id, files, split ?? 'POOL');
   },
   async importFolder(_parent, { project: slug, path: folder, split, labelsFromFolders }, ctx) {
+    requirePlatformAdmin(ctx.viewer);
     const project = await projectBySlug(ctx, slug, 'administer');
-    if (!path.isAbsolute(folder))
-      throw new AppError('BAD_USER_INPUT', 'give an absolute folder path');
     const summary = await importFolder(
       { db: ctx.db, blobs: ctx.blobs },
       {
-        folder,
+        folder: await underImportRoot(ctx.config.api.importRoot, folder),
         slug: project.slug,
         split: split ?? 'POOL',
         labelsFrom: labelsFromFolders ? 'folders' : 'none',
@@ -273,6 +302,6 @@ export const itemMutations: Pick<
   },
   async importLabels(_parent, { project: slug, jsonl }, ctx) {
     const project = await projectBySlug(ctx, slug, 'ingest');
-    return ctx.db.labels.importPairs(project.id, parseLabelLines(jsonl));
+    return ctx.db.labels.importPairs(project.id, parseLabelLines(jsonl), actor(ctx.viewer));
   },
 };

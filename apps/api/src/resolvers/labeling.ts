@@ -1,5 +1,5 @@
 import { skipLabelTask, submitLabel } from '@beanstalk/orchestration';
-import { actorId } from '../auth/permissions.ts';
+import { actor, requirePerson } from '../auth/permissions.ts';
 import type { LabelTaskResolvers, MutationResolvers } from '../generated/graphql.ts';
 import { checkOwned, iso, owned, projectBySlug } from './access.ts';
 
@@ -19,26 +19,29 @@ export const labelingMutations: Pick<
   | 'bulkRevertAutoLabels'
 > = {
   async claimNextTask(_parent, { project: slug }, ctx) {
+    const annotatorId = requirePerson(ctx.viewer);
     const project = await projectBySlug(ctx, slug, 'label');
     return ctx.db.tasks.claimNext({
       projectId: project.id,
-      annotatorId: actorId(ctx.viewer),
+      annotatorId,
       leaseSeconds: project.taskLeaseSeconds,
     });
   },
   async submitLabel(_parent, { taskId, labelClassId, alsoItemIds }, ctx) {
+    const annotatorId = requirePerson(ctx.viewer);
     return submitLabel(ctx, {
       taskId,
       labelClassId,
-      annotatorId: actorId(ctx.viewer),
+      annotatorId,
       alsoItemIds: alsoItemIds ?? [],
       // Checked on the locked task row, before anything is written.
       authorize: (projectId) => checkOwned(ctx, projectId, `task ${taskId}`, 'label'),
     });
   },
   async skipTask(_parent, { taskId }, ctx) {
+    const annotatorId = requirePerson(ctx.viewer);
     await owned(ctx, await ctx.db.tasks.byId(taskId), `task ${taskId}`, 'label');
-    return skipLabelTask(ctx, { taskId, annotatorId: actorId(ctx.viewer) });
+    return skipLabelTask(ctx, { taskId, annotatorId });
   },
   async relabel(_parent, { itemId, labelClassId, reason }, ctx) {
     const item = await owned(ctx, await ctx.loaders.item.load(itemId), `item ${itemId}`, 'relabel');
@@ -46,7 +49,7 @@ export const labelingMutations: Pick<
       projectId: item.projectId,
       itemId,
       labelClassId,
-      annotatorId: actorId(ctx.viewer),
+      ...actor(ctx.viewer),
       reason,
     });
   },
@@ -55,7 +58,7 @@ export const labelingMutations: Pick<
     return ctx.db.labels.revertAuto({
       projectId: item.projectId,
       itemId,
-      annotatorId: actorId(ctx.viewer),
+      ...actor(ctx.viewer),
       reason,
     });
   },
@@ -63,7 +66,7 @@ export const labelingMutations: Pick<
     await owned(ctx, await ctx.loaders.round.load(roundId), `round ${roundId}`, 'manage');
     return ctx.db.labels.revertAutoOfRound({
       roundId,
-      annotatorId: actorId(ctx.viewer),
+      ...actor(ctx.viewer),
       reason,
     });
   },

@@ -18,6 +18,7 @@ import type {
   AnnotatorCountResolvers,
 } from '../generated/graphql.ts';
 import { iso, owned, projectBySlug } from './access.ts';
+import { isPlatformAdmin, requireSignedIn, visibleProjects } from '../auth/permissions.ts';
 import type { ClassMetricsParent } from './mappers.ts';
 
 const ENDED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
@@ -174,9 +175,10 @@ export const roundQueries: Pick<
     return { projectId: (await projectBySlug(ctx, slug, 'read')).id };
   },
   encoderVersions(_parent, _args, { db, viewer }) {
-    if (viewer.kind === 'anonymous')
-      throw new AppError('UNAUTHENTICATED', 'sign in or send an API key');
-    return db.encoders.list();
+    requireSignedIn(viewer);
+    return isPlatformAdmin(viewer)
+      ? db.encoders.list()
+      : db.encoders.usedBy(visibleProjects(viewer));
   },
   async headVersions(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');

@@ -1,8 +1,13 @@
 import type { Database, ExportedLabel } from '@beanstalk/db';
 import type { ExportFormat } from '../generated/graphql.ts';
 
+/**
+ * One CSV cell. Text that a spreadsheet would run as a formula (starting with = + - @, tab or
+ * carriage return: file names come from uploaders) gets a leading apostrophe (OWASP's advice).
+ */
 const csvField = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 

@@ -13,7 +13,10 @@ export async function request<TResult, TVariables>(
   ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
 ): Promise<TResult> {
   const url = loadConfig().api.url;
-  const cookie = (await headers()).get('cookie');
+  const incoming = await headers();
+  const cookie = incoming.get('cookie');
+  // Set by server.ts from the connection: the API counts requests per client address.
+  const client = incoming.get('x-forwarded-for');
   let response: Response;
   try {
     response = await fetch(url, {
@@ -22,6 +25,7 @@ export async function request<TResult, TVariables>(
         'content-type': 'application/json',
         accept: 'application/json',
         ...(cookie ? { cookie } : {}),
+        ...(client ? { 'x-forwarded-for': client } : {}),
       },
       body: JSON.stringify({ query: document.toString(), variables }),
       cache: 'no-store',

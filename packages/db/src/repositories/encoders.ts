@@ -30,4 +30,17 @@ export class EncoderRepository {
   list(): Promise<EncoderVersion[]> {
     return this.prisma.encoderVersion.findMany({ orderBy: { createdAt: 'desc' } });
   }
+
+  /** The encoders the given projects use or have heads on, newest first. */
+  usedBy(projectIds: readonly string[]): Promise<EncoderVersion[]> {
+    return this.prisma.encoderVersion.findMany({
+      where: {
+        OR: [
+          { projects: { some: { id: { in: [...projectIds] } } } },
+          { heads: { some: { projectId: { in: [...projectIds] } } } },
+        ],
+      },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
 }

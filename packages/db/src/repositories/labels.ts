@@ -11,6 +11,8 @@ export interface NewLabel {
   labelClassId: string | null;
   source: LabelSource;
   annotatorId?: string | null;
+  /** The integrator's API key, when a key acted rather than a person. */
+  apiKeyId?: string | null;
   roundId?: string | null;
   taskId?: string | null;
   confidence?: number | null;
@@ -98,8 +100,8 @@ export class LabelRepository {
     try {
       const { rows } = await this.db.query<{ id: string }>(
         `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id, round_id,
-                             task_id, confidence, reason, supersedes_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+                             task_id, confidence, reason, supersedes_id, api_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
         [
           label.projectId,
           label.itemId,
@@ -111,6 +113,7 @@ export class LabelRepository {
           label.confidence ?? null,
           label.reason ?? null,
           label.supersedesId,
+          label.apiKeyId ?? null,
         ],
       );
       return rows[0]!.id;
@@ -171,6 +174,7 @@ export class LabelRepository {
     itemId: string;
     labelClassId: string;
     annotatorId: string | null;
+    apiKeyId?: string | null;
     reason: string;
   }): Promise<Label> {
     if (!input.reason.trim()) {
@@ -190,6 +194,7 @@ export class LabelRepository {
         labelClassId: input.labelClassId,
         source: 'HUMAN',
         annotatorId: input.annotatorId,
+        apiKeyId: input.apiKeyId,
         reason: input.reason,
         supersedesId: current?.id ?? null,
       });
@@ -202,6 +207,7 @@ export class LabelRepository {
     projectId: string;
     itemId: string;
     annotatorId: string | null;
+    apiKeyId?: string | null;
     reason?: string | null;
   }): Promise<Label> {
     const current = (await this.current([input.itemId])).get(input.itemId);
@@ -214,6 +220,7 @@ export class LabelRepository {
       labelClassId: null,
       source: 'AUTO',
       annotatorId: input.annotatorId,
+      apiKeyId: input.apiKeyId,
       roundId: current.roundId,
       reason: input.reason ?? 'auto label reverted',
       supersedesId: current.id,
@@ -229,16 +236,22 @@ export class LabelRepository {
   async revertAutoOfRound(input: {
     roundId: string;
     annotatorId?: string | null;
+    apiKeyId?: string | null;
     reason?: string | null;
   }): Promise<number> {
     const result = await this.db.query(
       `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id, round_id,
-                           reason, supersedes_id)
-       SELECT cl.project_id, cl.item_id, NULL, 'AUTO', $2, $1, $3, cl.id
+                           reason, supersedes_id, api_key_id)
+       SELECT cl.project_id, cl.item_id, NULL, 'AUTO', $2, $1, $3, cl.id, $4
          FROM current_labels cl
         WHERE cl.round_id = $1 AND cl.source = 'AUTO' AND cl.label_class_id IS NOT NULL
        ON CONFLICT DO NOTHING`,
-      [input.roundId, input.annotatorId ?? null, input.reason ?? 'auto labels reverted'],
+      [
+        input.roundId,
+        input.annotatorId ?? null,
+        input.reason ?? 'auto labels reverted',
+        input.apiKeyId ?? null,
+      ],
     );
     return result.rowCount ?? 0;
   }
@@ -324,10 +337,18 @@ export class LabelRepository {
 
   /**
    * Imports labels given as (content hash, class name) pairs. Every pair is checked before
-   * anything is written, and all are written in one transaction; an item already carrying the
-   * same class is left alone. Returns how many labels were added.
+   * anything is written, and all are written in one transaction. An item already carrying the
+   * same class is left alone; one a person labeled otherwise keeps that label, and the pair is
+   * reported as a conflict (an import never overrules people's ground truth).
    */
-  importPairs(projectId: string, pairs: { contentHash: string; label: string }[]): Promise<number> {
+  importPairs(
+    projectId: string,
+    pairs: { contentHash: string; label: string }[],
+    actor: { annotatorId?: string | null; apiKeyId?: string | null } = {},
+  ): Promise<{
+    added: number;
+    conflicts: { line: number; contentHash: string; reason: string }[];
+  }> {
     return transaction(this.db, async (client) => {
       const { rows } = await client.query<{
         line: number;
@@ -336,9 +357,11 @@ export class LabelRepository {
         retired: boolean | null;
         current_id: string | null;
         current_class: string | null;
+        current_source: LabelSource | null;
       }>(
         `SELECT t.line, i.id AS item_id, c.id AS class_id, c.retired_at IS NOT NULL AS retired,
-                cl.id AS current_id, cl.label_class_id AS current_class
+                cl.id AS current_id, cl.label_class_id AS current_class,
+                cl.source AS current_source
            FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(hash, label, line)
            LEFT JOIN items i ON i.project_id = $1 AND i.content_hash = t.hash
            LEFT JOIN label_classes c ON c.project_id = $1 AND c.name = t.label
@@ -359,19 +382,31 @@ export class LabelRepository {
       }
       const labels = new LabelRepository(client);
       let added = 0;
+      const conflicts: { line: number; contentHash: string; reason: string }[] = [];
       for (const r of rows) {
         if (r.current_class === r.class_id) continue;
+        if (r.current_class && r.current_source === 'HUMAN') {
+          conflicts.push({
+            line: r.line,
+            contentHash: pairs[r.line - 1]!.contentHash,
+            reason:
+              'a person labeled this image otherwise; their label stands (relabel it explicitly)',
+          });
+          continue;
+        }
         await labels.append({
           projectId,
           itemId: r.item_id!,
           labelClassId: r.class_id,
           source: 'IMPORT',
+          annotatorId: actor.annotatorId,
+          apiKeyId: actor.apiKeyId,
           reason: 'imported labels',
           supersedesId: r.current_id,
         });
         added++;
       }
-      return added;
+      return { added, conflicts };
     });
   }
 

@@ -5,6 +5,9 @@ import { asModel, transaction, type Queryable } from '../queryable.ts';
 import { BudgetRepository } from './budget.ts';
 import { labelConflict } from './labels.ts';
 
+/** Unexpired claims one person may hold in a project at once. */
+export const MAX_OPEN_CLAIMS = 25;
+
 export interface TaskCounts {
   open: number;
   claimed: number;
@@ -68,25 +71,45 @@ export class TaskRepository {
    * Gives an annotator the highest-priority open task of a project's live rounds, leased for
    * `leaseSeconds`; concurrent annotators never get the same task (SKIP LOCKED). Tasks of a
    * round that has ended (or was left behind by its workflow and reaped) are never handed out.
+   * A person holds at most MAX_OPEN_CLAIMS unexpired claims per project (a claim withholds its
+   * item from everyone else); their claims are counted under a lock of their own.
    */
   async claimNext(input: {
     projectId: string;
     annotatorId: string | null;
     leaseSeconds: number;
   }): Promise<LabelTask | null> {
-    const { rows } = await this.db.query(
-      `UPDATE label_tasks t
-          SET status = 'CLAIMED', assignee_id = $2, claimed_at = now(),
-              lease_expires_at = now() + make_interval(secs => $3)
-        WHERE t.id = (SELECT o.id FROM label_tasks o JOIN rounds r ON r.id = o.round_id
-                       WHERE o.project_id = $1 AND o.status = 'OPEN'
-                         AND r.status IN ('SELECTING', 'LABELING')
-                       ORDER BY o.priority DESC, o.created_at, o.id
-                       LIMIT 1 FOR UPDATE OF o SKIP LOCKED)
-        RETURNING t.*`,
-      [input.projectId, input.annotatorId, input.leaseSeconds],
-    );
-    return asModel<LabelTask>(rows[0]);
+    return transaction(this.db, async (client) => {
+      if (input.annotatorId) {
+        const { rows: held } = await client.query<{ n: number }>(
+          `SELECT pg_advisory_xact_lock(
+                    hashtextextended('claims:' || $1::uuid::text || ':' || $2::uuid::text, 0)),
+                  (SELECT count(*)::int FROM label_tasks
+                    WHERE project_id = $1::uuid AND assignee_id = $2::uuid AND status = 'CLAIMED'
+                      AND lease_expires_at > now()) AS n`,
+          [input.projectId, input.annotatorId],
+        );
+        if (held[0]!.n >= MAX_OPEN_CLAIMS) {
+          throw new AppError(
+            'CONFLICT',
+            `you hold ${held[0]!.n} open tasks in this project (at most ${MAX_OPEN_CLAIMS}); answer or skip one first`,
+          );
+        }
+      }
+      const { rows } = await client.query(
+        `UPDATE label_tasks t
+            SET status = 'CLAIMED', assignee_id = $2, claimed_at = now(),
+                lease_expires_at = now() + make_interval(secs => $3)
+          WHERE t.id = (SELECT o.id FROM label_tasks o JOIN rounds r ON r.id = o.round_id
+                         WHERE o.project_id = $1 AND o.status = 'OPEN'
+                           AND r.status IN ('SELECTING', 'LABELING')
+                         ORDER BY o.priority DESC, o.created_at, o.id
+                         LIMIT 1 FOR UPDATE OF o SKIP LOCKED)
+          RETURNING t.*`,
+        [input.projectId, input.annotatorId, input.leaseSeconds],
+      );
+      return asModel<LabelTask>(rows[0]);
+    });
   }
 
   /**
@@ -155,7 +178,7 @@ export class TaskRepository {
           `task ${task.id} is ${lease_over ? 'past its lease' : task.status.toLowerCase()}; its item went back to the pool`,
         );
       }
-      if (task.assigneeId && annotatorId && task.assigneeId !== annotatorId) {
+      if (task.assigneeId && task.assigneeId !== annotatorId) {
         throw new AppError('CONFLICT', `task ${task.id} is claimed by someone else`);
       }
       if (!class_name) {
@@ -279,7 +302,7 @@ export class TaskRepository {
       `UPDATE label_tasks t SET status = 'SKIPPED', completed_at = now()
          FROM rounds r
         WHERE t.id = $1 AND r.id = t.round_id AND t.status IN ('OPEN', 'CLAIMED')
-          AND ($2::uuid IS NULL OR t.assignee_id IS NULL OR t.assignee_id = $2)
+          AND (t.assignee_id IS NULL OR t.assignee_id IS NOT DISTINCT FROM $2::uuid)
         RETURNING t.*, r.workflow_id`,
       [input.taskId, input.annotatorId],
     );

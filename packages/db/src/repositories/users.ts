@@ -107,6 +107,17 @@ export class UserRepository {
     await this.prisma.session.deleteMany({ where: { id: sessionId } });
   }
 
+  /** Ends every session of a person (signed out everywhere); returns how many there were. */
+  async endSessionsOf(userId: string): Promise<number> {
+    return (await this.prisma.session.deleteMany({ where: { userId } })).count;
+  }
+
+  /** Deletes expired sessions (they already grant nothing); returns how many. */
+  async purgeExpiredSessions(): Promise<number> {
+    return (await this.prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } }))
+      .count;
+  }
+
   createApiKey(input: {
     projectId: string;
     role: Role;
