@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
-import type { Queryable } from './queryable.ts';
+import { checkout, type Queryable } from './queryable.ts';
 
 // Binary forms of the values that bulk vector I/O moves. Text vectors ("[x,y,...]") cost a
 // float format and a float parse per component on each side; at reindex sizes (tens of
@@ -75,7 +75,7 @@ export async function copyRows(db: Queryable, target: string, rows: CopyField[][
       client.query(pgCopy.from(`COPY ${target} FROM STDIN (FORMAT binary)`)),
     );
   if (!(db instanceof pg.Pool)) return copy(db);
-  const client = await db.connect();
+  const client = await checkout(db);
   try {
     await copy(client);
   } finally {

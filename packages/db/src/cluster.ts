@@ -8,6 +8,8 @@ async function once<T extends pg.QueryResultRow>(
   params: unknown[] = [],
 ): Promise<pg.QueryResult<T>> {
   const client = new pg.Client({ connectionString: url });
+  // A server that goes away fails the query; it must not also throw out of the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await client.query<T>(sql, params);

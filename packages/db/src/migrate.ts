@@ -71,6 +71,8 @@ export async function migrate(
   const log = options.log ?? (() => {});
   const local = await readMigrations(dir);
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A server that goes away fails the query; it must not also throw out of the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);

@@ -4,6 +4,26 @@ import pg from 'pg';
 export type Queryable = pg.Pool | pg.PoolClient;
 
 /**
+ * Takes a connection from the pool that keeps an error listener while it is out: the pool
+ * listens only to idle connections, and one the server ends between two queries (a restart)
+ * would otherwise throw out of the process. The query in flight fails as usual; a broken
+ * connection is not reused.
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  const onError = (error: Error) => {
+    console.error(`postgres: a connection in use failed (${error.message})`);
+  };
+  client.on('error', onError);
+  const release = client.release.bind(client);
+  client.release = (error?: Error | boolean) => {
+    client.removeListener('error', onError);
+    release(error);
+  };
+  return client;
+}
+
+/**
  * Runs `fn` in a transaction. On a pool it takes a connection and opens one (`begin` may carry
  * SET LOCALs so they cost no extra round trip); on a connection handed out by a transaction it
  * runs inside that one, so repositories compose into one caller's transaction.
@@ -18,7 +38,7 @@ export async function transaction<T>(
     if (settings) await db.query(settings);
     return fn(db);
   }
-  const client = await db.connect();
+  const client = await checkout(db);
   try {
     await client.query(begin);
     const result = await fn(client);

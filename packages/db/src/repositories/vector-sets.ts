@@ -2,7 +2,7 @@ import pgvector from 'pgvector';
 import pg from 'pg';
 import { AppError, isUuid } from '@beanstalk/shared';
 import { copyRows, decodeVector, type CopyField } from '../binary.ts';
-import { transaction, type Queryable } from '../queryable.ts';
+import { checkout, transaction, type Queryable } from '../queryable.ts';
 
 /** Width of projected vectors; the column is vector(128) and heads must project to it. */
 export const VECTOR_DIMS = 128;
@@ -251,7 +251,7 @@ export class VectorSetRepository {
     if (!(this.db instanceof pg.Pool)) {
       throw new Error('publish builds an index: call it on the pool, not inside a transaction');
     }
-    const client = await this.db.connect();
+    const client = await checkout(this.db);
     try {
       // Building a large index takes minutes (its caller heartbeats meanwhile).
       await client.query('SET statement_timeout = 0');
