@@ -228,7 +228,21 @@ async function classify(key: string, offset: number) {
 
 const rss: { atSeconds: number; process: string; mib: number }[] = [];
 async function sampleRss() {
+  let reported = 0;
   while (now() < DURATION_MS) {
+    // A line a minute: what has happened so far and how long is left.
+    if (now() - reported >= 60_000 && rss.length > 0) {
+      reported = now();
+      const latest = [...processes.keys()]
+        .map((name) => `${name} ${rss.findLast((r) => r.process === name)?.mib ?? '?'}`)
+        .join(', ');
+      log(
+        `${Math.round(now() / 60_000)}/${DURATION_MS / 60_000} min: ${acknowledged.size} labels, ` +
+          `${samples.filter((x) => x.op === 'classify').length} classify calls, ` +
+          `${samples.filter((x) => x.code).length} errors; RSS MiB ${latest}; ` +
+          `${Math.ceil((DURATION_MS - now()) / 60_000)} min left`,
+      );
+    }
     for (const [name, child] of processes) {
       try {
         const kb = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(
@@ -292,12 +306,17 @@ const operations = (['claim', 'submit', 'classify'] as const).map((op) => {
   const of = samples.filter((s) => s.op === op);
   const steady = of.filter((s) => !inWindow(s.atMs));
   const during = of.filter((s) => inWindow(s.atMs));
-  const errors: Record<string, number> = {};
-  for (const s of of) if (s.code) errors[s.code] = (errors[s.code] ?? 0) + 1;
+  const countErrors = (list: Sample[]) => {
+    const errors: Record<string, number> = {};
+    for (const s of list) if (s.code) errors[s.code] = (errors[s.code] ?? 0) + 1;
+    return errors;
+  };
   return {
     op,
     requests: of.length,
-    errors,
+    errors: countErrors(of),
+    /** Errors outside the restart windows: the ones a restart does not explain. */
+    steadyErrors: countErrors(steady),
     steady: {
       requests: steady.length,
       p50Ms: round2(

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { Classifier, ProjectorCache } from '@beanstalk/model-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApi, type Api } from './harness.ts';
 
@@ -271,5 +272,57 @@ describe('items, search and export over HTTP', () => {
     );
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0]!.message).toMatch(/line 1: unknown class "Hat"/);
+  });
+
+  it('labels arriving while images are classified: answers keep coming, catch up, and replaced references are released', async () => {
+    // Rebuilds after every label (no interval) is the worst case for memory: each rebuild
+    // holds a reference set and two onnxruntime sessions until the requests using it finish.
+    const projectors = new ProjectorCache(api.db.db, 1);
+    const classifier = new Classifier(
+      { db: api.db.db, encoders: api.services.encoders, projectors },
+      { rebuildIntervalMs: 0 },
+    );
+    const models = {
+      id: other.projectId,
+      activeHeadVersionId: other.headVersionId,
+      encoderVersionId: other.encoderVersionId,
+    };
+    const classes = await api.db.db.classes.ofProject(other.projectId);
+    const image = async (item: { id: string; blobKey: string }) => ({
+      name: `${item.id}.png`,
+      bytes: await api.blobs.get(item.blobKey),
+    });
+    const queries = await Promise.all(other.items.slice(300, 304).map(image));
+    try {
+      let peak = 0;
+      let last = { itemId: '', classId: '' };
+      for (const item of other.labeled.slice(0, 25)) {
+        const classId = classes.find((c) => c.id !== item.hiddenClassId)!.id;
+        await api.db.db.labels.relabel({
+          projectId: other.projectId,
+          itemId: item.id,
+          labelClassId: classId,
+          annotatorId: null,
+          reason: 'a correction while integrators classify',
+        });
+        last = { itemId: item.id, classId };
+        const answers = await Promise.all(queries.map((q) => classifier.classify(models, q, 10)));
+        for (const a of answers) expect(a.neighbors).toHaveLength(10);
+        peak = Math.max(peak, classifier.liveScorers);
+      }
+      // The current set, one being built and one still held by a request at most.
+      expect(peak).toBeLessThanOrEqual(3);
+      // The last correction shows up: the item's own image finds itself, with its new class.
+      const own = await image(other.labeled.find((i) => i.id === last.itemId)!);
+      await expect
+        .poll(async () => (await classifier.classify(models, own, 1)).neighbors[0], {
+          timeout: 10_000,
+        })
+        .toMatchObject({ itemId: last.itemId, labelClassId: last.classId });
+      await expect.poll(() => classifier.liveScorers).toBe(1);
+    } finally {
+      await classifier.close();
+      await projectors.close();
+    }
   });
 });

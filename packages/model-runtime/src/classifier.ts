@@ -11,9 +11,12 @@ export const MAX_CLASSIFY_K = 100;
 /** Heads whose references are kept in memory at once. */
 const MAX_HEADS = 16;
 
-/** Releases a replaced scorer once requests that still hold it are done with it. */
-const retireLater = (cached: CachedScorer) =>
-  void setTimeout(() => void cached.scorer.release().catch(() => undefined), 30_000).unref();
+/**
+ * How often a head's references may be rebuilt while labels keep arriving: each rebuild reads
+ * every labeled vector, so under a steady stream of labels classify answers from references at
+ * most this much (plus one build) behind, instead of rebuilding after every label.
+ */
+export const REBUILD_INTERVAL_MS = 2_000;
 
 /** The parts of a project row that say which models answer for it. */
 type ProjectModels = Pick<Project, 'id' | 'activeHeadVersionId' | 'encoderVersionId'>;
@@ -31,8 +34,12 @@ export interface Classification {
 interface CachedScorer {
   /** Label version and normal classes it was built for. */
   key: string;
+  builtAt: number;
   set: ReferenceSet;
   scorer: Scorer;
+  /** Requests using it now; a replaced scorer is released when the last one is done. */
+  users: number;
+  replaced: boolean;
 }
 
 /**
@@ -45,6 +52,7 @@ interface CachedScorer {
  * so only the first request for a head waits for them.
  */
 export class Classifier {
+  private live = 0;
   private readonly scorers = new Map<
     string,
     { current: Promise<CachedScorer>; next: Promise<CachedScorer> | null }
@@ -52,6 +60,7 @@ export class Classifier {
 
   constructor(
     private readonly deps: { db: Database; encoders: EncoderCache; projectors: ProjectorCache },
+    private readonly options: { rebuildIntervalMs?: number } = {},
   ) {}
 
   /** The project's active head and its projection of an image (an L2-normalised vector). */
@@ -82,30 +91,65 @@ export class Classifier {
     if (!Number.isInteger(k) || k < 1 || k > MAX_CLASSIFY_K) {
       throw new AppError('BAD_USER_INPUT', `k must be 1..${MAX_CLASSIFY_K} (got ${k})`);
     }
-    const [{ headVersionId, vector }, cached] = await Promise.all([
-      this.embed(project, image),
-      project.activeHeadVersionId
-        ? this.scorer(project.id, project.activeHeadVersionId)
-        : Promise.resolve(null),
-    ]);
-    const { set, scorer } = cached!;
-    const [score] = await scorer.score(vector, Math.min(k, MAX_CLASSIFY_K));
-    return {
-      headVersionId,
-      vote: score!.vote,
-      classIds: set.classes.map((c) => c.id),
-      anomalyScore: score!.anomalyScore,
-      neighbors: score!.neighbours.map(({ index, distance }) => {
-        const row = set.rows[index]!;
-        return {
-          itemId: row.itemId,
-          distance,
-          split: row.split,
-          labelClassId: row.labelClassId,
-          labelSource: row.labelSource,
-        };
-      }),
-    };
+    // Looked up while the image is embedded; held (users + 1) until the answer is built.
+    const held = project.activeHeadVersionId
+      ? this.scorer(project.id, project.activeHeadVersionId)
+      : Promise.resolve(null);
+    let embedded: Awaited<ReturnType<Classifier['embed']>>;
+    try {
+      embedded = await this.embed(project, image);
+    } catch (error) {
+      void held.then(
+        (c) => c && this.done(c),
+        () => undefined,
+      );
+      throw error;
+    }
+    const cached = (await held)!;
+    try {
+      const { set, scorer } = cached;
+      const [score] = await scorer.score(embedded.vector, Math.min(k, MAX_CLASSIFY_K));
+      return {
+        headVersionId: embedded.headVersionId,
+        vote: score!.vote,
+        classIds: set.classes.map((c) => c.id),
+        anomalyScore: score!.anomalyScore,
+        neighbors: score!.neighbours.map(({ index, distance }) => {
+          const row = set.rows[index]!;
+          return {
+            itemId: row.itemId,
+            distance,
+            split: row.split,
+            labelClassId: row.labelClassId,
+            labelSource: row.labelSource,
+          };
+        }),
+      };
+    } finally {
+      this.done(cached);
+    }
+  }
+
+  /** Scorers built and not yet released (for tests and diagnostics). */
+  get liveScorers(): number {
+    return this.live;
+  }
+
+  private done(cached: CachedScorer): void {
+    cached.users--;
+    if (cached.replaced && cached.users === 0) this.release(cached);
+  }
+
+  /** Releases a scorer nothing will hand out again, once the requests holding it are done. */
+  private retire(cached: CachedScorer): void {
+    if (cached.replaced) return;
+    cached.replaced = true;
+    if (cached.users === 0) this.release(cached);
+  }
+
+  private release(cached: CachedScorer): void {
+    this.live--;
+    void cached.scorer.release().catch(() => undefined);
   }
 
   private async scorer(projectId: string, headVersionId: string): Promise<CachedScorer> {
@@ -129,7 +173,14 @@ export class Classifier {
       this.evict();
     }
     const current = await entry.current;
-    if (current.key !== key && !entry.next) {
+    // Replaced (or evicted) while this request waited: look again, never use a released one.
+    if (current.replaced) return this.scorer(projectId, headVersionId);
+    current.users++;
+    if (
+      current.key !== key &&
+      !entry.next &&
+      Date.now() - current.builtAt >= (this.options.rebuildIntervalMs ?? REBUILD_INTERVAL_MS)
+    ) {
       const building = entry;
       const next = this.build(projectId, headVersionId, key);
       building.next = next;
@@ -137,7 +188,7 @@ export class Classifier {
         () => {
           building.current = next;
           building.next = null;
-          retireLater(current);
+          this.retire(current);
         },
         () => (building.next = null),
       );
@@ -151,7 +202,10 @@ export class Classifier {
       const [oldest, entry] = this.scorers.entries().next().value!;
       this.scorers.delete(oldest);
       for (const p of new Set([entry.current, entry.next])) {
-        p?.then(retireLater, () => undefined);
+        p?.then(
+          (c) => this.retire(c),
+          () => undefined,
+        );
       }
     }
   }
@@ -159,14 +213,20 @@ export class Classifier {
   private async build(projectId: string, headVersionId: string, key: string) {
     const set = await loadReferences(this.deps.db, { headVersionId, projectId });
     // One inference thread: requests run side by side.
-    return { key, set, scorer: await scorerFor(set, { k: MAX_CLASSIFY_K, threads: 1 }) };
+    const scorer = await scorerFor(set, { k: MAX_CLASSIFY_K, threads: 1 });
+    this.live++;
+    return { key, builtAt: Date.now(), set, scorer, users: 0, replaced: false };
   }
 
   async close(): Promise<void> {
     const all = new Set([...this.scorers.values()].flatMap((e) => [e.current, e.next]));
     this.scorers.clear();
     for (const s of await Promise.allSettled([...all].filter((p) => p !== null))) {
-      if (s.status === 'fulfilled') await s.value.scorer.release().catch(() => undefined);
+      if (s.status === 'fulfilled' && !s.value.replaced) {
+        s.value.replaced = true;
+        this.live--;
+        await s.value.scorer.release().catch(() => undefined);
+      }
     }
   }
 }
