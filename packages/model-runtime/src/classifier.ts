@@ -48,8 +48,9 @@ interface CachedScorer {
  * references. So `classify` of a pool item's image gives that item's stored prediction.
  *
  * The references are held per head and rebuilt when the project's label version (or its
- * normal classes) moves: in the background, while requests keep using the previous ones,
- * so only the first request for a head waits for them.
+ * normal classes) moves: in the background, at most every REBUILD_INTERVAL_MS, while
+ * requests keep using the previous ones, so only the first request for a head waits for them.
+ * A replaced set is released as soon as no request holds it.
  */
 export class Classifier {
   private live = 0;
