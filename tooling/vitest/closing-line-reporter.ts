@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { SerializedError } from 'vitest';
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, TestRunEndReason } from 'vitest/node';
 
 interface Counts {
   passed: number;
@@ -26,15 +26,17 @@ function otherRunner(): Counts {
  * Prints one plain closing line, `Tests: N passed, N failed, N skipped`, after Vitest's own
  * summary, so CI can read the outcome of the whole run from its last line. A test that did not
  * run because its file's setup failed counts as failed (not skipped), a file whose teardown
- * failed counts one failure, an unhandled error counts as a failure, and pytest's results
- * (BEANSTALK_JUNIT_RESULTS) are added in.
+ * failed counts one failure, an unhandled error counts as a failure, a run Vitest calls failed
+ * with nothing else counted (a global setup that threw, before any file ran) counts one, and
+ * pytest's results (BEANSTALK_JUNIT_RESULTS) are added in.
  */
 export default class ClosingLineReporter implements Reporter {
   onTestRunEnd(
     modules: ReadonlyArray<TestModule>,
     unhandledErrors: ReadonlyArray<SerializedError> = [],
+    reason: TestRunEndReason = 'passed',
   ) {
-    const counts = otherRunner();
+    const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of modules) {
       const moduleFailed = module.state() === 'failed';
       let failedHere = 0;
@@ -51,6 +53,11 @@ export default class ClosingLineReporter implements Reporter {
       counts.failed += failedHere || (moduleFailed ? 1 : 0);
     }
     counts.failed += unhandledErrors.length;
+    if (reason !== 'passed' && counts.failed === 0) counts.failed = 1;
+    const other = otherRunner();
+    counts.passed += other.passed;
+    counts.failed += other.failed;
+    counts.skipped += other.skipped;
     process.stdout.write(
       `\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
     );

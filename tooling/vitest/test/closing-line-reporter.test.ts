@@ -68,4 +68,25 @@ describe('the closing line of npm test', () => {
     );
     expect(await closingLine(dir)).toBe('Tests: 3 passed, 4 failed, 1 skipped');
   });
+
+  it('counts a global setup that threw (no file ran) as a failure', async () => {
+    const setupDir = await mkdtemp(path.join(tmpdir(), 'reporter-setup-'));
+    try {
+      await writeFile(
+        path.join(setupDir, 'vitest.config.ts'),
+        `export default { test: { include: ['*.test.ts'], globalSetup: ['./global-setup.ts'], reporters: ['default', ${JSON.stringify(reporter)}] } };`,
+      );
+      await writeFile(
+        path.join(setupDir, 'global-setup.ts'),
+        `export default () => { throw new Error('Cannot reach Postgres'); };`,
+      );
+      await writeFile(
+        path.join(setupDir, 'never-runs.test.ts'),
+        `import { it } from 'vitest'; it('would pass', () => {});`,
+      );
+      expect(await closingLine(setupDir)).toBe('Tests: 0 passed, 1 failed, 0 skipped');
+    } finally {
+      await rm(setupDir, { recursive: true, force: true });
+    }
+  });
 });

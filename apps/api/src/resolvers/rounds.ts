@@ -109,18 +109,6 @@ export const ClassMetrics: ClassMetricsResolvers = {
   labelClass: async (c, _args, { loaders }) => (await loaders.labelClass.load(c.labelClassId))!,
 };
 
-/** Index of the first value >= x in an ascending array. */
-function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export const Metrics: MetricsResolvers = {
   snapshots: (m, _args, { db }) => db.metrics.ofProject(m.projectId),
   latest: (m, _args, { db }) => db.metrics.latestOfProject(m.projectId),
@@ -132,22 +120,25 @@ export const Metrics: MetricsResolvers = {
   async precisionRecall(m, _args, { db, loaders }) {
     const head = (await loaders.project.load(m.projectId))?.activeHeadVersionId;
     if (!head) return [];
-    const { labeled, unlabeled } = await db.predictions.confidenceOutcomes(head);
+    const labeled = await db.predictions.heldOutOutcomes(head);
     const curve = precisionRecallCurve(
       labeled.map((r) => r.confidence),
       labeled.map((r) => r.correct),
     );
     // Evenly spaced over the distinct confidences, the lowest threshold always kept.
     const step = Math.max(1, Math.ceil(curve.length / PREVIEW_POINTS));
-    return curve
-      .filter((_, i) => i % step === 0 || i === curve.length - 1)
-      .map((p) => ({
-        threshold: p.threshold,
-        precision: p.precision,
-        // Of the labeled items, the share this threshold accepts.
-        recall: p.accepted / labeled.length,
-        count: unlabeled.length - lowerBound(unlabeled, p.threshold),
-      }));
+    const points = curve.filter((_, i) => i % step === 0 || i === curve.length - 1);
+    const counts = await db.predictions.unlabeledAtOrAbove(
+      head,
+      points.map((p) => p.threshold),
+    );
+    return points.map((p, i) => ({
+      threshold: p.threshold,
+      precision: p.precision,
+      // Of the labeled items, the share this threshold accepts.
+      recall: p.accepted / labeled.length,
+      count: counts[i]!,
+    }));
   },
 };
 

@@ -63,34 +63,48 @@ export class PredictionRepository {
   }
 
   /**
-   * What a precision/recall preview needs from a head: for items a person labeled, each
-   * prediction's confidence and whether it was right (held out: a round scores only unlabeled
-   * items, so the prediction came before the label); and the confidences of the still
-   * unlabeled items, sorted ascending (how many a threshold would accept).
+   * For a precision/recall preview: each human-labeled item's prediction confidence under the
+   * head and whether it was right (held out: a round scores only unlabeled items, so the
+   * prediction came before the label).
    */
-  async confidenceOutcomes(headVersionId: string): Promise<{
-    labeled: { confidence: number; correct: boolean }[];
-    unlabeled: Float64Array;
-  }> {
-    const [labeled, unlabeled] = await Promise.all([
-      this.db.query<{ confidence: number; correct: boolean }>(
-        `SELECT p.confidence, p.label_class_id = cl.label_class_id AS correct
-           FROM predictions p JOIN current_labels cl ON cl.item_id = p.item_id
-          WHERE p.head_version_id = $1 AND cl.source = 'HUMAN' AND cl.label_class_id IS NOT NULL`,
-        [headVersionId],
-      ),
-      this.db.query<{ confidence: number }>(
-        `SELECT p.confidence FROM predictions p
-          WHERE p.head_version_id = $1
-            AND NOT EXISTS (SELECT 1 FROM current_labels cl
-                             WHERE cl.item_id = p.item_id AND cl.label_class_id IS NOT NULL)
-          ORDER BY p.confidence`,
-        [headVersionId],
-      ),
-    ]);
-    return {
-      labeled: labeled.rows,
-      unlabeled: Float64Array.from(unlabeled.rows, (r) => r.confidence),
-    };
+  async heldOutOutcomes(
+    headVersionId: string,
+  ): Promise<{ confidence: number; correct: boolean }[]> {
+    const { rows } = await this.db.query<{ confidence: number; correct: boolean }>(
+      `SELECT p.confidence, p.label_class_id = cl.label_class_id AS correct
+         FROM predictions p JOIN current_labels cl ON cl.item_id = p.item_id
+        WHERE p.head_version_id = $1 AND cl.source = 'HUMAN' AND cl.label_class_id IS NOT NULL`,
+      [headVersionId],
+    );
+    return rows;
+  }
+
+  /**
+   * For each threshold, how many of the head's still unlabeled items it would accept
+   * (confidence at or above it). Counted in the database, one row per threshold: the pool's
+   * confidences never travel (a million of them would, on every dashboard refresh).
+   */
+  async unlabeledAtOrAbove(headVersionId: string, thresholds: number[]): Promise<number[]> {
+    const ascending = [...new Set(thresholds)].sort((a, b) => a - b);
+    if (ascending.length === 0) return [];
+    // width_bucket: 0 below the first threshold, j when ascending[j-1] <= confidence < ascending[j].
+    const { rows } = await this.db.query<{ bucket: number; n: string }>(
+      `SELECT width_bucket(p.confidence, $2::float8[]) AS bucket, count(*) AS n
+         FROM predictions p
+        WHERE p.head_version_id = $1
+          AND NOT EXISTS (SELECT 1 FROM current_labels cl
+                           WHERE cl.item_id = p.item_id AND cl.label_class_id IS NOT NULL)
+        GROUP BY 1`,
+      [headVersionId, ascending],
+    );
+    const inBucket = new Array<number>(ascending.length + 1).fill(0);
+    for (const r of rows) inBucket[r.bucket] = Number(r.n);
+    const atOrAbove = new Map<number, number>();
+    let sum = 0;
+    for (let j = ascending.length - 1; j >= 0; j--) {
+      sum += inBucket[j + 1]!;
+      atOrAbove.set(ascending[j]!, sum);
+    }
+    return thresholds.map((t) => atOrAbove.get(t)!);
   }
 }
