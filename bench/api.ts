@@ -21,7 +21,7 @@ import {
 } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log, ROOT } from './lib/fashion-mnist.ts';
-import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { percentile, printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,10 +38,6 @@ const config = loadConfig();
 const dir = path.join(config.dataDir, 'bench', 'api');
 const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 /** Runs `total` calls with `clients` callers in parallel; latencies in ms and throughput. */
 async function load(clients: number, total: number, call: (i: number) => Promise<void>) {
   const latencies: number[] = [];
@@ -57,7 +53,6 @@ async function load(clients: number, total: number, call: (i: number) => Promise
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
   return {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),

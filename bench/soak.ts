@@ -23,7 +23,7 @@ import {
 } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log, ROOT } from './lib/fashion-mnist.ts';
-import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { percentile, printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -295,58 +295,32 @@ await sleep(2000);
 await db.close();
 await svc.close();
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length
-    ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-    : NaN;
-};
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const latency = (list: Sample[]) => {
+  const ms = list.map((s) => s.ms);
+  return {
+    requests: list.length,
+    p50Ms: round2(percentile(ms, 50)),
+    p99Ms: round2(percentile(ms, 99)),
+  };
+};
+const countErrors = (list: Sample[]) => {
+  const errors: Record<string, number> = {};
+  for (const s of list) if (s.code) errors[s.code] = (errors[s.code] ?? 0) + 1;
+  return errors;
+};
 const operations = (['claim', 'submit', 'classify'] as const).map((op) => {
   const of = samples.filter((s) => s.op === op);
   const steady = of.filter((s) => !inWindow(s.atMs));
   const during = of.filter((s) => inWindow(s.atMs));
-  const countErrors = (list: Sample[]) => {
-    const errors: Record<string, number> = {};
-    for (const s of list) if (s.code) errors[s.code] = (errors[s.code] ?? 0) + 1;
-    return errors;
-  };
   return {
     op,
     requests: of.length,
     errors: countErrors(of),
     /** Errors outside the restart windows: the ones a restart does not explain. */
     steadyErrors: countErrors(steady),
-    steady: {
-      requests: steady.length,
-      p50Ms: round2(
-        pct(
-          steady.map((s) => s.ms),
-          50,
-        ),
-      ),
-      p99Ms: round2(
-        pct(
-          steady.map((s) => s.ms),
-          99,
-        ),
-      ),
-    },
-    restartWindows: {
-      requests: during.length,
-      p50Ms: round2(
-        pct(
-          during.map((s) => s.ms),
-          50,
-        ),
-      ),
-      p99Ms: round2(
-        pct(
-          during.map((s) => s.ms),
-          99,
-        ),
-      ),
-    },
+    steady: latency(steady),
+    restartWindows: latency(during),
   };
 });
 printTable(
@@ -425,7 +399,7 @@ await writeSvgChart(path.join(RESULTS_DIR, 'soak.svg'), {
             values: [...buckets].map(([key, ms]) => ({
               op: key.split(':')[0],
               seconds: Number(key.split(':')[1]),
-              p50: pct(ms, 50),
+              p50: percentile(ms, 50),
             })),
           },
           mark: 'line',
