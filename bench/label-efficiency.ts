@@ -11,7 +11,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  classificationReport,
   initialWeights,
   pickRows,
   planAutoAccept,
@@ -23,7 +22,6 @@ import {
   trainHead,
   type HeadWeights,
   type Strategy,
-  type Vote,
 } from '@beanstalk/ml';
 import { writeSvgChart } from './lib/chart.ts';
 import {
@@ -35,10 +33,10 @@ import {
   pixelRows,
   ROOT,
 } from './lib/fashion-mnist.ts';
+import { K, knnScore, votesOf } from './lib/knn.ts';
 import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
 const COLD_START = 20;
-const K = 10;
 /** Unlabeled pool items scored per round (a fresh random sample each round). */
 const CANDIDATES = 10_000;
 const AUTO_PRECISION_TARGET = 0.98;
@@ -93,41 +91,6 @@ async function fitHead(items: number[], labels: number[], runSeed: number): Prom
     },
   );
   return weights;
-}
-
-/** Votes of `queries` against labeled `references`, by the platform's Scorer (k = K). */
-async function votesOf(
-  references: Float32Array,
-  referenceLabels: ArrayLike<number>,
-  queries: Float32Array,
-  dims: number,
-): Promise<Vote[]> {
-  const scorer = await Scorer.create(
-    { vectors: references, dims, labels: referenceLabels, normal: Array(CLASSES).fill(true) },
-    { k: K },
-  );
-  try {
-    return await scorer.votes(queries);
-  } finally {
-    await scorer.release();
-  }
-}
-
-/** kNN-classifies `queries` against labeled `references` and scores against `truth`. */
-async function knnScore(
-  references: Float32Array,
-  referenceLabels: ArrayLike<number>,
-  queries: Float32Array,
-  dims: number,
-  truth: ArrayLike<number>,
-) {
-  const votes = await votesOf(references, referenceLabels, queries, dims);
-  const report = classificationReport(
-    truth,
-    votes.map((v) => v.predicted),
-    CLASSES,
-  );
-  return { macroF1: report.macroF1, accuracy: report.accuracy };
 }
 
 function evaluate(weights: HeadWeights, refs: number[], refLabels: number[]) {

@@ -19,7 +19,7 @@ say() { printf '\n== %s\n' "$*"; }
 packages=(
   "postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" build-essential
   dataset-fashion-mnist # real Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist
-  python3-torch python3-torchvision python3-numpy python3-onnx python3-pytest # trainer (Debian's CPU torch)
+  python3-torch python3-torchvision python3-numpy python3-onnx python3-pytest python3-venv # trainer (Debian's CPU torch)
   chromium fonts-liberation # browser tests with playwright-core
 )
 missing=()

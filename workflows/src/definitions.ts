@@ -104,3 +104,59 @@ export interface CampaignResult {
   rounds: number;
   stopReason: string;
 }
+
+export type EncoderTrainingPhase =
+  | 'waiting-for-worker'
+  | 'planning'
+  | 'preparing'
+  | 'training'
+  | 'registering'
+  | 'embedding'
+  | 'waiting-for-round'
+  | 'switching'
+  | 'completed'
+  | 'cancelled'
+  | 'failed';
+
+export interface TrainEncoderInput {
+  projectId: string;
+  /** ae | dae | simclr (the trainer's objectives). */
+  objective: string;
+  epochs: number;
+  /** Square input side; default from the images (see trainingInput). */
+  inputSize?: number | null;
+  batchSize?: number;
+  seed?: number;
+  /** Network width per stage (the trainer's --widths); default its CPU size. */
+  widths?: number[];
+  /** Use only this many pool images (tests, quick trials). */
+  maxImages?: number;
+  /** Switch the project to the new encoder once embedded (default true). */
+  switchProject?: boolean;
+  gpuTaskQueue: string;
+  trainTaskQueue: string;
+  /** How long the training worker may go silent before its attempt is retried elsewhere. */
+  heartbeatTimeoutMs?: number;
+}
+
+export interface EncoderTrainingProgress {
+  phase: EncoderTrainingPhase;
+  objective: string;
+  epochs: number;
+  images: number | null;
+  skippedCount: number;
+  /** The first images that could not be decoded, and why. */
+  skipped: { itemId: string; reason: string }[];
+  input: { width: number; height: number; channels: number } | null;
+  encoderVersionId: string | null;
+  previousEncoderVersionId: string | null;
+  /** Loss per finished epoch, once training is done (live values: the activity's heartbeat). */
+  lossCurve: number[];
+  resumedAfterEpoch: number | null;
+  embedded: number;
+  embedFailed: number;
+  note: string | null;
+  phases: { phase: EncoderTrainingPhase; startedAt: string }[];
+}
+export const encoderTrainingProgress =
+  defineQuery<EncoderTrainingProgress>('encoderTrainingProgress');

@@ -4,4 +4,5 @@ export { platformCheck } from './platform-check.ts';
 export { activeLearningRound } from './round.ts';
 export { campaign } from './campaign.ts';
 export { ingest } from './ingest.ts';
+export { trainEncoder } from './train-encoder.ts';
 export * from './definitions.ts';

@@ -18,11 +18,15 @@ const db = proxyActivities<OrchestrationActivities>({
  * Pages follow item ids, which are random: an item imported while a pass runs may sort
  * behind its cursor. So a pass that embedded anything is followed by another from the start;
  * the first pass that finds nothing new ends the ingest.
+ *
+ * `encoderVersionId` embeds with that encoder instead of the project's (trainEncoder runs it
+ * for a new encoder before switching the project to it).
  */
 export async function ingest(input: {
   projectId: string;
   gpuTaskQueue: string;
   pageSize?: number;
+  encoderVersionId?: string | null;
 }): Promise<IngestProgress> {
   const model = proxyActivities<GpuActivities>({
     taskQueue: input.gpuTaskQueue,
@@ -39,7 +43,11 @@ export async function ingest(input: {
     done: false,
   };
   setHandler(ingestProgress, () => progress);
-  progress.total = await db.countItemsWithoutFeatures({ projectId: input.projectId });
+  const encoderVersionId = input.encoderVersionId ?? null;
+  progress.total = await db.countItemsWithoutFeatures({
+    projectId: input.projectId,
+    encoderVersionId,
+  });
   const failed = new Set<string>();
   for (;;) {
     let after: string | null = null;
@@ -49,6 +57,7 @@ export async function ingest(input: {
         projectId: input.projectId,
         after,
         limit: input.pageSize ?? 2000,
+        encoderVersionId,
       });
       embeddedThisPass += page.embedded;
       for (const failure of page.failed) {

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from '@beanstalk/config';
 import { createDatabase, type Database } from '@beanstalk/db';
 import { Classifier, EncoderCache, ProjectorCache } from '@beanstalk/model-runtime';
-import { TASK_QUEUES } from '@beanstalk/shared';
+import { DEFAULT_QUEUES } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { LoginThrottle } from './auth/throttle.ts';
 import type { Services } from './context.ts';
@@ -42,7 +42,7 @@ export function createServices(
     encoders,
     classifier,
     temporal,
-    queues: overrides.queues ?? { orchestration: TASK_QUEUES.orchestration, gpu: TASK_QUEUES.gpu },
+    queues: overrides.queues ?? DEFAULT_QUEUES,
     logins: new LoginThrottle(),
     async close() {
       await classifier.close();

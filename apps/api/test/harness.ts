@@ -37,7 +37,11 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
   const id = randomUUID().slice(0, 8);
   const services = createServices(config, {
     db: db.db,
-    queues: { orchestration: `api-test-orch-${id}`, gpu: `api-test-gpu-${id}` },
+    queues: {
+      orchestration: `api-test-orch-${id}`,
+      gpu: `api-test-gpu-${id}`,
+      train: `api-test-train-${id}`,
+    },
   });
   const { app, apollo } = await createHttpApp(services);
   const server = app.listen(0, '127.0.0.1');

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startCampaign } from '@beanstalk/orchestration';
+import { startCampaign, startEncoderTraining } from '@beanstalk/orchestration';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApi, type Api, type Caller, type GqlResponse } from './harness.ts';
 
@@ -41,6 +41,9 @@ const EXPECTED: Record<string, Who[]> = {
   cancelRound: ['platformAdmin', 'admin', 'manager'],
   promoteHeadVersion: ['platformAdmin', 'admin', 'manager'],
   rollbackHeadVersion: ['platformAdmin', 'admin', 'manager'],
+  trainEncoder: ['platformAdmin', 'admin', 'manager'],
+  cancelEncoderTraining: ['platformAdmin', 'admin', 'manager'],
+  switchEncoder: ['platformAdmin', 'admin', 'manager'],
   // Queries that are not for everyone in a project.
   exportLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
   apiKeys: ['platformAdmin', 'admin'],
@@ -349,6 +352,31 @@ describe('role x operation matrix', () => {
     },
     rollbackHeadVersion: (as) =>
       api.gql(as, `mutation { rollbackHeadVersion(project: "${slug}") { active } }`),
+    trainEncoder: async (as) => {
+      const r = await api.gql(
+        as,
+        `mutation { trainEncoder(project: "${slug}", objective: AE, epochs: 1) { workflowId } }`,
+      );
+      if (r.data?.trainEncoder) await terminate(r.data.trainEncoder.workflowId);
+      return r;
+    },
+    cancelEncoderTraining: async (as) => {
+      const handle = await startEncoderTraining(
+        await api.services.temporal(),
+        { projectId: seeded.projectId, objective: 'ae', epochs: 1 },
+        api.services.queues,
+      );
+      const r = await api.gql(as, `mutation { cancelEncoderTraining(project: "${slug}") }`);
+      await handle.terminate('role test');
+      return r;
+    },
+    // To the encoder it uses: allowed, and changes nothing.
+    switchEncoder: (as) =>
+      api.gql(
+        as,
+        `mutation ($e: ID!) { switchEncoder(project: "${slug}", encoderVersionId: $e) { id } }`,
+        { e: seeded.encoderVersionId },
+      ),
     exportLabels: (as) =>
       api.gql(as, `query { exportLabels(project: "${slug}", format: CSV) { count } }`),
     apiKeys: (as) => api.gql(as, `query { apiKeys(project: "${slug}") { prefix } }`),

@@ -1,4 +1,5 @@
-"""python3 -m beanstalk_trainer pretrain|supervised --data EXPORT --out FOLDER [options]"""
+"""python3 -m beanstalk_trainer pretrain|supervised --data EXPORT --out FOLDER [options]
+python3 -m beanstalk_trainer worker --temporal HOST:PORT --task-queue Q --blob-dir D --work-dir W"""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ from pathlib import Path
 from .data import DataError, load
 from .export import export_classifier, export_encoder
 from .metrics import classification_report, predict
-from .train import TrainConfig, Trainer, write_json
+from .train import OBJECTIVES, TrainConfig, Trainer, write_json
 
 
 def ints(text: str) -> tuple[int, ...]:
@@ -22,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help=".npz export (images[, labels]) or a folder of images")
     p.add_argument("--eval", help="labeled .npz or folder to evaluate the supervised reference on")
     p.add_argument("--out", required=True, help="output folder: checkpoint, ONNX, sidecar")
-    p.add_argument("--objective", choices=["ae", "dae"], default="dae", help="pretraining objective")
+    p.add_argument("--objective", choices=list(OBJECTIVES), default="simclr", help="pretraining objective")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -38,6 +39,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["worker"]:
+        from .worker import add_arguments, run_worker
+
+        p = argparse.ArgumentParser(prog="beanstalk_trainer worker")
+        add_arguments(p)
+        run_worker(p.parse_args(argv[1:]))
+        return 0
     args = parser().parse_args(argv)
     command = "python3 -m beanstalk_trainer " + " ".join(shlex.quote(a) for a in argv)
     try:

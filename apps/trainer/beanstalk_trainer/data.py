@@ -1,5 +1,6 @@
 """Reads the image exports the platform writes: an .npz file (arrays `images`, optional
-`labels`) or a folder of PNG/JPEG images (optional labels from sub-folder names)."""
+`labels`), a .npy file of uint8 images (what the training worker gets), or a folder of
+PNG/JPEG images (optional labels from sub-folder names)."""
 from __future__ import annotations
 
 import hashlib
@@ -60,6 +61,14 @@ def load_npz(path: Path) -> ImageSet:
     return ImageSet(images, labels, names, str(path))
 
 
+def load_npy(path: Path) -> ImageSet:
+    try:
+        images = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a readable .npy file ({error})") from error
+    return ImageSet(_as_nchw(images, str(path)), None, None, str(path))
+
+
 def load_folder(path: Path, channels: int = 1, size: int | None = None) -> ImageSet:
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
@@ -93,4 +102,6 @@ def load(path: str | Path, channels: int = 1, size: int | None = None) -> ImageS
         return load_folder(path, channels, size)
     if path.suffix == ".npz":
         return load_npz(path)
-    raise DataError(f"{path}: expected a .npz file or a folder of images")
+    if path.suffix == ".npy":
+        return load_npy(path)
+    raise DataError(f"{path}: expected a .npz or .npy file or a folder of images")

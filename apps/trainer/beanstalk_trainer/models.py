@@ -105,6 +105,20 @@ class AutoEncoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+class Contrastive(nn.Module):
+    """The encoder with SimCLR's projection MLP; only the encoder's features are kept."""
+
+    def __init__(self, channels: int, size: int, widths, depths, dims: int, projection: int = 64) -> None:
+        super().__init__()
+        self.encoder = Encoder(channels, size, tuple(widths), tuple(depths), dims)
+        self.projector = nn.Sequential(
+            nn.Linear(dims, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, projection)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projector(self.encoder(x))
+
+
 class Classifier(nn.Module):
     """The supervised reference: the same encoder trained end to end with a linear head."""
 

@@ -1,5 +1,6 @@
-"""Training loops: self-supervised pretraining (plain or denoising autoencoder) and the
-supervised reference. Deterministic for a seed on CPU; checkpoints every epoch; resumable."""
+"""Training loops: self-supervised pretraining (plain or denoising autoencoder, or SimCLR's
+contrastive objective) and the supervised reference. Deterministic for a seed on CPU;
+checkpoints every epoch; resumable; reports progress after every step to a callback."""
 from __future__ import annotations
 
 import json
@@ -15,12 +16,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from .data import ImageSet
-from .models import AutoEncoder, Classifier
+from .models import AutoEncoder, Classifier, Contrastive
+from .views import nt_xent, random_view
+
+OBJECTIVES = ("ae", "dae", "simclr")
 
 
 @dataclass
 class TrainConfig:
-    objective: str = "dae"  # ae | dae | supervised
+    objective: str = "dae"  # ae | dae | simclr | supervised
     epochs: int = 10
     batch_size: int = 256
     lr: float = 2e-3
@@ -30,6 +34,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  # 0: torch's default
     limit: int = 0  # train on the first N images only (tests, quick runs)
+    temperature: float = 0.2  # simclr: NT-Xent temperature
 
 
 def pick_device() -> torch.device:
@@ -74,10 +79,12 @@ def corrupt(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 class Trainer:
-    def __init__(self, data: ImageSet, out: Path, config: TrainConfig, log=print) -> None:
+    def __init__(self, data: ImageSet, out: Path, config: TrainConfig, log=print, progress=None) -> None:
         self.config = config
         self.out = out
         self.log = log
+        # Called after every step with a dict (epoch, step, loss, images/s, ETA); may raise to stop.
+        self.progress = progress
         self.device = pick_device()
         # Debian's torch starts with one OpenMP thread; use every core unless told otherwise.
         torch.set_num_threads(config.threads or os.cpu_count() or 1)
@@ -96,12 +103,15 @@ class Trainer:
         if config.objective == "supervised":
             classes = int(self.labels.max()) + 1
             self.model = Classifier(self.channels, self.size, config.widths, config.depths, config.dims, classes)
+        elif config.objective == "simclr":
+            self.model = Contrastive(self.channels, self.size, config.widths, config.depths, config.dims)
         else:
             self.model = AutoEncoder(self.channels, self.size, config.widths, config.depths, config.dims)
         self.model.to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.epoch = 0
         self.loss_curve: list[float] = []
+        self.epoch_seconds: list[float] = []
         self.generator = torch.Generator().manual_seed(config.seed)
 
     @property
@@ -122,6 +132,7 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(),
                 "epoch": self.epoch,
                 "loss_curve": self.loss_curve,
+                "epoch_seconds": self.epoch_seconds,
                 "generator": self.generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
                 "config": asdict(self.config),
@@ -145,6 +156,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.epoch = state["epoch"]
         self.loss_curve = state["loss_curve"]
+        self.epoch_seconds = state.get("epoch_seconds", [])
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         self.log(f"resumed from {self.checkpoint_path} after epoch {self.epoch}")
@@ -153,6 +165,10 @@ class Trainer:
     def loss(self, batch: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         x = batch.float() / 255.0
         objective = self.config.objective
+        if objective == "simclr":
+            views = torch.cat([random_view(x, self.generator), random_view(x, self.generator)])
+            z = self.model(self.normalise(views).to(self.device))
+            return nt_xent(z[: len(x)], z[len(x) :], self.config.temperature)
         if objective in ("dae", "supervised"):
             x = augment(x, self.generator)
         if objective == "supervised":
@@ -173,12 +189,15 @@ class Trainer:
             f"training {self.config.objective} on {n} images ({self.channels}x{self.size}x{self.size}) "
             f"on {self.device}, {torch.get_num_threads()} threads, epochs {self.epoch + 1}..{self.config.epochs}"
         )
+        run_started, run_steps = time.time(), 0
         while self.epoch < self.config.epochs:
             self.model.train()
             order = torch.randperm(n, generator=self.generator)
             started, total = time.time(), 0.0
             for step in range(steps):
                 idx = order[step * self.config.batch_size : (step + 1) * self.config.batch_size]
+                if len(idx) < 2 and steps > 1:
+                    continue  # batch norm cannot train on a batch of one
                 labels = self.labels[idx] if self.labels is not None else None
                 loss = self.loss(self.images[idx], labels)
                 self.optimizer.zero_grad()
@@ -186,11 +205,25 @@ class Trainer:
                 self.optimizer.step()
                 schedule.step()
                 total += float(loss) * len(idx)
+                run_steps += 1
+                if self.progress is not None:
+                    per_step = (time.time() - run_started) / run_steps
+                    left = (self.config.epochs - self.epoch - 1) * steps + steps - step - 1
+                    self.progress({
+                        "epoch": self.epoch + 1, "epochs": self.config.epochs,
+                        "step": step + 1, "steps": steps,
+                        "loss": total / ((step + 1) * self.config.batch_size),
+                        "lossCurve": list(self.loss_curve),
+                        "imagesPerSecond": run_steps * self.config.batch_size / max(1e-9, time.time() - run_started),
+                        "etaSeconds": per_step * left,
+                        "device": str(self.device),
+                    })
                 if (step + 1) % max(1, steps // 5) == 0 and step + 1 < steps:
                     rate = (step + 1) * self.config.batch_size / (time.time() - started)
                     self.log(f"  epoch {self.epoch + 1}: {100 * (step + 1) // steps}% loss {total / ((step + 1) * self.config.batch_size):.4f} ({rate:.0f} img/s)")
             self.epoch += 1
             self.loss_curve.append(total / n)
+            self.epoch_seconds.append(time.time() - started)
             self.log(
                 f"epoch {self.epoch}/{self.config.epochs} loss {self.loss_curve[-1]:.4f} "
                 f"({n / (time.time() - started):.0f} img/s)"
@@ -221,6 +254,7 @@ class Trainer:
                 "source": self.data.source,
                 "epochs": self.epoch,
                 "lossCurve": self.loss_curve,
+                "epochSeconds": self.epoch_seconds,
                 "config": asdict(self.config),
                 "torch": torch.__version__,
                 "device": str(self.device),

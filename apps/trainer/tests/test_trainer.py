@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from beanstalk_trainer.__main__ import main
-from beanstalk_trainer.data import DataError, load
+from beanstalk_trainer.data import DataError, ImageSet, load
 from beanstalk_trainer.models import AutoEncoder, Encoder
 from beanstalk_trainer.train import TrainConfig, Trainer
 
@@ -114,3 +114,76 @@ def test_encoder_shapes_follow_resnet_stages():
     assert sum(len(stage) for stage in encoder.stages) == 8  # ResNet18's block layout
     auto = AutoEncoder(1, 28, (8, 16, 32, 64), (1, 1, 1, 1), 16)
     assert auto(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 28, 28)
+
+
+def test_simclr_learns_and_exports_for_gray_and_rgb(fashion_npz, tmp_path):
+    gray = load(fashion_npz)
+    trainer = Trainer(gray, tmp_path / "gray", TrainConfig(objective="simclr", epochs=2, limit=256, batch_size=64, seed=1))
+    curve = trainer.fit()
+    assert curve[1] < curve[0]  # two views find each other better than at first
+    from beanstalk_trainer.export import export_encoder
+
+    onnx_path, _ = export_encoder(trainer, tmp_path / "gray", "test")
+    inputs = trainer.normalise(torch.from_numpy(gray.images[:3]).float() / 255.0).numpy()
+    expected = trainer.encoder().eval()(torch.from_numpy(inputs)).detach().numpy()
+    assert np.abs(run_onnx_in_node(onnx_path, inputs) - expected).max() < 1e-4
+    # RGB photos at the platform's 64 x 64 input.
+    rng = np.random.default_rng(0)
+    rgb = ImageSet(rng.integers(0, 256, (96, 3, 64, 64), dtype=np.uint8), None, None, "rgb")
+    trainer = Trainer(rgb, tmp_path / "rgb", TrainConfig(objective="simclr", epochs=1, batch_size=32))
+    trainer.fit()
+    assert trainer.encoder()(torch.zeros(2, 3, 64, 64)).shape == (2, 128)
+
+
+def test_views_keep_shape_and_range():
+    from beanstalk_trainer.views import nt_xent, random_view
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 3, 32, 32)
+    view = random_view(x, generator)
+    assert view.shape == x.shape and view.min() >= 0 and view.max() <= 1
+    assert not torch.allclose(view, random_view(x, generator))  # random each time
+    z = torch.randn(8, 16)
+    # A view that is its partner's copy is easy to find; random partners are not.
+    assert nt_xent(z, z, 0.2) < nt_xent(z, torch.randn(8, 16), 0.2)
+
+
+def test_worker_pretrain_resumes_and_reports_progress(fashion_npz, tmp_path):
+    from beanstalk_trainer import blobs
+    from beanstalk_trainer.worker import Settings, pretrain
+
+    images = load(fashion_npz).images[:128]
+    buffer = tmp_path / "images.npy"
+    np.save(buffer, images)
+    store = tmp_path / "blobs"
+    key = blobs.put(store, buffer.read_bytes())
+    settings = Settings(blob_dir=store, work_dir=tmp_path / "work", threads=0)
+    spec = {"runId": "run-1", "imagesBlobKey": key, "objective": "ae", "epochs": 1, "batchSize": 32}
+    beats = []
+    first = pretrain(settings, spec, beats.append, lambda line: None)
+    assert first["resumedAfterEpoch"] == 0
+    assert beats[-1]["epoch"] == 1 and beats[-1]["step"] == beats[-1]["steps"] == 4
+    assert beats[-1]["etaSeconds"] == pytest.approx(0, abs=1e-6) and beats[0]["etaSeconds"] > 0
+    # The same run asked for one more epoch: it continues from the first's checkpoint.
+    second = pretrain(settings, {**spec, "epochs": 2}, beats.append, lambda line: None)
+    assert second["resumedAfterEpoch"] == 1
+    assert len(second["sidecar"]["training"]["lossCurve"]) == 2
+    assert second["sidecar"]["training"]["lossCurve"][0] == first["sidecar"]["training"]["lossCurve"][0]
+    onnx.checker.check_model(onnx.load(str(blobs.path_of(store, second["onnxBlobKey"]))))
+    check = second["sidecar"]["check"]
+    import base64
+
+    features = np.frombuffer(base64.b64decode(check["features"]), "<f4").reshape(check["images"], -1)
+    assert features.shape == (4, 128)
+
+
+def test_worker_pretrain_refuses_too_few_images(tmp_path):
+    from beanstalk_trainer import blobs
+    from beanstalk_trainer.worker import MIN_IMAGES, Settings, pretrain
+
+    path = tmp_path / "few.npy"
+    np.save(path, np.zeros((MIN_IMAGES - 1, 1, 28, 28), np.uint8))
+    key = blobs.put(tmp_path / "blobs", path.read_bytes())
+    settings = Settings(blob_dir=tmp_path / "blobs", work_dir=tmp_path / "work", threads=0)
+    with pytest.raises(DataError, match=f"needs at least {MIN_IMAGES}"):
+        pretrain(settings, {"runId": "r", "imagesBlobKey": key, "epochs": 1}, print, print)

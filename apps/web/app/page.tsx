@@ -15,6 +15,9 @@ const ProjectsPage = graphql(`
       name
       description
       myRole
+      encoderVersion {
+        id
+      }
       itemCounts {
         total
         pool
@@ -73,6 +76,11 @@ export default async function Home() {
                 {PAGES.items.includes(role) && <Link href={`/p/${p.slug}/map`}>Map</Link>}
                 {PAGES.dashboard.includes(role) && (
                   <Link href={`/p/${p.slug}/dashboard`}>Dashboard</Link>
+                )}
+                {PAGES.encoder.includes(role) && (
+                  <Link href={`/p/${p.slug}/encoder`}>
+                    {p.encoderVersion ? 'Encoder' : 'Train the encoder (none yet)'}
+                  </Link>
                 )}
                 {PAGES.settings.includes(role) && (
                   <Link href={`/p/${p.slug}/settings`}>Settings</Link>

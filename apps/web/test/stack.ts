@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '@beanstalk/config';
+import { importFashionMnist } from '@beanstalk/ingest';
 import { LocalBlobStore } from '@beanstalk/storage';
 import {
   createTestDatabase,
@@ -201,6 +203,48 @@ export async function startStack() {
     return body.data;
   }
 
+  /**
+   * The Temporal workers as deployed (orchestration, gpu and the Python training worker, on
+   * the default queues the API process uses), for tests that run workflows. No maintenance
+   * pass: it would close the seeded rounds, which have no workflows.
+   */
+  async function startWorkers() {
+    const workerEnv = {
+      ...env,
+      BEANSTALK_DATA_DIR: dir,
+      BEANSTALK_TRAINER_PYTHON: loadConfig().trainer.python,
+      BEANSTALK_TRAINER_THREADS: '2',
+      BEANSTALK_MAINTENANCE_SECONDS: '0',
+    };
+    for (const [queue, ready] of [
+      ['orchestration', 'worker:'],
+      ['gpu', 'worker:'],
+      ['train', 'polling'],
+    ] as const) {
+      processes.push(
+        await startProcess({
+          name: `worker --queue ${queue}`,
+          cwd: path.join(ROOT, 'apps/worker'),
+          args: ['src/main.ts', '--queue', queue],
+          env: workerEnv,
+          ready,
+        }),
+      );
+    }
+  }
+
+  /** A project with `images` Fashion-MNIST pool images and no encoder; `manager` manages it. */
+  async function newProject(slug: string, images: number) {
+    await importFashionMnist({ db: db.db, blobs }, { slug, limit: images });
+    const project = (await db.db.projects.bySlug(slug))!;
+    await db.db.users.setMembership({
+      projectId: project.id,
+      email: people.manager,
+      role: 'MANAGER',
+    });
+    return project.id;
+  }
+
   return {
     web: `http://127.0.0.1:${webPort}`,
     api: apiUrl,
@@ -213,6 +257,8 @@ export async function startStack() {
     browser,
     signIn,
     apiAs,
+    startWorkers,
+    newProject,
     async stop() {
       await browser.close();
       for (const p of processes) p.kill('SIGTERM');

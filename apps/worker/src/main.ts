@@ -1,11 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '@beanstalk/config';
+import { ConfigError, loadConfig, type Config } from '@beanstalk/config';
 import { createDatabase } from '@beanstalk/db';
 import { TASK_QUEUES } from '@beanstalk/shared';
 import { startMaintenance } from './maintenance.ts';
+import { spawnTrainerWorker } from './trainer-process.ts';
 import {
   activityDeps,
   createGpuWorker,
@@ -32,6 +35,7 @@ async function main() {
     throw new Error(`--concurrency must be a positive whole number (got ${values.concurrency})`);
   }
   const config = loadConfig();
+  if (queue === 'train') return runTrainer(config, values['task-queue']);
   // Activities page through large tables; an index build turns the limit off for itself.
   const db = createDatabase(config.postgres.databaseUrl, { statementTimeoutMs: 10 * 60_000 });
   const connection = await untilConnected(config.temporal.address, () =>
@@ -41,6 +45,7 @@ async function main() {
   const activities = activityDeps(deps);
   let stopMaintenance = () => {};
   let client: Client | undefined;
+  let trainer: ChildProcess | undefined;
   try {
     if (queue !== 'gpu' && config.worker.maintenanceSeconds > 0) {
       client = new Client({
@@ -62,15 +67,31 @@ async function main() {
     console.log(
       `worker: ${workers.map((w) => w.options.taskQueue).join(' + ')} on ${config.temporal.address}`,
     );
+    // `all` runs the Python training worker beside the others, and stops it with them.
+    if (queue === 'all') trainer = spawnTrainerWorker(config);
     // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished.
     await Promise.all(workers.map((w) => w.run()));
   } finally {
+    trainer?.kill('SIGTERM');
     stopMaintenance();
     await client?.connection.close();
     await activities.encoders.close();
     await connection.close();
     await db.close();
   }
+}
+
+/**
+ * `--queue train`: the Python training worker alone; signals are passed on, and its exit
+ * status is this process's.
+ */
+async function runTrainer(config: Config, taskQueue?: string): Promise<void> {
+  const child = spawnTrainerWorker(config, taskQueue);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => child.kill(signal));
+  }
+  const [code] = (await once(child, 'exit')) as [number | null];
+  process.exitCode = code ?? 1;
 }
 
 /** Connects, retrying while Temporal is not reachable yet (a worker started before it). */

@@ -15,7 +15,8 @@ import { LocalBlobStore } from '@beanstalk/storage';
 
 const require = createRequire(import.meta.url);
 
-export const QUEUE_KINDS = ['orchestration', 'gpu', 'all'] as const;
+/** `all`: orchestration, gpu and the Python training worker; `train`: the last alone. */
+export const QUEUE_KINDS = ['orchestration', 'gpu', 'train', 'all'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 export interface WorkerDeps {

@@ -1,6 +1,7 @@
 // One place that brings up what the workflow tests share: a database of their own seeded with
 // real Fashion-MNIST items and the real encoder, the real Temporal server with workers on
 // queues of their own, and a simulated labeler that answers through the API's path.
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,13 @@ import { loadConfig } from '@beanstalk/config';
 import { EncoderCache } from '@beanstalk/model-runtime';
 import { startIngest, submitLabel, type Queues } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
-import { createTestDatabase, hiddenClassOf, seedFashionMnist } from '@beanstalk/testing';
+import {
+  createTestDatabase,
+  hiddenClassOf,
+  seedFashionMnist,
+  startProcess,
+} from '@beanstalk/testing';
+import { trainerWorkerCommand } from '../src/trainer-process.ts';
 import { createGpuWorker, createOrchestrationWorker } from '../src/workers.ts';
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -32,7 +39,12 @@ export async function startHarness(options: {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-worker-'));
   const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
   const activities: ActivityDeps = {
-    config: { ...config, blobDir: path.join(dir, 'blobs'), dataDir: dir },
+    config: {
+      ...config,
+      blobDir: path.join(dir, 'blobs'),
+      dataDir: dir,
+      trainer: { ...config.trainer, workDir: path.join(dir, 'training'), threads: 2 },
+    },
     db: db.db,
     blobs,
     encoders: new EncoderCache({ db: db.db, blobs }, { dir: path.join(dir, 'models'), threads: 2 }),
@@ -45,7 +57,11 @@ export async function startHarness(options: {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const id = randomUUID().slice(0, 8);
-  const queues: Queues = { orchestration: `test-orch-${id}`, gpu: `test-gpu-${id}` };
+  const queues: Queues = {
+    orchestration: `test-orch-${id}`,
+    gpu: `test-gpu-${id}`,
+    train: `test-train-${id}`,
+  };
   const workerDeps = { config: activities.config, db: db.db, connection: nativeConnection };
   const workers: Worker[] = [
     await createOrchestrationWorker({ ...workerDeps, taskQueue: queues.orchestration }, activities),
@@ -54,6 +70,15 @@ export async function startHarness(options: {
     workers.push(await createGpuWorker({ ...workerDeps, taskQueue: queues.gpu }, activities));
   }
   const running = workers.map((w) => w.run());
+  const trainers: ChildProcess[] = [];
+
+  /** The Python training worker as a real process on this harness's train queue. */
+  async function startTrainer(): Promise<ChildProcess> {
+    const { command, args, cwd } = trainerWorkerCommand(activities.config, queues.train);
+    const child = await startProcess({ name: 'trainer', command, args, cwd, ready: 'polling' });
+    trainers.push(child);
+    return child;
+  }
 
   /** Embeds every item through the ingest workflow. */
   async function ingestAll() {
@@ -92,7 +117,9 @@ export async function startHarness(options: {
     activities,
     ingestAll,
     label,
+    startTrainer,
     async close() {
+      for (const t of trainers) t.kill('SIGKILL');
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
       await activities.encoders.close();

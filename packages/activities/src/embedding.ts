@@ -34,17 +34,24 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
      * yet: L2-normalised features are stored per encoder, and projected vectors are added to
      * the active set so new items become searchable. An image that cannot be decoded is
      * reported, marked unreadable and passed over, so it cannot block the rest.
+     * `encoderVersionId` embeds with another encoder than the project's (a new one, before the
+     * project switches to it); its features are stored, and only the project's own encoder's
+     * features go on into the active head's vectors.
      */
     embedItems(input: {
       projectId: string;
       after: string | null;
       limit: number;
       batchSize?: number;
+      encoderVersionId?: string | null;
     }): Promise<EmbedResult> {
       return surfacing(async () => {
-        const { project, encoderVersionId } = await encoderOf(db, input.projectId);
+        const project = await db.projects.get(input.projectId);
+        const encoderVersionId =
+          input.encoderVersionId ?? (await encoderOf(db, input.projectId)).encoderVersionId;
         const encoder = await encoders.get(encoderVersionId);
-        const head = project.activeHeadVersionId;
+        const head =
+          encoderVersionId === project.encoderVersionId ? project.activeHeadVersionId : null;
         const batchSize = input.batchSize ?? 256;
         const failed: EmbedResult['failed'] = [];
         let after = resumePoint<{ after: string }>()?.after ?? input.after;

@@ -2,6 +2,10 @@ import type { ActivityDeps } from './deps.ts';
 import { createAutoAcceptActivities } from './auto-accept.ts';
 import { createCampaignActivities } from './campaigns.ts';
 import { createEmbeddingActivities } from './embedding.ts';
+import {
+  createEncoderModelActivities,
+  createEncoderPlanningActivities,
+} from './encoder-training.ts';
 import { createEvaluationActivities } from './evaluation.ts';
 import { createLabelingActivities } from './labeling.ts';
 import { createPlatformActivities } from './platform.ts';
@@ -13,8 +17,8 @@ import { createTrainingActivities } from './training.ts';
 
 /**
  * The orchestration queue's activities: database work and in-memory kNN, one file per phase
- * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation) plus campaigns
- * and platform reads.
+ * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation) plus campaigns,
+ * planning and switching encoder training, and platform reads.
  */
 export function createOrchestrationActivities(deps: ActivityDeps) {
   return {
@@ -26,13 +30,19 @@ export function createOrchestrationActivities(deps: ActivityDeps) {
     ...createLabelingActivities(deps),
     ...createEvaluationActivities(deps),
     ...createCampaignActivities(deps),
+    ...createEncoderPlanningActivities(deps),
   };
 }
 
-/** The gpu queue's activities: everything that runs the encoder or a head over many items. */
+/**
+ * The gpu queue's activities: everything that runs the encoder or a head over many items, and
+ * decoding training images and checking a trained encoder. (Training itself runs in the Python
+ * worker on the train queue: `TrainerActivities`.)
+ */
 export function createGpuActivities(deps: ActivityDeps) {
   return {
     ...createEmbeddingActivities(deps),
+    ...createEncoderModelActivities(deps),
     ...createTrainingActivities(deps),
     ...createReindexActivities(deps),
   };
@@ -45,3 +55,9 @@ export type { ActivityDeps } from './deps.ts';
 export type { RoundSettings } from './rounds.ts';
 export type { Evaluation } from './evaluation.ts';
 export type { EmbedResult } from './embedding.ts';
+export type {
+  PretrainResult,
+  PretrainSpec,
+  TrainerActivities,
+  TrainingPlan,
+} from './encoder-training.ts';

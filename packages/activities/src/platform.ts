@@ -7,10 +7,15 @@ export function createPlatformActivities({ db, config }: Pick<ActivityDeps, 'db'
       return db.projects.count();
     },
     /** Items of a project its encoder has not encoded yet (0 without an encoder). */
-    async countItemsWithoutFeatures(input: { projectId: string }): Promise<number> {
+    /** Items the encoder (default: the project's) has not encoded yet. */
+    async countItemsWithoutFeatures(input: {
+      projectId: string;
+      encoderVersionId?: string | null;
+    }): Promise<number> {
       const project = await db.projects.get(input.projectId);
-      if (!project.encoderVersionId) return 0;
-      return db.items.countWithoutFeatures(project.id, project.encoderVersionId);
+      const encoderVersionId = input.encoderVersionId ?? project.encoderVersionId;
+      if (!encoderVersionId) return 0;
+      return db.items.countWithoutFeatures(project.id, encoderVersionId);
     },
     async describeServices(): Promise<string> {
       const pgvector = (await db.vectorExtension()) ?? 'missing';

@@ -75,6 +75,13 @@ const envSchema = z.object({
    * ingests for items stored while Temporal was away, in seconds (0: never).
    */
   BEANSTALK_MAINTENANCE_SECONDS: z.coerce.number().min(0, 'must be 0 or more').default(60),
+  /**
+   * The Python that runs the training worker (apps/trainer); default: the virtual environment
+   * scripts/setup.sh makes in the data folder.
+   */
+  BEANSTALK_TRAINER_PYTHON: z.string().min(1).optional(),
+  /** CPU threads PyTorch trains with (0: every core). */
+  BEANSTALK_TRAINER_THREADS: z.coerce.number().int().min(0, 'must be 0 or more').default(0),
   /** Where the web app's server reaches the GraphQL API. */
   BEANSTALK_API_URL: z
     .url({ message: 'must be a URL, e.g. http://127.0.0.1:4000/graphql' })
@@ -102,6 +109,8 @@ export type Config = {
   };
   web: { port: number; host: string; trustedProxies: string[] };
   worker: { maintenanceSeconds: number };
+  /** The Python training worker: its interpreter, checkpoint folder and CPU threads. */
+  trainer: { python: string; workDir: string; threads: number };
 };
 
 /**
@@ -226,6 +235,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         .filter(Boolean),
     },
     worker: { maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS },
+    trainer: {
+      python: path.resolve(
+        repoRoot,
+        e.BEANSTALK_TRAINER_PYTHON ?? path.join(dataDir, 'trainer-venv', 'bin', 'python'),
+      ),
+      workDir: path.join(dataDir, 'training'),
+      threads: e.BEANSTALK_TRAINER_THREADS,
+    },
   };
 }
 

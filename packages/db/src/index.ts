@@ -6,7 +6,14 @@ export * as cluster from './cluster.ts';
 export { hashPassword, verifyPassword, type SessionUser } from './repositories/users.ts';
 export type { Budget } from './repositories/budget.ts';
 export type { ClassIndex } from './repositories/classes.ts';
-export type { NewItem, ItemIssue, ItemFilter, ItemSort, ExportItem } from './repositories/items.ts';
+export type {
+  NewItem,
+  ItemIssue,
+  ItemFilter,
+  ItemSort,
+  ExportItem,
+  PoolShapes,
+} from './repositories/items.ts';
 export type { KnnFilter, KnnQuery, Neighbor } from './repositories/knn.ts';
 export type {
   NewLabel,

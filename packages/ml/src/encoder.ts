@@ -1,13 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
-import { decodeSimplePng, PngBombError, pngHeader } from './png.ts';
 import { AppError } from '@beanstalk/shared';
+import { decodePixels, type ImageInput } from './pixels.ts';
 
 /** The trainer's JSON sidecar (apps/trainer/beanstalk_trainer/train.py, `sidecar`). */
-/** Largest image (width x height) the encoder decodes; a 40-megapixel photo passes. */
-export const MAX_INPUT_PIXELS = 40_000_000;
-
 export interface EncoderSidecar {
   format: string;
   input: {
@@ -33,23 +29,6 @@ export interface EncoderOptions {
   /** auto: CUDA when onnxruntime-node was installed with it, else CPU. */
   provider?: 'auto' | ExecutionProvider;
   batchSize?: number;
-}
-
-export interface ImageInput {
-  /** Shown in errors: a file name, an item id. */
-  name: string;
-  bytes: Uint8Array;
-}
-
-/** An image that could not be decoded; names the input. */
-export class ImageDecodeError extends AppError {
-  constructor(
-    readonly input: string,
-    reason: string,
-  ) {
-    super('BAD_USER_INPUT', `${input}: ${reason}`, { input, reason });
-    this.name = 'ImageDecodeError';
-  }
 }
 
 /** A model that does not match its sidecar (or the platform's expectations). */
@@ -136,8 +115,7 @@ export class Encoder {
   /** Decodes, resizes and normalises one image into a C x H x W float tensor. */
   async preprocess(image: ImageInput): Promise<Float32Array> {
     const { channels, height, width } = this.sidecar.input;
-    if (image.bytes.length === 0) throw new ImageDecodeError(image.name, 'empty image (0 bytes)');
-    const raw = this.decodeReadyPng(image) ?? (await this.decodeWithSharp(image));
+    const raw = await decodePixels(image, this.sidecar.input);
     const { scale, mean, std } = this.sidecar.normalisation;
     const plane = width * height;
     const out = new Float32Array(channels * plane);
@@ -147,44 +125,6 @@ export class Encoder {
       }
     }
     return out;
-  }
-
-  /**
-   * 8-bit PNGs already at the model's size and channel count (what the platform stores for
-   * datasets like Fashion-MNIST) decode in JS ~20x faster than through a libvips pipeline;
-   * the decoder refuses pixel data that inflates past what the header allows (a bomb).
-   */
-  private decodeReadyPng(image: ImageInput): Uint8Array | undefined {
-    const { channels, height, width } = this.sidecar.input;
-    const header = pngHeader(image.bytes);
-    if (!header || header.width !== width || header.height !== height) return undefined;
-    try {
-      const png = decodeSimplePng(image.bytes, MAX_INPUT_PIXELS);
-      return png && png.channels === channels ? png.data : undefined;
-    } catch (error) {
-      if (error instanceof PngBombError) {
-        throw new ImageDecodeError(image.name, `refused: ${error.message}`);
-      }
-      return undefined; // let sharp decide, and report, what is wrong with it
-    }
-  }
-
-  private async decodeWithSharp(image: ImageInput): Promise<Uint8Array> {
-    const { channels, height, width } = this.sidecar.input;
-    try {
-      // The pixel cap refuses decompression bombs before they are decoded.
-      let pipeline = sharp(image.bytes, {
-        failOn: 'error',
-        limitInputPixels: MAX_INPUT_PIXELS,
-      }).resize(width, height, { fit: 'fill' });
-      pipeline =
-        channels === 1
-          ? pipeline.toColourspace('b-w')
-          : pipeline.removeAlpha().toColourspace('srgb');
-      return await pipeline.raw().toBuffer();
-    } catch (error) {
-      throw new ImageDecodeError(image.name, `cannot decode image (${(error as Error).message})`);
-    }
   }
 
   /** Runs already-normalised tensors (batch x C x H x W, flat) through the model. */

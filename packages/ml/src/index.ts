@@ -17,13 +17,18 @@ export {
 export { seededRandom, shuffledIndices } from './random.ts';
 export {
   Encoder,
-  ImageDecodeError,
   ModelShapeError,
   type EncoderSidecar,
   type EncoderOptions,
   type ExecutionProvider,
-  type ImageInput,
 } from './encoder.ts';
+export {
+  decodePixels,
+  ImageDecodeError,
+  npyBytes,
+  type ImageInput,
+  type PixelShape,
+} from './pixels.ts';
 export {
   trainHead,
   project,

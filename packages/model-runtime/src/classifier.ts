@@ -69,10 +69,17 @@ export class Classifier {
     project: ProjectModels,
     image: { name: string; bytes: Uint8Array },
   ): Promise<{ headVersionId: string; vector: Float32Array }> {
-    if (!project.activeHeadVersionId || !project.encoderVersionId) {
+    if (!project.encoderVersionId) {
       throw new AppError(
         'CONFLICT',
-        'this project has no trained model yet: import images and run a round first',
+        'this project has no encoder yet: train one (trainEncoder), then run a round',
+      );
+    }
+    if (!project.activeHeadVersionId) {
+      // A new project, or one that just switched encoders (its old heads were retired).
+      throw new AppError(
+        'CONFLICT',
+        'this project has no trained model on its current encoder yet: run a round first',
       );
     }
     const [encoder, projector] = await Promise.all([

@@ -5,3 +5,12 @@ export { scorePool, type PoolScoringProgress } from './pool-scoring.ts';
 export { pipelinePages } from './pages.ts';
 export { Classifier, MAX_CLASSIFY_K, type Classification } from './classifier.ts';
 export { catchUpVectorSet } from './catch-up.ts';
+export {
+  checkEnoughImages,
+  prepareTrainingImages,
+  registerTrainedEncoder,
+  trainingInput,
+  MIN_TRAINING_IMAGES,
+  type PreparedImages,
+  type TrainedSidecar,
+} from './encoder-training.ts';

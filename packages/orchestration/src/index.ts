@@ -1,10 +1,11 @@
 // Client-side entry points to the workflows, for the API, the CLI and tests: workflow ids,
 // start options and the signal a label submission sends. Nothing here runs inside a workflow.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { Database, LabelTask, SubmittedLabel, TaskSubmission } from '@beanstalk/db';
-import { AppError, TASK_QUEUES } from '@beanstalk/shared';
+import { AppError } from '@beanstalk/shared';
+import { DEFAULT_QUEUES, type Queues } from './queues.ts';
 import { reapStrandedWork, workflowRunning } from './reaper.ts';
+import { runningActivity, type RunningActivity } from './running-activity.ts';
 import {
   activeLearningRound,
   campaign,
@@ -25,11 +26,7 @@ const SIGNAL_DEADLINE_MS = 1000;
 
 export const ingestWorkflowId = (projectId: string) => `ingest-${projectId}`;
 
-export interface Queues {
-  orchestration: string;
-  gpu: string;
-}
-const DEFAULT_QUEUES: Queues = { orchestration: TASK_QUEUES.orchestration, gpu: TASK_QUEUES.gpu };
+export { DEFAULT_QUEUES, type Queues } from './queues.ts';
 
 /**
  * Starts a project's next campaign; refused with CONFLICT while one runs. The campaign is
@@ -166,13 +163,7 @@ export async function skipLabelTask(
 
 export interface RoundStatus extends RoundProgress {
   /** The activity running now and its last heartbeat (scored/written and total, steps). */
-  activity: {
-    name: string;
-    /** started: a worker is running it; scheduled: waiting for one. */
-    state: 'scheduled' | 'started' | 'other';
-    attempt: number;
-    details: unknown;
-  } | null;
+  activity: RunningActivity | null;
 }
 
 /**
@@ -185,20 +176,7 @@ export async function roundStatus(client: Client, workflowId: string): Promise<R
     handle.query(roundProgress),
     handle.describe(),
   ]);
-  const pending = description.raw.pendingActivities?.[0];
-  const payload = pending?.heartbeatDetails?.payloads?.[0];
-  return {
-    ...progress,
-    activity: pending
-      ? {
-          name: pending.activityType?.name ?? 'unknown',
-          state:
-            ({ 1: 'scheduled', 2: 'started' } as const)[Number(pending.state) as 1 | 2] ?? 'other',
-          attempt: pending.attempt ?? 1,
-          details: payload ? defaultPayloadConverter.fromPayload(payload) : null,
-        }
-      : null,
-  };
+  return { ...progress, activity: runningActivity(description) };
 }
 
 /** Progress of a project's latest ingest (null when it never ran or its history is gone). */
@@ -215,6 +193,15 @@ export async function ingestStatus(
 }
 
 export { reapStrandedWork, resumeIngests, workflowRunning } from './reaper.ts';
+export type { RunningActivity } from './running-activity.ts';
+export {
+  cancelEncoderTraining,
+  encoderTrainingStatus,
+  encoderTrainingWorkflowId,
+  startEncoderTraining,
+  type EncoderTrainingRequest,
+  type EncoderTrainingStatus,
+} from './encoder-training.ts';
 
 /**
  * Whether an error says Temporal could not be reached (the server down, restarting or

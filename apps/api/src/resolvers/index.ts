@@ -14,12 +14,12 @@ import { LabelClass, labelClassMutations } from './label-class.ts';
 import { LabelTask, labelingMutations } from './labeling.ts';
 import { Project, projectMutations } from './project.ts';
 import { coreQueries } from './core.ts';
+import { EncoderVersion, encoderMutations } from './encoders.ts';
 import {
   AnnotatorCount,
   Budget,
   Campaign,
   ClassMetrics,
-  EncoderVersion,
   HeadVersion,
   Metrics,
   MetricSnapshot,
@@ -38,6 +38,7 @@ export const resolvers: Resolvers = {
     ...itemMutations,
     ...labelingMutations,
     ...roundMutations,
+    ...encoderMutations,
   },
   Project,
   LabelClass,

@@ -202,9 +202,12 @@ async function underImportRoot(root: string | null, folder: string): Promise<str
 /**
  * Starts embedding a project's new items; returns the ingest's workflow id. With Temporal away
  * the items are already stored, so this is not an error: null, and an orchestration worker
- * starts the ingest once Temporal is back (its maintenance pass).
+ * starts the ingest once Temporal is back (its maintenance pass). A project without an encoder
+ * gets none: trainEncoder embeds everything once it has trained one.
  */
 async function embedLater(ctx: Context, projectId: string): Promise<string | null> {
+  // A new project has nothing to embed with until its encoder is trained (trainEncoder).
+  if (!(await ctx.db.projects.get(projectId)).encoderVersionId) return null;
   try {
     return (await startIngest(await ctx.temporal(), projectId, ctx.queues)).workflowId;
   } catch (error) {

@@ -6,6 +6,7 @@ import type {
   ProjectSettingsInput,
 } from '../generated/graphql.ts';
 import { projectBySlug } from './access.ts';
+import { encoderTraining } from './encoders.ts';
 import { validClassInput } from './label-class.ts';
 
 function validSettings(input: ProjectSettingsInput) {
@@ -43,6 +44,8 @@ export const Project: ProjectResolvers = {
     project.encoderVersionId ? db.encoders.byId(project.encoderVersionId) : null,
   activeHeadVersion: (project, _args, { loaders }) =>
     project.activeHeadVersionId ? loaders.headVersion.load(project.activeHeadVersionId) : null,
+  encoders: (project, _args, { db }) => db.encoders.ofProject(project.id),
+  encoderTraining: (project, _args, ctx) => encoderTraining(project, ctx),
   createdAt: (project) => project.createdAt.toISOString(),
 };
 

@@ -8,7 +8,6 @@ import type {
   BudgetResolvers,
   CampaignResolvers,
   ClassMetricsResolvers,
-  EncoderVersionResolvers,
   HeadVersionResolvers,
   MetricSnapshotResolvers,
   MetricsResolvers,
@@ -87,10 +86,6 @@ export const HeadVersion: HeadVersionResolvers = {
   promotedAt: (h) => iso(h.promotedAt),
   active: async (h, _args, { loaders }) =>
     (await loaders.project.load(h.projectId))?.activeHeadVersionId === h.id,
-};
-
-export const EncoderVersion: EncoderVersionResolvers = {
-  createdAt: (e) => e.createdAt.toISOString(),
 };
 
 export const MetricSnapshot: MetricSnapshotResolvers = {

@@ -84,6 +84,17 @@ export class HeadRepository {
   promote(id: string, input: { note: string; evaluation?: object }): Promise<HeadVersion> {
     return transaction(this.db, async (client) => {
       const head = await new HeadRepository(client, this.prisma).get(id);
+      // A head's vectors come from its encoder's features: never serve them beside another's.
+      const { rows: encoder } = await client.query<{ encoder_version_id: string | null }>(
+        'SELECT encoder_version_id FROM projects WHERE id = $1 FOR UPDATE',
+        [head.projectId],
+      );
+      if (encoder[0]?.encoder_version_id !== head.encoderVersionId) {
+        throw new AppError(
+          'CONFLICT',
+          `head ${head.id} was trained on encoder ${head.encoderVersionId}; the project now uses ${encoder[0]?.encoder_version_id ?? 'none'}`,
+        );
+      }
       const sets = new VectorSetRepository(client);
       if ((await sets.state(head.id)) !== 'published') {
         throw new AppError(
@@ -119,6 +130,8 @@ export class HeadRepository {
     const candidates = await this.prisma.headVersion.findMany({
       where: {
         projectId,
+        // Heads on the project's current encoder only (see promote).
+        encoderVersionId: project.encoderVersionId ?? undefined,
         id: { not: current?.id },
         promotedAt: current?.promotedAt ? { lt: current.promotedAt } : { not: null },
       },

@@ -85,6 +85,17 @@ export interface ExportItem {
   hiddenClassId: string | null;
 }
 
+/** The sizes of a project's readable pool images (ItemRepository.poolShapes). */
+export interface PoolShapes {
+  images: number;
+  /** Distinct width x height pairs. */
+  sizes: number;
+  maxSide: number;
+  maxChannels: number;
+  /** The one size every image has, if they share one. */
+  commonSize: { width: number; height: number } | null;
+}
+
 /** Images of projects: storing batches, listing with filters and keyset pages. */
 export class ItemRepository {
   constructor(
@@ -220,6 +231,54 @@ export class ItemRepository {
       ...item,
       hiddenClassId: hiddenTruth?.labelClassId ?? null,
     }));
+  }
+
+  /**
+   * Sizes and channels of a project's readable pool images: what an encoder trained on them
+   * should take as input.
+   */
+  async poolShapes(projectId: string): Promise<PoolShapes> {
+    const { rows } = await this.db.query<{
+      images: number;
+      sizes: number;
+      max_side: number | null;
+      max_channels: number | null;
+      width: number | null;
+      height: number | null;
+    }>(
+      `SELECT count(*)::int AS images,
+              count(DISTINCT (width, height))::int AS sizes,
+              max(greatest(width, height)) AS max_side,
+              max(channels) AS max_channels,
+              min(width) AS width, min(height) AS height
+         FROM items
+        WHERE project_id = $1 AND split = 'POOL' AND NOT (metadata ? 'unreadable')`,
+      [projectId],
+    );
+    const r = rows[0]!;
+    return {
+      images: r.images,
+      sizes: r.sizes,
+      maxSide: r.max_side ?? 0,
+      maxChannels: r.max_channels ?? 0,
+      commonSize: r.sizes === 1 ? { width: r.width!, height: r.height! } : null,
+    };
+  }
+
+  /** A page of a project's readable pool images in item-id order, after `after`. */
+  async poolPage(input: {
+    projectId: string;
+    after: string | null;
+    limit: number;
+  }): Promise<{ id: string; blobKey: string }[]> {
+    const { rows } = await this.db.query<{ id: string; blob_key: string }>(
+      `SELECT id, blob_key FROM items
+        WHERE project_id = $1 AND split = 'POOL' AND NOT (metadata ? 'unreadable')
+          AND ($2::uuid IS NULL OR id > $2)
+        ORDER BY id LIMIT $3`,
+      [input.projectId, input.after, input.limit],
+    );
+    return rows.map((r) => ({ id: r.id, blobKey: r.blob_key }));
   }
 
   /** Simulation ground truth of items (items without any are absent). */

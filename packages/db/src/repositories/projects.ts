@@ -1,6 +1,6 @@
 import { AppError } from '@beanstalk/shared';
 import type { Prisma, PrismaClient, Project } from '../generated/prisma/client.ts';
-import { asModel, type Queryable } from '../queryable.ts';
+import { asModel, transaction, type Queryable } from '../queryable.ts';
 
 /** Settings a project's managers may change. */
 export type ProjectSettings = Partial<
@@ -128,6 +128,64 @@ export class ProjectRepository {
     await this.prisma.project.updateMany({
       where: { id: projectId, encoderVersionId: null },
       data: { encoderVersionId },
+    });
+  }
+
+  /**
+   * Switches a project to another encoder in one transaction: the project row is locked, no
+   * round may be running (its head would mix encoders), every readable item must have the
+   * encoder's features; heads on other encoders are retired and the active head cleared, so
+   * kNN and `classify` answer again once the next round has trained a head on the new
+   * features. Labels are untouched. Returns the encoder it replaced.
+   */
+  switchEncoder(projectId: string, encoderVersionId: string): Promise<string | null> {
+    return transaction(this.db, async (c) => {
+      const { rows } = await c.query<{ encoder_version_id: string | null; slug: string }>(
+        'SELECT encoder_version_id, slug FROM projects WHERE id = $1 FOR UPDATE',
+        [projectId],
+      );
+      const project = rows[0];
+      if (!project) throw new AppError('NOT_FOUND', `project ${projectId} does not exist`);
+      const previous = project.encoder_version_id;
+      if (previous === encoderVersionId) return previous;
+      const running = await c.query<{ number: number }>(
+        `SELECT number FROM rounds WHERE project_id = $1
+            AND status NOT IN ('COMPLETED', 'CANCELLED', 'FAILED') ORDER BY number LIMIT 1`,
+        [projectId],
+      );
+      if (running.rows[0]) {
+        throw new AppError(
+          'CONFLICT',
+          `round ${running.rows[0].number} of ${project.slug} is running; the encoder can be switched once it has ended`,
+          { reason: 'ROUND_RUNNING' },
+        );
+      }
+      const missing = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM items i
+          WHERE i.project_id = $1 AND NOT (i.metadata ? 'unreadable')
+            AND NOT EXISTS (SELECT 1 FROM item_features f
+                             WHERE f.encoder_version_id = $2 AND f.item_id = i.id)`,
+        [projectId, encoderVersionId],
+      );
+      if (missing.rows[0]!.n > 0) {
+        throw new AppError(
+          'CONFLICT',
+          `${missing.rows[0]!.n} items of ${project.slug} have no features from encoder ${encoderVersionId} yet; embed them first`,
+          { reason: 'NOT_EMBEDDED', missing: missing.rows[0]!.n },
+        );
+      }
+      await c.query(
+        `UPDATE head_versions SET status = 'RETIRED', retired_at = now(),
+                note = 'retired: the project switched encoders'
+          WHERE project_id = $1 AND encoder_version_id <> $2 AND status <> 'RETIRED'`,
+        [projectId, encoderVersionId],
+      );
+      await c.query(
+        `UPDATE projects SET encoder_version_id = $2, active_head_version_id = NULL,
+                updated_at = now() WHERE id = $1`,
+        [projectId, encoderVersionId],
+      );
+      return previous;
     });
   }
 
