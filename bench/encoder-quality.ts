@@ -9,7 +9,9 @@
 //   npm run bench:encoder-quality -- --pool 60000 --epochs ae=6,dae=6,simclr=15
 //
 // Trained encoders go to bench/.models/<pool>-<objective>/ and are reused (and trained
-// further, with --resume) by the next run that asks for more epochs.
+// further, with --resume) by the next run that asks for more epochs. `--existing
+// ae=models/fashion-mnist-ae` evaluates an encoder trained before (by the same trainer, on the
+// same pool) instead of training one.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     default: { type: 'string', default: 'simclr' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    existing: { type: 'string', default: '' },
   },
 });
 const POOL = Number(args.pool);
@@ -46,7 +49,13 @@ const epochsOf = Object.fromEntries(
     return [objective!, Number(epochs)];
   }),
 ) as Record<string, number>;
-const OBJECTIVES = Object.keys(epochsOf);
+const existing = Object.fromEntries(
+  args
+    .existing!.split(',')
+    .filter(Boolean)
+    .map((pair) => pair.split('=') as [string, string]),
+);
+const OBJECTIVES = [...new Set([...Object.keys(epochsOf), ...Object.keys(existing)])];
 
 interface Spread {
   mean: number;
@@ -105,21 +114,37 @@ writeFileSync(npy, npyBytes(data.trainImages.subarray(0, POOL * 784), [POOL, 1, 
 
 const results: Record<string, Awaited<ReturnType<typeof evaluate>> & Record<string, unknown>> = {};
 for (const objective of OBJECTIVES) {
-  const out = path.join(work, `${POOL}-${objective}`);
-  log(`pretraining ${objective} on ${POOL} images to ${epochsOf[objective]} epochs (${out})`);
-  const trained = spawnSync(
-    args.python!,
-    [
-      ...['-m', 'beanstalk_trainer', 'pretrain', '--data', npy, '--out', out],
-      ...['--objective', objective, '--epochs', String(epochsOf[objective]), '--seed', '0'],
-      ...['--threads', args.threads!, '--resume'],
-    ],
-    { cwd: path.join(ROOT, 'apps/trainer'), stdio: 'inherit' },
-  );
-  if (trained.status !== 0) throw new Error(`trainer exited with ${trained.status}`);
+  const given = existing[objective];
+  const out = given ? path.join(ROOT, given) : path.join(work, `${POOL}-${objective}`);
+  if (given) {
+    log(`evaluating ${objective} from ${given} (trained before)`);
+  } else {
+    log(`pretraining ${objective} on ${POOL} images to ${epochsOf[objective]} epochs (${out})`);
+    const trained = spawnSync(
+      args.python!,
+      [
+        ...['-m', 'beanstalk_trainer', 'pretrain', '--data', npy, '--out', out],
+        ...['--objective', objective, '--epochs', String(epochsOf[objective]), '--seed', '0'],
+        ...['--threads', args.threads!, '--resume'],
+      ],
+      { cwd: path.join(ROOT, 'apps/trainer'), stdio: 'inherit' },
+    );
+    if (trained.status !== 0) throw new Error(`trainer exited with ${trained.status}`);
+  }
   const sidecar = JSON.parse(readFileSync(path.join(out, 'encoder.json'), 'utf8')) as {
-    training: { epochSeconds?: number[]; lossCurve: number[]; device: string };
+    training: {
+      epochs: number;
+      images: number;
+      epochSeconds?: number[];
+      lossCurve: number[];
+      device: string;
+    };
   };
+  if (sidecar.training.images !== POOL) {
+    throw new Error(
+      `${out} was trained on ${sidecar.training.images} images, not this pool's ${POOL}`,
+    );
+  }
   const encoder = await loadEncoder(path.relative(ROOT, out));
   log(`  encoding ${POOL} pool and ${TEST} test images`);
   const poolFeatures = await backboneFeatures(encoder, data.trainImages, POOL);
@@ -128,7 +153,8 @@ for (const objective of OBJECTIVES) {
   const seconds = sidecar.training.epochSeconds ?? [];
   results[objective] = {
     ...(await evaluate(poolFeatures, testFeatures, encoder.dims)),
-    epochs: epochsOf[objective],
+    epochs: sidecar.training.epochs,
+    model: path.relative(ROOT, out),
     lossCurve: sidecar.training.lossCurve,
     device: sidecar.training.device,
     // Epochs trained by an earlier run of this benchmark are timed as they were then.

@@ -160,3 +160,27 @@ export interface EncoderTrainingProgress {
 }
 export const encoderTrainingProgress =
   defineQuery<EncoderTrainingProgress>('encoderTrainingProgress');
+
+/** A training's progress before any step has run. */
+export function newEncoderTrainingProgress(
+  input: Pick<TrainEncoderInput, 'objective' | 'epochs'>,
+  phase: EncoderTrainingPhase,
+): EncoderTrainingProgress {
+  return {
+    phase,
+    objective: input.objective,
+    epochs: input.epochs,
+    images: null,
+    skippedCount: 0,
+    skipped: [],
+    input: null,
+    encoderVersionId: null,
+    previousEncoderVersionId: null,
+    lossCurve: [],
+    resumedAfterEpoch: null,
+    embedded: 0,
+    embedFailed: 0,
+    note: null,
+    phases: [],
+  };
+}

@@ -13,6 +13,7 @@ import type {
 } from '@beanstalk/activities';
 import {
   encoderTrainingProgress,
+  newEncoderTrainingProgress,
   type EncoderTrainingPhase,
   type EncoderTrainingProgress,
   type TrainEncoderInput,
@@ -51,23 +52,7 @@ export async function trainEncoder(input: TrainEncoderInput): Promise<EncoderTra
     scheduleToCloseTimeout: '14 days',
     retry: { ...RETRY, maximumAttempts: 20 },
   });
-  const progress: EncoderTrainingProgress = {
-    phase: 'planning',
-    objective: input.objective,
-    epochs: input.epochs,
-    images: null,
-    skippedCount: 0,
-    skipped: [],
-    input: null,
-    encoderVersionId: null,
-    previousEncoderVersionId: null,
-    lossCurve: [],
-    resumedAfterEpoch: null,
-    embedded: 0,
-    embedFailed: 0,
-    note: null,
-    phases: [],
-  };
+  const progress = newEncoderTrainingProgress(input, 'planning');
   const enter = (phase: EncoderTrainingPhase) => {
     progress.phase = phase;
     progress.phases.push({ phase, startedAt: new Date().toISOString() });

@@ -174,6 +174,35 @@ describe('the web app against the running stack', () => {
     await outsider.context().close();
   });
 
+  // It starts workers, which the tests before it do without; before the tests that use up the
+  // sign-in allowance of this address.
+  it('a manager trains the encoder of a new project in the browser and watches it to the end', async () => {
+    await stack.startWorkers();
+    await stack.newProject('new-team', 200);
+    const page = await stack.signIn(stack.people.manager);
+    await page.getByRole('link', { name: 'Train the encoder (none yet)' }).click();
+    await expect.poll(() => page.getByTestId('no-encoder').isVisible()).toBe(true);
+    await noSeriousViolations(page, 'encoder page');
+    await shot(page, 'encoder-none');
+    await page.getByLabel('Epochs').fill('2');
+    await page.getByRole('button', { name: 'Train encoder' }).click();
+    await page.getByTestId('training-phase').waitFor();
+    // When it ends the page shows the project's new encoder in use, with its loss curve.
+    await page.getByText('· in use').waitFor({ timeout: 180_000 });
+    await expect.poll(() => page.getByTestId('no-encoder').count()).toBe(0);
+    expect(await page.getByTestId('training-phase').textContent()).toBe('completed');
+    expect(await page.getByTestId('loss-chart').count()).toBeGreaterThanOrEqual(1);
+    // And what to do next: a budget and the first round.
+    expect(await page.getByTestId('next-step').isVisible()).toBe(true);
+    await shot(page, 'encoder');
+    const { project } = await stack.apiAs(
+      stack.people.manager,
+      '{ project(slug: "new-team") { encoderVersion { objective lossCurve } } }',
+    );
+    expect(project.encoderVersion).toMatchObject({ objective: 'simclr' });
+    expect(project.encoderVersion.lossCurve).toHaveLength(2);
+  }, 300_000);
+
   it('the login page is accessible and a wrong password is said plainly', async () => {
     const context = await stack.browser.newContext();
     const page = await context.newPage();
@@ -278,32 +307,4 @@ describe('the web app against the running stack', () => {
     expect(blocked.status).toBe(429);
     expect(blocked.body.errors[0].extensions.code).toBe('RATE_LIMITED');
   });
-
-  // Last: it starts workers, which the tests above do without.
-  it('a manager trains the encoder of a new project in the browser and watches it to the end', async () => {
-    await stack.startWorkers();
-    await stack.newProject('new-team', 200);
-    const page = await stack.signIn(stack.people.manager);
-    await page.getByRole('link', { name: 'Train the encoder (none yet)' }).click();
-    await expect.poll(() => page.getByTestId('no-encoder').isVisible()).toBe(true);
-    await noSeriousViolations(page, 'encoder page');
-    await shot(page, 'encoder-none');
-    await page.getByLabel('Epochs').fill('2');
-    await page.getByRole('button', { name: 'Train encoder' }).click();
-    await page.getByTestId('training-phase').waitFor();
-    // When it ends the page shows the project's new encoder in use, with its loss curve.
-    await page.getByText('· in use').waitFor({ timeout: 180_000 });
-    await expect.poll(() => page.getByTestId('no-encoder').count()).toBe(0);
-    expect(await page.getByTestId('training-phase').textContent()).toBe('completed');
-    expect(await page.getByTestId('loss-chart').count()).toBeGreaterThanOrEqual(1);
-    // And what to do next: a budget and the first round.
-    expect(await page.getByTestId('next-step').isVisible()).toBe(true);
-    await shot(page, 'encoder');
-    const { project } = await stack.apiAs(
-      stack.people.manager,
-      '{ project(slug: "new-team") { encoderVersion { objective lossCurve } } }',
-    );
-    expect(project.encoderVersion).toMatchObject({ objective: 'simclr' });
-    expect(project.encoderVersion.lossCurve).toHaveLength(2);
-  }, 300_000);
 });

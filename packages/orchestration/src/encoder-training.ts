@@ -3,6 +3,7 @@ import { AppError, TASK_QUEUES } from '@beanstalk/shared';
 import {
   encoderTrainingProgress,
   ingestProgress,
+  newEncoderTrainingProgress,
   trainEncoder,
   type EncoderTrainingProgress,
   type IngestProgress,
@@ -53,23 +54,6 @@ export interface EncoderTrainingStatus extends EncoderTrainingProgress {
   embedding: IngestProgress | null;
 }
 
-/** What is known of a training whose workflow cannot be asked (no worker answers). */
-const WAITING: Omit<EncoderTrainingProgress, 'phase' | 'note'> = {
-  objective: '',
-  epochs: 0,
-  images: null,
-  skippedCount: 0,
-  skipped: [],
-  input: null,
-  encoderVersionId: null,
-  previousEncoderVersionId: null,
-  lossCurve: [],
-  resumedAfterEpoch: null,
-  embedded: 0,
-  embedFailed: 0,
-  phases: [],
-};
-
 /** A project's latest encoder training (null when none ran or its history is gone). */
 export async function encoderTrainingStatus(
   client: Client,
@@ -89,8 +73,10 @@ export async function encoderTrainingStatus(
   const progress = await handle.query(encoderTrainingProgress).catch(() => null);
   if (!progress) {
     return {
-      ...WAITING,
-      phase: running ? 'waiting-for-worker' : 'failed',
+      ...newEncoderTrainingProgress(
+        { objective: '', epochs: 0 },
+        running ? 'waiting-for-worker' : 'failed',
+      ),
       note: running
         ? 'waiting for an orchestration worker to pick the training up'
         : `the training ended (${description.status.name.toLowerCase()}) and its progress is no longer available`,

@@ -119,7 +119,8 @@ export function LossChart({ curve, current }: { curve: number[]; current?: numbe
         </LineChart>
       </ResponsiveContainer>
       <figcaption className="muted">
-        Training loss per epoch (the last point: the running epoch so far).
+        Training loss per epoch
+        {current != null ? ' (the last point: the running epoch so far)' : ''}.
       </figcaption>
     </figure>
   );
@@ -187,33 +188,31 @@ function TrainingStatus({ training }: { training: Training }) {
 }
 
 /** Start a training (objective, epochs, input size), watch it, cancel it. */
-export function EncoderTrainingPanel({
-  slug,
-  initial,
-}: {
-  slug: string;
-  initial: Training | null;
-}) {
-  const [training, setTraining] = useState<Training | null>(initial);
+export function EncoderTrainingPanel({ slug }: { slug: string }) {
+  const [training, setTraining] = useState<Training | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const { busy, run, note } = useAction();
   const running = training?.running ?? false;
+  // Loaded once, then every 2 s while a training runs; its end changes the project's encoder,
+  // so the page is shown anew.
   useEffect(() => {
-    if (!running) return;
     let stopped = false;
-    const timer = setInterval(async () => {
+    let wasRunning = false;
+    const load = async () => {
       try {
-        const data = await call(TrainingLive, { slug });
+        const current = (await call(TrainingLive, { slug })).project?.encoderTraining ?? null;
         if (stopped) return;
-        setTraining(data.project?.encoderTraining ?? null);
+        setTraining(current);
         setError(null);
-        // A finished training changes the project's encoder: show the page anew.
-        if (data.project?.encoderTraining && !data.project.encoderTraining.running) {
-          window.location.reload();
-        }
+        if (wasRunning && current && !current.running) window.location.reload();
+        wasRunning = current?.running ?? false;
       } catch (e) {
         if (!stopped) setError((e as Error).message);
       }
+    };
+    void load();
+    const timer = setInterval(() => {
+      if (wasRunning) void load();
     }, 2000);
     return () => {
       stopped = true;
@@ -248,6 +247,7 @@ export function EncoderTrainingPanel({
           Cannot load the training&apos;s progress: {error}
         </p>
       )}
+      {training === undefined && <p>Loading the latest training…</p>}
       {training && <TrainingStatus training={training} />}
       {running ? (
         <div className="actions">

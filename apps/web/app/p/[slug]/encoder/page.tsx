@@ -40,36 +40,6 @@ const EncoderPage = graphql(`
       }
       encoderTraining {
         running
-        phase
-        objective
-        epochs
-        images
-        skippedCount
-        skipped {
-          itemId
-          reason
-        }
-        inputWidth
-        inputHeight
-        channels
-        lossCurve
-        epoch
-        step
-        steps
-        loss
-        imagesPerSecond
-        etaSeconds
-        device
-        attempt
-        resumedAfterEpoch
-        embedded
-        embedTotal
-        note
-        startedAt
-        endedAt
-        encoderVersion {
-          name
-        }
       }
     }
   }
@@ -106,7 +76,7 @@ export default async function EncoderSettings({ params }: { params: Promise<{ sl
           image is embedded with it and no round is running; heads trained on the old one are
           retired and the next round trains one on the new features. Labels stay.
         </p>
-        <EncoderTrainingPanel slug={slug} initial={data.encoderTraining ?? null} />
+        <EncoderTrainingPanel slug={slug} />
       </section>
       <section aria-labelledby="encoders-title">
         <h2 id="encoders-title">Encoders</h2>
