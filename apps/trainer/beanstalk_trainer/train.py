@@ -47,9 +47,17 @@ def seed_everything(seed: int) -> None:
 
 
 def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
-    x = images.astype(np.float32) / 255.0
-    mean = x.mean(axis=(0, 2, 3))
-    std = x.std(axis=(0, 2, 3)) + 1e-6
+    """Per-channel mean and std of the pixels in [0, 1], a chunk at a time (a large RGB set as
+    one float array would take four times its size in memory)."""
+    total = np.zeros(images.shape[1])
+    squares = np.zeros(images.shape[1])
+    for start in range(0, len(images), 4096):
+        x = images[start : start + 4096].astype(np.float64) / 255.0
+        total += x.sum(axis=(0, 2, 3))
+        squares += (x * x).sum(axis=(0, 2, 3))
+    count = len(images) * images.shape[2] * images.shape[3]
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean * mean, 0)) + 1e-6
     return [float(m) for m in mean], [float(s) for s in std]
 
 

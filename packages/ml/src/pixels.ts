@@ -77,17 +77,26 @@ async function decodeWithSharp(image: ImageInput, shape: PixelShape): Promise<Ui
 
 /**
  * A NumPy .npy file (format 1.0) of uint8 values in C order: what the training worker reads.
- * `pixels` holds N images as C x H x W planes.
+ * `pixels` (one array, or chunks in order, copied once) holds N images as C x H x W planes.
  */
-export function npyBytes(pixels: Uint8Array, shape: readonly number[]): Uint8Array {
+export function npyBytes(
+  pixels: Uint8Array | readonly Uint8Array[],
+  shape: readonly number[],
+): Uint8Array {
+  const chunks = pixels instanceof Uint8Array ? [pixels] : pixels;
   const dict = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
   // Magic (6) + version (2) + header length (2) + header, padded to 64 bytes, ending in \n.
   const unpadded = 10 + dict.length + 1;
   const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + pixels.length);
+  const size = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(10 + header.length + size);
   out.set([0x93, ...Buffer.from('NUMPY'), 1, 0], 0);
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(pixels, 10 + header.length);
+  let offset = 10 + header.length;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
   return out;
 }

@@ -18,8 +18,12 @@ export const MIN_TRAINING_IMAGES = 64;
 /** Images are stretched to a square this size unless they all share one no larger. */
 export const DEFAULT_TRAINING_SIDE = 64;
 export const MAX_TRAINING_SIDE = 224;
-/** The most images one training run reads (item ids are random, so these are a sample). */
+/**
+ * The most images one training run reads, and the most pixel bytes (the worker holds them in
+ * memory): item ids are random, so a capped set is a random sample of the pool.
+ */
 export const MAX_TRAINING_IMAGES = 200_000;
+export const MAX_TRAINING_BYTES = 1024 ** 3;
 /** ONNX and PyTorch features of the check images may differ by this much (float32 kernels). */
 const CHECK_TOLERANCE = 1e-3;
 
@@ -80,7 +84,11 @@ export async function prepareTrainingImages(
   const { width, height, channels } = input.shape;
   const plane = width * height;
   const size = plane * channels;
-  const max = Math.min(input.maxImages ?? MAX_TRAINING_IMAGES, MAX_TRAINING_IMAGES);
+  const max = Math.min(
+    input.maxImages ?? MAX_TRAINING_IMAGES,
+    MAX_TRAINING_IMAGES,
+    Math.floor(MAX_TRAINING_BYTES / size),
+  );
   const chunks: Uint8Array[] = [];
   const skipped: PreparedImages['skipped'] = [];
   let skippedCount = 0;
@@ -120,13 +128,7 @@ export async function prepareTrainingImages(
     count += kept.length;
     onProgress(count);
   }
-  const all = new Uint8Array(count * size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  const { key } = await deps.blobs.put(npyBytes(all, [count, channels, height, width]));
+  const { key } = await deps.blobs.put(npyBytes(chunks, [count, channels, height, width]));
   return { imagesBlobKey: key, count, skippedCount, skipped };
 }
 
