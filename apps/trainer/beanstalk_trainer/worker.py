@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,12 @@ def run_worker(args: argparse.Namespace) -> None:
                 logging.info("shutting down")
 
     asyncio.run(main())
+    # The worker has drained; skip interpreter teardown, where the SDK's native runtime threads
+    # can abort the process (PyGILState_Release) after everything is done.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def watch_parent(parent: int, stop: asyncio.Event) -> None:
