@@ -21,7 +21,7 @@ step "migrations"
 npm run --silent db:migrate
 step "demo project: Fashion-MNIST (idempotent)"
 npm run --silent cli -- import fashion-mnist
-npm run --silent cli -- encoder register models/fashion-mnist-dae --project fashion-mnist
+npm run --silent cli -- encoder register models/fashion-mnist-ae --project fashion-mnist
 step "demo accounts (password $password_note)"
 for who in admin manager annotator; do
   npm run --silent cli -- user create --email "$who@beanstalk.local" --name "Demo $who" \
