@@ -24,7 +24,7 @@ OBJECTIVES = ("ae", "dae", "simclr")
 
 @dataclass
 class TrainConfig:
-    objective: str = "dae"  # ae | dae | simclr | supervised
+    objective: str = "simclr"  # ae | dae | simclr | supervised
     epochs: int = 10
     batch_size: int = 256
     lr: float = 2e-3

@@ -20,7 +20,7 @@ export async function registerEncoder(
       await readFile(path.join(input.modelDir, 'encoder.json'), 'utf8'),
     ) as EncoderSidecar;
     const { key } = await deps.blobs.put(await readFile(path.join(input.modelDir, 'encoder.onnx')));
-    const created = await deps.db.encoders.create({
+    const { version } = await deps.db.encoders.createOnce({
       name: input.name,
       onnxBlobKey: key,
       sidecar: sidecar as object,
@@ -29,7 +29,7 @@ export async function registerEncoder(
       channels: sidecar.input.channels,
       dims: sidecar.output.dims,
     });
-    id = created.id;
+    id = version.id;
   }
   if (input.projectId) await deps.db.projects.setEncoderIfNone(input.projectId, id);
   return id;
