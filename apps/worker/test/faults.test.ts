@@ -114,12 +114,18 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
    */
   async function waitFor(workflowId: string, ready: (s: RoundStatus) => boolean) {
     const deadline = Date.now() + 120_000;
+    let last: RoundStatus | null = null;
     while (Date.now() < deadline) {
       const status = await roundStatus(client, workflowId).catch(() => null);
       if (status && ready(status)) return status;
+      last = status ?? last;
       await sleep(50);
     }
-    throw new Error(`round ${workflowId} did not get there within two minutes`);
+    // Where it stood, so a failure here says which step stalled and why.
+    const where = last
+      ? `phase ${last.phase}, ${last.received}/${last.asked} labels, activity ${JSON.stringify(last.activity)}`
+      : 'no status answered';
+    throw new Error(`round ${workflowId} did not get there within two minutes (${where})`);
   }
   const entered = (s: RoundStatus, phase: RoundStatus['phase']) =>
     s.phases.some((p) => p.phase === phase);
@@ -139,16 +145,19 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
     const handle = await startRound(client, { projectId, leaseCheckIntervalMs: 500 }, 'pg-restart');
     let done = false;
     const labeling = label(() => done);
-    await waitFor(
-      handle.workflowId,
-      (s) => entered(s, 'labeling') && (s.received >= 10 || entered(s, 'training')),
-    );
-    await svc.stopPostgres();
-    await sleep(3000).finally(() => svc.startPostgres());
-    await waitFor(handle.workflowId, (s) => entered(s, 'reindexing'));
-    await svc.stopPostgres();
-    await sleep(3000).finally(() => svc.startPostgres());
-    const result = await handle.result().finally(() => (done = true));
+    // The labeler stops with this test, passed or failed, so it never answers the next one's.
+    const result = await (async () => {
+      await waitFor(
+        handle.workflowId,
+        (s) => entered(s, 'labeling') && (s.received >= 10 || entered(s, 'training')),
+      );
+      await svc.stopPostgres();
+      await sleep(3000).finally(() => svc.startPostgres());
+      await waitFor(handle.workflowId, (s) => entered(s, 'reindexing'));
+      await svc.stopPostgres();
+      await sleep(3000).finally(() => svc.startPostgres());
+      return handle.result();
+    })().finally(() => (done = true));
     const submitted = await labeling;
     expect(result.asked).toBe(40);
     expect(result.received).toBe(40);
