@@ -13,7 +13,8 @@ const WHO: Who[] = ['platformAdmin', 'admin', 'manager', 'annotator', 'integrato
  * change to the table that breaks this contract fails here.
  */
 const EXPECTED: Record<string, Who[]> = {
-  createProject: ['platformAdmin'],
+  // Admins and managers of some project may start another (and become its admin).
+  createProject: ['platformAdmin', 'admin', 'manager'],
   createUser: ['platformAdmin'],
   updateProjectSettings: ['platformAdmin', 'admin', 'manager'],
   setAutoAcceptPrecisionTarget: ['platformAdmin', 'admin', 'manager'],
@@ -46,7 +47,9 @@ const EXPECTED: Record<string, Who[]> = {
   switchEncoder: ['platformAdmin', 'admin', 'manager'],
   // Queries that are not for everyone in a project.
   exportLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
+  knownContentHashes: ['platformAdmin', 'admin', 'manager', 'integrator'],
   apiKeys: ['platformAdmin', 'admin'],
+  members: ['platformAdmin', 'admin'],
   users: ['platformAdmin'],
   revokeSessions: ['platformAdmin'],
 };
@@ -257,6 +260,13 @@ describe('role x operation matrix', () => {
         `mutation ($f: [Upload!]!) { importItems(project: "${slug}", files: $f) { imported duplicates } }`,
         { f: [null] },
         { 'f.0': await image() },
+      ),
+    members: (as) => api.gql(as, `{ project(slug: "${slug}") { members { role } } }`),
+    knownContentHashes: (as) =>
+      api.gql(
+        as,
+        `query ($h: [String!]!) { knownContentHashes(project: "${slug}", hashes: $h) }`,
+        { h: ['0'.repeat(64)] },
       ),
     importFolder: (as) =>
       api.gql(

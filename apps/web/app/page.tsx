@@ -9,6 +9,9 @@ export const dynamic = 'force-dynamic';
 
 const ProjectsPage = graphql(`
   query ProjectsPage {
+    viewer {
+      mayCreateProjects
+    }
     projects {
       id
       slug
@@ -44,18 +47,39 @@ export default async function Home() {
     if (!(error instanceof GraphQLRequestError)) throw error;
     return <p className="error">Cannot load projects: {error.message}</p>;
   }
+  const create = data.viewer.mayCreateProjects && (
+    <p>
+      <Link href="/projects/new" className="button">
+        New project
+      </Link>
+    </p>
+  );
   if (data.projects.length === 0) {
-    return <p>No projects you can see yet. A platform admin can create one or add you to one.</p>;
+    return (
+      <>
+        <h1>Projects</h1>
+        <p>
+          No projects you can see yet.{' '}
+          {data.viewer.mayCreateProjects
+            ? 'Create the first one: name it, name its classes, then drop its images.'
+            : 'A project admin can add you to one.'}
+        </p>
+        {create}
+      </>
+    );
   }
   return (
     <>
       <h1>Projects</h1>
+      {create}
       <ul className="projects">
         {data.projects.map((p) => {
           const role = (p.myRole ?? 'ADMIN') as Role;
           return (
             <li key={p.id}>
-              <h2>{p.name}</h2>
+              <h2>
+                <Link href={`/p/${p.slug}`}>{p.name}</Link>
+              </h2>
               <p>{p.description}</p>
               <p>
                 {p.itemCounts.total.toLocaleString('en')} items (

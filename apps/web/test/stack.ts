@@ -2,13 +2,19 @@
 // own seeded with an indexed Fashion-MNIST project, people of each role, an open round, the
 // real API process and the built web app (next start) in front of it, and Debian's Chromium.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '@beanstalk/config';
-import { importFashionMnist } from '@beanstalk/ingest';
+import {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DIR,
+  grayToPng,
+  importFashionMnist,
+  readIdx,
+} from '@beanstalk/ingest';
 import { LocalBlobStore } from '@beanstalk/storage';
 import {
   createTestDatabase,
@@ -259,6 +265,17 @@ export async function startStack() {
     apiAs,
     startWorkers,
     newProject,
+    imageFolders: () => writeImageFolders(path.join(dir, 'folders')),
+    /** A folder of `count` distinct tiny PNGs (for what a large folder does to the page). */
+    async largeFolder(count: number) {
+      const folder = path.join(dir, 'large');
+      await mkdir(folder, { recursive: true });
+      for (let i = 0; i < count; i++) {
+        const pixels = new Uint8Array(64).map((_, j) => ((i >> (j % 16)) & 1 ? 255 : j));
+        await writeFile(path.join(folder, `${i}.png`), grayToPng(pixels, 8, 8));
+      }
+      return folder;
+    },
     async stop() {
       await browser.close();
       for (const p of processes) p.kill('SIGTERM');
@@ -266,4 +283,55 @@ export async function startStack() {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The three classes of the onboarding folders, as folder names. */
+export const FOLDER_CLASSES = ['trouser', 'bag', 'sneaker'] as const;
+
+/**
+ * Folders as a new team would have them, from Fashion-MNIST trousers, bags and sneakers:
+ * `pool/` with 290 unlabeled PNGs and 10 truncated ones (300 files), and `eval/<class>/` with
+ * 10 test images per class. The first images of each class, so every run is the same.
+ */
+async function writeImageFolders(root: string) {
+  const read = async (part: 'train' | 't10k') => {
+    const [images, labels] = await Promise.all([
+      readIdx(path.join(FASHION_MNIST_DIR, `${part}-images-idx3-ubyte.gz`)),
+      readIdx(path.join(FASHION_MNIST_DIR, `${part}-labels-idx1-ubyte.gz`)),
+    ]);
+    return (cls: string, count: number) => {
+      const wanted = FASHION_MNIST_CLASSES.indexOf(
+        { trouser: 'Trouser', bag: 'Bag', sneaker: 'Sneaker' }[cls]!,
+      );
+      const out: Buffer[] = [];
+      for (let i = 0; i < labels.data.length && out.length < count; i++) {
+        if (labels.data[i] !== wanted) continue;
+        out.push(Buffer.from(grayToPng(images.data.subarray(i * 784, (i + 1) * 784), 28, 28)));
+      }
+      return out;
+    };
+  };
+  const train = await read('train');
+  const pool = path.join(root, 'pool');
+  await mkdir(pool, { recursive: true });
+  let n = 0;
+  for (const [i, cls] of FOLDER_CLASSES.entries()) {
+    for (const png of train(cls, i === 0 ? 96 : 97)) {
+      await writeFile(path.join(pool, `part-${String(n++).padStart(4, '0')}.png`), png);
+    }
+  }
+  const sample = train('bag', 1)[0]!;
+  for (let i = 0; i < 10; i++) {
+    // Cut off inside the image data: a PNG that cannot be decoded.
+    await writeFile(path.join(pool, `broken-${i}.png`), sample.subarray(0, 60 + i * 5));
+  }
+  const test = await read('t10k');
+  for (const cls of FOLDER_CLASSES) {
+    const folder = path.join(root, 'eval', cls);
+    await mkdir(folder, { recursive: true });
+    for (const [i, png] of test(cls, 10).entries()) {
+      await writeFile(path.join(folder, `${cls}-${i}.png`), png);
+    }
+  }
+  return { pool, eval: path.join(root, 'eval'), poolImages: n, broken: 10 };
 }

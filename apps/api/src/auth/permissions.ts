@@ -24,6 +24,20 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
+/**
+ * Roles that, held in any project, let a person create new projects (a team lead starting
+ * the next inspection line). API keys never may; platform admins always may.
+ */
+export const PROJECT_CREATORS = ['ADMIN', 'MANAGER'] as const satisfies readonly Role[];
+
+export function mayCreateProjects(viewer: Viewer): boolean {
+  if (viewer.kind !== 'user') return false;
+  if (viewer.user.isAdmin) return true;
+  return [...viewer.roles.values()].some((role) =>
+    (PROJECT_CREATORS as readonly Role[]).includes(role),
+  );
+}
+
 export function isPlatformAdmin(viewer: Viewer): boolean {
   return viewer.kind === 'user' && viewer.user.isAdmin;
 }

@@ -1,7 +1,13 @@
 import { serialize } from 'cookie';
 import { GraphQLError } from 'graphql';
 import { AppError } from '@beanstalk/shared';
-import { actorId, maySee, requirePlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
+import {
+  actorId,
+  mayCreateProjects,
+  maySee,
+  requirePlatformAdmin,
+  requireSignedIn,
+} from '../auth/permissions.ts';
 import { API_KEY_PREFIX, newToken, SESSION_COOKIE, tokenHash } from '../auth/secrets.ts';
 import type {
   ApiKeyResolvers,
@@ -16,6 +22,7 @@ import { iso, owned, projectBySlug } from './access.ts';
 export const Viewer: ViewerResolvers = {
   user: (viewer) => (viewer.kind === 'user' ? viewer.user : null),
   apiKey: (viewer) => (viewer.kind === 'apiKey' ? viewer.apiKey : null),
+  mayCreateProjects: (viewer) => mayCreateProjects(viewer),
 };
 
 export const User: UserResolvers = {
@@ -27,6 +34,7 @@ export const User: UserResolvers = {
 
 export const Membership: MembershipResolvers = {
   project: async (m, _args, { loaders }) => (await loaders.project.load(m.projectId))!,
+  user: async (m, _args, { loaders }) => (await loaders.user.load(m.userId))!,
 };
 
 export const ApiKey: ApiKeyResolvers = {

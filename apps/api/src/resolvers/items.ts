@@ -22,7 +22,7 @@ import { embeddingMap } from '../services/embedding-map.ts';
 import { exportLabels } from '../services/label-export.ts';
 import { parseLabelLines } from '../services/label-import.ts';
 import { readUpload } from '../services/uploads.ts';
-import { actor, requirePlatformAdmin } from '../auth/permissions.ts';
+import { actor, requirePlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
 import { owned, projectBySlug } from './access.ts';
 
 const knnFilter = (f: NeighborFilter | null | undefined) => ({
@@ -113,8 +113,32 @@ export const Classification: ClassificationResolvers = {
 
 export const itemQueries: Pick<
   QueryResolvers,
-  'items' | 'item' | 'similar' | 'ingestProgress' | 'exportLabels' | 'embeddingMap'
+  | 'items'
+  | 'item'
+  | 'similar'
+  | 'ingestProgress'
+  | 'knownContentHashes'
+  | 'uploadLimits'
+  | 'exportLabels'
+  | 'embeddingMap'
 > = {
+  async knownContentHashes(_parent, { project: slug, hashes }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'ingest');
+    if (hashes.length > 1000) throw new AppError('BAD_USER_INPUT', 'at most 1000 hashes per call');
+    const bad = hashes.find((h) => !/^[0-9a-f]{64}$/.test(h));
+    if (bad !== undefined) {
+      throw new AppError('BAD_USER_INPUT', `not a lowercase hex SHA-256: ${bad.slice(0, 80)}`);
+    }
+    return [...(await ctx.db.items.idsByContentHash(project.id, hashes)).keys()];
+  },
+  uploadLimits(_parent, _args, { config, viewer }) {
+    requireSignedIn(viewer);
+    return {
+      maxFiles: config.api.maxFiles,
+      maxFileBytes: config.api.maxUploadBytes,
+      maxRequestBytes: config.api.maxRequestBytes,
+    };
+  },
   async embeddingMap(_parent, { project: slug, limit }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
     const n = limit ?? 3000;
@@ -227,25 +251,47 @@ async function storeImages(
   projectId: string,
   files: Promise<FileUpload>[],
   split: ItemRow['split'],
+  labels: (string | null | undefined)[] | null | undefined,
 ) {
-  const errors: { file: string; reason: string }[] = [];
+  if (labels && labels.length !== files.length) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `labels holds ${labels.length} entries for ${files.length} files; give one per file (null for none)`,
+    );
+  }
+  const classIds = new Map(
+    (await ctx.db.classes.ofProject(projectId))
+      .filter((c) => c.retiredAt === null)
+      .map((c) => [c.name, c.id]),
+  );
+  const errors: { file: string; index: number; reason: string }[] = [];
   let imported = 0;
   let duplicates = 0;
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
     let name = 'upload';
     try {
       const image = await readUpload(file);
       name = image.name;
+      const label = labels?.[i];
+      const importClassId = label ? classIds.get(label) : undefined;
+      if (label && !importClassId) {
+        const known = [...classIds.keys()].join(', ');
+        throw new AppError(
+          'BAD_USER_INPUT',
+          `no class named "${label.slice(0, 64)}" (classes: ${known})`,
+        );
+      }
       const info = await inspectImage(image.bytes, image.name);
       const written = await writeItems({ db: ctx.db, blobs: ctx.blobs }, projectId, [
-        { bytes: image.bytes, info, split, sourceRef: image.name },
+        { bytes: image.bytes, info, split, sourceRef: image.name, importClassId },
       ]);
       imported += written.imported;
       duplicates += written.duplicates;
-      errors.push(...written.issues);
+      errors.push(...written.issues.map((issue) => ({ ...issue, index: i })));
     } catch (error) {
       if (!isAppError(error, 'BAD_USER_INPUT')) throw error;
-      errors.push({ file: name, reason: (error.details?.reason as string) ?? error.message });
+      const reason = (error.details?.reason as string) ?? error.message;
+      errors.push({ file: name, index: i, reason });
     }
   }
   return {
@@ -278,10 +324,10 @@ export const itemMutations: Pick<
     }
     return { ...result, itemId };
   },
-  async importItems(_parent, { project: slug, files, split }, ctx) {
+  async importItems(_parent, { project: slug, files, split, labels }, ctx) {
     const project = await projectBySlug(ctx, slug, 'ingest');
     if (files.length === 0) throw new AppError('BAD_USER_INPUT', 'no files given');
-    return storeImages(ctx, project.id, files, split ?? 'POOL');
+    return storeImages(ctx, project.id, files, split ?? 'POOL', labels);
   },
   async importFolder(_parent, { project: slug, path: folder, split, labelsFromFolders }, ctx) {
     requirePlatformAdmin(ctx.viewer);

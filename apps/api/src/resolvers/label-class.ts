@@ -7,21 +7,26 @@ import type {
 } from '../generated/graphql.ts';
 import { owned, projectBySlug } from './access.ts';
 
-/** Checks a class's fields; returns only the ones given. */
-export function validClassInput<T extends LabelClassInput | LabelClassUpdate>(input: T) {
-  const problems: string[] = [];
+/** What is wrong with a class's fields, by field name (empty when nothing is). */
+export function classProblems(input: LabelClassInput | LabelClassUpdate): Record<string, string> {
+  const problems: Record<string, string> = {};
   if (input.name != null && !/^\S(.{0,62}\S)?$/.test(input.name)) {
-    problems.push('a class name is 1-64 characters without leading or trailing spaces');
+    problems.name = 'a class name is 1-64 characters without leading or trailing spaces';
   }
   if (input.colour != null && !/^#[0-9a-fA-F]{6}$/.test(input.colour)) {
-    problems.push(`colour must look like #a1b2c3 (got ${input.colour})`);
+    problems.colour = `colour must look like #a1b2c3 (got ${input.colour})`;
   }
   if (input.hotkey != null && !/^[a-z0-9]$/.test(input.hotkey)) {
-    problems.push('a hotkey is one lowercase letter or digit');
+    problems.hotkey = 'a hotkey is one lowercase letter or digit';
+  } else if (input.hotkey === 's' || input.hotkey === 'u') {
+    problems.hotkey = 'hotkeys s and u are taken (skip, undo)';
   }
-  if (input.hotkey === 's' || input.hotkey === 'u') {
-    problems.push('hotkeys s and u are taken (skip, undo)');
-  }
+  return problems;
+}
+
+/** Checks a class's fields; returns only the ones given. */
+export function validClassInput<T extends LabelClassInput | LabelClassUpdate>(input: T) {
+  const problems = Object.values(classProblems(input));
   if (problems.length) throw new AppError('BAD_USER_INPUT', problems.join('; '));
   return Object.fromEntries(
     Object.entries(input).filter(([, v]) => v !== undefined && v !== null),

@@ -5,6 +5,7 @@ import type { Classification } from '@beanstalk/model-runtime';
 
 export interface MembershipParent {
   projectId: string;
+  userId: string;
   role: Models.Role;
 }
 

@@ -13,6 +13,7 @@ import {
 import { graphql } from '../generated/gql.ts';
 import type { EncoderObjective, EncoderTrainingLiveQuery } from '../generated/graphql.ts';
 import { call } from '../lib/client.ts';
+import { formatDuration } from '../lib/format.ts';
 import { useAction } from '../lib/use-action.tsx';
 
 const TrainingLive = graphql(`
@@ -81,13 +82,6 @@ const Switch = graphql(`
 
 type Training = NonNullable<NonNullable<EncoderTrainingLiveQuery['project']>['encoderTraining']>;
 
-const duration = (seconds: number) => {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-};
-
 /** Loss after each epoch (and the running epoch's so far), as a line. */
 export function LossChart({ curve, current }: { curve: number[]; current?: number | null }) {
   const data = curve.map((loss, i) => ({ epoch: i + 1, loss }));
@@ -153,7 +147,7 @@ function TrainingStatus({ training }: { training: Training }) {
           {training.loss != null && ` loss ${training.loss.toFixed(4)}`}
           {training.imagesPerSecond != null &&
             ` · ${Math.round(training.imagesPerSecond)} images/s`}
-          {training.etaSeconds != null && ` · about ${duration(training.etaSeconds)} left`}
+          {training.etaSeconds != null && ` · about ${formatDuration(training.etaSeconds)} left`}
           {(training.attempt ?? 1) > 1 &&
             ` · attempt ${training.attempt} (resumed from its last epoch)`}
         </div>

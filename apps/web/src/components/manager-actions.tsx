@@ -1,5 +1,6 @@
 'use client';
 
+import { useState } from 'react';
 import { graphql } from '../generated/gql.ts';
 import { call } from '../lib/client.ts';
 import { useAction } from '../lib/use-action.tsx';
@@ -131,5 +132,49 @@ export function ModelActions({ slug, heads }: { slug: string; heads: Head[] }) {
       </button>
       {note}
     </>
+  );
+}
+
+const AddBudget = graphql(`
+  mutation AddBudget($slug: String!, $amount: Int!, $reason: String!) {
+    addBudget(project: $slug, amount: $amount, reason: $reason) {
+      total
+    }
+  }
+`);
+
+/** Adds labels to the budget (a ledger entry with its reason). */
+export function AddBudgetForm({ slug }: { slug: string }) {
+  const { busy, run, note } = useAction();
+  const [amount, setAmount] = useState('500');
+  const [reason, setReason] = useState('labeling budget');
+  return (
+    <form
+      className="actions"
+      aria-label="Add to the budget"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(() => call(AddBudget, { slug, amount: Number(amount), reason }), 'Budget added.');
+      }}
+    >
+      <label>
+        Labels to add{' '}
+        <input
+          type="number"
+          min={1}
+          step={1}
+          required
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+        />
+      </label>
+      <label>
+        Reason <input required value={reason} onChange={(e) => setReason(e.target.value)} />
+      </label>
+      <button type="submit" disabled={busy}>
+        Add budget
+      </button>
+      {note}
+    </form>
   );
 }

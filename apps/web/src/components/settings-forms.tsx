@@ -370,3 +370,75 @@ export function ApiKeys({ slug, keys }: { slug: string; keys: Key[] }) {
     </>
   );
 }
+
+const SetMembership = graphql(`
+  mutation SetMembership($slug: String!, $email: String!, $role: Role!) {
+    setMembership(project: $slug, email: $email, role: $role) {
+      role
+    }
+  }
+`);
+
+interface Member {
+  role: string;
+  user: { name: string; email: string };
+}
+
+/** Who works on the project, and a form to give someone (with an account) a role. */
+export function Members({ slug, members }: { slug: string; members: Member[] }) {
+  const { run, note } = useAction();
+  return (
+    <>
+      <table data-testid="members">
+        <thead>
+          <tr>
+            <th scope="col">Person</th>
+            <th scope="col">Email</th>
+            <th scope="col">Role</th>
+          </tr>
+        </thead>
+        <tbody>
+          {members.map((m) => (
+            <tr key={m.user.email}>
+              <th scope="row">{m.user.name}</th>
+              <td>{m.user.email}</td>
+              <td>{m.role.toLowerCase()}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        className="inline-form"
+        aria-label="Give someone a role"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          void run(
+            () =>
+              call(SetMembership, {
+                slug,
+                email: String(f.get('email')).trim(),
+                role: String(f.get('role')) as 'ANNOTATOR',
+              }),
+            'Role given.',
+          );
+        }}
+      >
+        <label>
+          Email of their account
+          <input name="email" type="email" required placeholder="name@example.com" />
+        </label>
+        <label>
+          Role
+          <select name="role" defaultValue="ANNOTATOR">
+            <option value="ANNOTATOR">annotator</option>
+            <option value="MANAGER">manager</option>
+            <option value="ADMIN">admin</option>
+          </select>
+        </label>
+        <button type="submit">Give role</button>
+      </form>
+      {note}
+    </>
+  );
+}

@@ -1,6 +1,9 @@
 export interface GraphQLErrorBody<T> {
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: {
+    message: string;
+    extensions?: { code?: string; fields?: Record<string, string> };
+  }[];
 }
 
 /** An API error with its code (UNAUTHENTICATED, FORBIDDEN, CONFLICT, ...) and a readable message. */
@@ -8,6 +11,8 @@ export class GraphQLRequestError extends Error {
   constructor(
     message: string,
     readonly code: string,
+    /** Problems by input field (`slug`, `classes.1.hotkey`), when the API names them. */
+    readonly fields: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'GraphQLRequestError';
@@ -17,6 +22,7 @@ export class GraphQLRequestError extends Error {
     return new GraphQLRequestError(
       errors.map((e) => e.message).join('; '),
       errors[0]?.extensions?.code ?? 'INTERNAL',
+      Object.assign({}, ...errors.map((e) => e.extensions?.fields ?? {})),
     );
   }
 }

@@ -37,12 +37,17 @@ const ProjectAccess = graphql(`
 export type Role = 'ADMIN' | 'MANAGER' | 'ANNOTATOR' | 'INTEGRATOR';
 
 /** Pages a role may open; the API enforces the same (and more) on every operation. */
-export const PAGES: Record<'label' | 'items' | 'dashboard' | 'settings' | 'encoder', Role[]> = {
+export const PAGES: Record<
+  'overview' | 'label' | 'items' | 'dashboard' | 'settings' | 'encoder' | 'upload',
+  Role[]
+> = {
+  overview: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   items: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   dashboard: ['ADMIN', 'MANAGER'],
   settings: ['ADMIN', 'MANAGER'],
   encoder: ['ADMIN', 'MANAGER'],
+  upload: ['ADMIN', 'MANAGER'],
 };
 
 /**

@@ -31,6 +31,7 @@ export interface ItemCounts {
   eval: number;
   gold: number;
   labeled: number;
+  evalLabeled: number;
 }
 
 /** Projects: settings, which encoder and head answer for them, and their item counts. */
@@ -85,10 +86,17 @@ export class ProjectRepository {
     description?: string;
     settings?: ProjectSettings;
     classes: (NewClass & { colour?: string })[];
+    /** Labels in the first budget entry (none when 0 or absent). */
+    budget?: number;
+    /** Who becomes the project's admin (its creator, when not a platform admin). */
+    adminUserId?: string | null;
   }): Promise<Project> {
     if (await this.bySlug(input.slug)) {
-      throw new AppError('CONFLICT', `a project "${input.slug}" already exists`);
+      throw new AppError('CONFLICT', `a project "${input.slug}" already exists`, {
+        fields: { slug: `a project "${input.slug}" already exists` },
+      });
     }
+    // One statement: the project, its classes, first budget and creator's role, or none.
     return this.prisma.project.create({
       data: {
         slug: input.slug,
@@ -96,6 +104,20 @@ export class ProjectRepository {
         description: input.description ?? '',
         ...input.settings,
         labelClasses: { create: input.classes.map((c, position) => ({ ...c, position })) },
+        ...(input.budget
+          ? {
+              budgetEvents: {
+                create: {
+                  amount: input.budget,
+                  reason: 'first budget, set when the project was created',
+                  userId: input.adminUserId ?? null,
+                },
+              },
+            }
+          : {}),
+        ...(input.adminUserId
+          ? { memberships: { create: { userId: input.adminUserId, role: 'ADMIN' } } }
+          : {}),
       },
     });
   }
@@ -196,7 +218,10 @@ export class ProjectRepository {
               count(*) FILTER (WHERE split = 'EVAL') AS eval,
               count(*) FILTER (WHERE split = 'GOLD') AS gold,
               (SELECT count(*) FROM current_labels
-                WHERE project_id = $1 AND label_class_id IS NOT NULL) AS labeled
+                WHERE project_id = $1 AND label_class_id IS NOT NULL) AS labeled,
+              (SELECT count(*) FROM current_labels l JOIN items i ON i.id = l.item_id
+                WHERE l.project_id = $1 AND i.split = 'EVAL' AND l.label_class_id IS NOT NULL
+                  AND l.source <> 'AUTO') AS eval_labeled
          FROM items WHERE project_id = $1`,
       [projectId],
     );
@@ -207,6 +232,7 @@ export class ProjectRepository {
       eval: Number(r.eval),
       gold: Number(r.gold),
       labeled: Number(r.labeled),
+      evalLabeled: Number(r.eval_labeled),
     };
   }
 }

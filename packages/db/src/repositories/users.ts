@@ -80,6 +80,10 @@ export class UserRepository {
     });
   }
 
+  membersOf(projectId: string): Promise<Membership[]> {
+    return this.prisma.membership.findMany({ where: { projectId }, orderBy: { createdAt: 'asc' } });
+  }
+
   memberships(userId: string): Promise<Membership[]> {
     return this.prisma.membership.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
   }

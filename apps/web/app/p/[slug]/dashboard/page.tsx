@@ -1,7 +1,11 @@
 import { notFound } from 'next/navigation';
 import { ConfusionMatrix } from '../../../../src/components/confusion-matrix.tsx';
 import { Forbidden } from '../../../../src/components/forbidden.tsx';
-import { ModelActions, CampaignControls } from '../../../../src/components/manager-actions.tsx';
+import {
+  AddBudgetForm,
+  CampaignControls,
+  ModelActions,
+} from '../../../../src/components/manager-actions.tsx';
 import { BudgetChart, QualityChart } from '../../../../src/components/quality-chart.tsx';
 import { RoundsLive } from '../../../../src/components/rounds-live.tsx';
 import { ThresholdPreview } from '../../../../src/components/threshold-preview.tsx';
@@ -131,6 +135,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
             <dd>{budget.labelsPerHour.toFixed(1)}</dd>
           </div>
         </dl>
+        <AddBudgetForm slug={slug} />
       </section>
 
       <section aria-labelledby="rounds-title">

@@ -1,6 +1,11 @@
 import { notFound } from 'next/navigation';
 import { Forbidden } from '../../../../src/components/forbidden.tsx';
-import { ApiKeys, ClassEditor, SettingsForm } from '../../../../src/components/settings-forms.tsx';
+import {
+  ApiKeys,
+  ClassEditor,
+  Members,
+  SettingsForm,
+} from '../../../../src/components/settings-forms.tsx';
 import { graphql } from '../../../../src/generated/gql.ts';
 import { request } from '../../../../src/lib/graphql.ts';
 import { projectPage } from '../../../../src/lib/session.ts';
@@ -28,6 +33,15 @@ const Settings = graphql(`
 
 const Keys = graphql(`
   query ProjectApiKeys($slug: String!) {
+    project(slug: $slug) {
+      members {
+        role
+        user {
+          name
+          email
+        }
+      }
+    }
     apiKeys(project: $slug) {
       id
       name
@@ -66,6 +80,12 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
         <h2 id="classes-title">Label classes</h2>
         <ClassEditor slug={slug} classes={project.classes} />
       </section>
+      {keys && (
+        <section aria-labelledby="people-title">
+          <h2 id="people-title">People</h2>
+          <Members slug={slug} members={keys.project?.members ?? []} />
+        </section>
+      )}
       {keys && (
         <section aria-labelledby="keys-title">
           <h2 id="keys-title">API keys</h2>
