@@ -113,11 +113,14 @@ interface Point {
   seconds: number;
 }
 
+/** A labeled eval set as a team would have it: what auto-accept measures its precision on. */
+const CALIBRATION_EVAL = 1000;
+
 /**
- * Auto-accept as a round does it: planAutoAccept on the human labels (each voted on by the
- * others) gives the threshold and how many may be added (auto labels never outnumber human
- * ones, counting those already accepted); the most confident unlabeled pool predictions,
- * voted against all current references (human and auto), above the threshold are taken.
+ * Auto-accept as a round does it: planAutoAccept votes the labeled eval items (the first
+ * CALIBRATION_EVAL, never trained on) against the human labels and gives the threshold (the
+ * 95% lower bound of their precision above it meets the target); every unlabeled pool
+ * prediction above it, voted against all current references (human and auto), is taken.
  */
 async function autoAccept(
   weights: HeadWeights,
@@ -135,10 +138,17 @@ async function autoAccept(
   );
   const plan = await planAutoAccept({
     human: humanScorer,
-    autoLabelsNow: auto.items.length,
+    calibration: {
+      vectors: project(
+        weights,
+        evalFeatures.subarray(0, CALIBRATION_EVAL * DIMS),
+        CALIBRATION_EVAL,
+      ),
+      labels: evalLabels.subarray(0, CALIBRATION_EVAL),
+    },
     precisionTarget: AUTO_PRECISION_TARGET,
   }).finally(() => humanScorer.release());
-  if (plan.threshold === null || plan.limit === 0) return { items: [], labels: [] };
+  if (plan.threshold === null) return { items: [], labels: [] };
   const taken = new Set([...human.items, ...auto.items]);
   const unlabeled = Array.from({ length: POOL }, (_, i) => i).filter((i) => !taken.has(i));
   const references = [...human.items, ...auto.items];
@@ -150,9 +160,7 @@ async function autoAccept(
   );
   const accepted = unlabeled
     .map((item, j) => ({ item, vote: votes[j]! }))
-    .filter((c) => c.vote.confidence >= plan.threshold!)
-    .sort((a, b) => b.vote.confidence - a.vote.confidence || a.item - b.item)
-    .slice(0, plan.limit);
+    .filter((c) => c.vote.confidence >= plan.threshold!);
   return { items: accepted.map((a) => a.item), labels: accepted.map((a) => a.vote.predicted) };
 }
 

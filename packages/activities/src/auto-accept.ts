@@ -1,4 +1,5 @@
-import { planAutoAccept } from '@beanstalk/ml';
+import { VECTOR_DIMS } from '@beanstalk/db';
+import { planAutoAccept, stackRows } from '@beanstalk/ml';
 import { loadReferences, onlySources, scorerFor } from '@beanstalk/model-runtime';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
@@ -7,10 +8,11 @@ import { surfacing } from './failures.ts';
 export function createAutoAcceptActivities({ db }: ActivityDeps) {
   return {
     /**
-     * Auto labels for the head's most confident pool predictions: the threshold and how many
-     * come from planAutoAccept (the precision target on the human labels, each voted on by the
-     * others). Auto labels carry round and confidence and go only to unlabeled items. Once per
-     * round: a retry reports what the first run did.
+     * Auto labels for the head's confident pool predictions: every unlabeled one above the
+     * threshold planAutoAccept finds (measured on the labeled eval items, which the head never
+     * trains on: the lower bound of their precision meets the target). Auto labels carry round
+     * and confidence and go only to unlabeled items. Once per round: a retry reports what the
+     * first run did.
      */
     autoAccept(input: {
       roundId: string;
@@ -29,10 +31,24 @@ export function createAutoAcceptActivities({ db }: ActivityDeps) {
           projectId: round.projectId,
         });
         const human = onlySources(all, ['HUMAN', 'IMPORT', 'GOLD']);
+        const indexOf = new Map(human.classes.map((c, i) => [c.id, i]));
+        const held = (
+          await db.vectorSets.readPage({
+            headVersionId: input.headVersionId,
+            splits: ['EVAL'],
+            labeled: true,
+          })
+        ).filter((r) => r.labelClassId && r.labelSource !== 'AUTO' && indexOf.has(r.labelClassId));
         const scorer = await scorerFor(human, { k: input.k });
         const plan = await planAutoAccept({
           human: scorer,
-          autoLabelsNow: all.rows.length - human.rows.length,
+          calibration: {
+            vectors: stackRows(
+              held.map((r) => r.vector),
+              VECTOR_DIMS,
+            ),
+            labels: held.map((r) => indexOf.get(r.labelClassId!)!),
+          },
           precisionTarget: input.precisionTarget,
         }).finally(() => scorer.release());
         if (plan.threshold === null) return { threshold: null, accepted: 0, reason: plan.reason };
@@ -40,10 +56,13 @@ export function createAutoAcceptActivities({ db }: ActivityDeps) {
           roundId: round.id,
           headVersionId: input.headVersionId,
           threshold: plan.threshold,
-          limit: plan.limit,
           precisionTarget: input.precisionTarget,
         });
-        await db.rounds.recordAutoAccept(round.id, { accepted, threshold: plan.threshold });
+        await db.rounds.recordAutoAccept(round.id, {
+          accepted,
+          threshold: plan.threshold,
+          lowerBound: plan.lowerBound,
+        });
         return { threshold: plan.threshold, accepted, reason: plan.reason };
       });
     },

@@ -6,7 +6,7 @@ export {
   type ClassMetrics,
   type PrPoint,
 } from './metrics.ts';
-export { thresholdForPrecision, type ThresholdChoice } from './threshold.ts';
+export { clopperPearsonLower, thresholdForPrecision, type ThresholdChoice } from './threshold.ts';
 export {
   selectForLabeling,
   STRATEGIES,

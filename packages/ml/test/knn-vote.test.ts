@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyCalibration, anomalyDistance, thresholdForPrecision, vote } from '../src/index.ts';
+import {
+  anomalyCalibration,
+  anomalyDistance,
+  clopperPearsonLower,
+  thresholdForPrecision,
+  vote,
+} from '../src/index.ts';
 
 describe('kNN vote', () => {
   it('weights neighbours by inverse distance', () => {
@@ -64,7 +70,9 @@ describe('precision-target threshold', () => {
       confidences.push(c);
       correct.push(random() < 0.5 + 0.5 * c);
     }
-    for (const target of [0.8, 0.9, 0.95, 0.98]) {
+    // 98% cannot be shown from these 2000: the best region is right about 97.6% of the time.
+    expect(thresholdForPrecision(confidences, correct, 0.98).threshold).toBe(Infinity);
+    for (const target of [0.8, 0.9]) {
       const choice = thresholdForPrecision(confidences, correct, target);
       const accepted = confidences
         .map((c, i) => [c, correct[i]] as const)
@@ -73,16 +81,68 @@ describe('precision-target threshold', () => {
       expect(choice.accepted).toBe(accepted.length);
       expect(precision).toBeGreaterThanOrEqual(target);
       expect(choice.precision).toBeCloseTo(precision, 12);
+      expect(choice.lowerBound).toBeGreaterThanOrEqual(target);
     }
   });
 
-  it('accepts nothing when no threshold reaches the target on enough items', () => {
-    const choice = thresholdForPrecision([0.9, 0.8, 0.7], [true, false, true], 0.99, 1);
-    expect(choice.threshold).toBe(0.9); // the single top item is right
-    expect(thresholdForPrecision([0.9, 0.8], [false, false], 0.5)).toEqual({
+  it('keeps its promise on new data: the true precision above the threshold meets the target in at least 95% of draws', () => {
+    // A calibration set of 2000 votes, confidence c uniform, right with probability
+    // 0.5 + 0.5c: above a threshold t the true precision is exactly 0.75 + 0.25 t. 200 draws.
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const target = 0.9;
+    let chosen = 0;
+    let kept = 0;
+    for (let draw = 0; draw < 200; draw++) {
+      const confidences = Array.from({ length: 2000 }, random);
+      const correct = confidences.map((c) => random() < 0.5 + 0.5 * c);
+      const { threshold } = thresholdForPrecision(confidences, correct, target);
+      if (!Number.isFinite(threshold)) continue;
+      chosen++;
+      if (0.75 + 0.25 * threshold >= target) kept++;
+    }
+    expect(chosen).toBeGreaterThan(150);
+    expect(kept / chosen).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('asks for more evidence the fewer items it has: the lower bound, not the estimate, meets the target', () => {
+    // Thirty right answers are not evidence of 90% precision at the level each of the 16
+    // candidates is tried at (1 - 0.05/16: 0.003125^(1/30) = 0.82).
+    const thirty = Array.from({ length: 30 }, (_, i) => 0.99 - i * 0.001);
+    expect(thresholdForPrecision(thirty, Array(30).fill(true), 0.9)).toEqual({
       threshold: Infinity,
       precision: 1,
+      lowerBound: null,
       accepted: 0,
     });
+    // Sixty are (0.003125^(1/60) = 0.908; the fewest that could pass is 55); twenty wrong
+    // ones below them are left out.
+    const confidences = [
+      ...Array.from({ length: 60 }, (_, i) => 0.99 - i * 0.001),
+      ...Array(20).fill(0.5),
+    ];
+    const correct = [...Array(60).fill(true), ...Array(20).fill(false)];
+    const choice = thresholdForPrecision(confidences, correct, 0.9);
+    expect(choice.accepted).toBeGreaterThanOrEqual(55);
+    expect(choice.accepted).toBeLessThanOrEqual(60);
+    expect(choice.precision).toBe(1);
+    expect(choice.lowerBound).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('computes exact Clopper–Pearson lower bounds (checked against mpmath)', () => {
+    // One-sided 95%, from mpmath's regularized incomplete beta, 40 digits, bisected.
+    for (const [k, n, expected] of [
+      [20, 20, 0.8608916593],
+      [19, 20, 0.7838938358],
+      [98, 100, 0.9383807996],
+      [490, 500, 0.9663117277],
+      [5, 10, 0.222441101],
+      [1, 1, 0.05],
+      [2000, 2040, 0.9745515077],
+    ] as const) {
+      expect(clopperPearsonLower(k, n)).toBeCloseTo(expected, 8);
+    }
+    expect(clopperPearsonLower(0, 10)).toBe(0);
+    expect(() => clopperPearsonLower(3, 2)).toThrow(RangeError);
   });
 });

@@ -27,6 +27,11 @@ const PREVIEW_POINTS = 100;
 
 export const Round: RoundResolvers = {
   headVersion: (round, _args, { db }) => db.heads.byRound(round.id),
+  async autoTruePrecisionSimulated(round, _args, { db }) {
+    if (round.autoAccepted === 0) return null;
+    const truth = await db.labels.autoTruthOfRound(round.id);
+    return truth ? truth.right / truth.checked : null;
+  },
   metrics: (round, _args, { db }) => db.metrics.latestOfRound(round.id),
   async progress(round, _args, { temporal }) {
     if (ENDED.has(round.status) || !round.workflowId) return null;

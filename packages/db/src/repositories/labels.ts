@@ -265,7 +265,6 @@ export class LabelRepository {
     roundId: string;
     headVersionId: string;
     threshold: number;
-    limit: number;
     precisionTarget: number;
   }): Promise<number> {
     const result = await this.db.query(
@@ -273,19 +272,33 @@ export class LabelRepository {
                            reason, supersedes_id)
        SELECT i.project_id, p.item_id, p.label_class_id, 'AUTO', $1, p.confidence,
               'kNN confidence ' || round(p.confidence::numeric, 3) || ' >= ' ||
-                round($3::numeric, 3) || ' (precision target ' || $5 || ')', NULL
+                round($3::numeric, 3) || ' (precision target ' || $4 || ')', NULL
          FROM predictions p
          JOIN items i ON i.id = p.item_id AND i.split = 'POOL'
         WHERE p.head_version_id = $2 AND p.confidence >= $3
           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = p.item_id)
           AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = p.item_id
                            AND t.status IN ('OPEN', 'CLAIMED'))
-        ORDER BY p.confidence DESC, p.item_id
-        LIMIT $4
        ON CONFLICT DO NOTHING`,
-      [input.roundId, input.headVersionId, input.threshold, input.limit, input.precisionTarget],
+      [input.roundId, input.headVersionId, input.threshold, input.precisionTarget],
     );
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * Simulation only: how many of a round's auto labels agree with the hidden ground truth of
+   * their items (those with one). Null when none of them has hidden truth.
+   */
+  async autoTruthOfRound(roundId: string): Promise<{ checked: number; right: number } | null> {
+    const { rows } = await this.db.query<{ checked: number; right: number }>(
+      `SELECT count(*)::int AS checked,
+              count(*) FILTER (WHERE h.label_class_id = l.label_class_id)::int AS right
+         FROM labels l JOIN hidden_truth h ON h.item_id = l.item_id
+        WHERE l.round_id = $1 AND l.source = 'AUTO' AND l.label_class_id IS NOT NULL
+          AND l.supersedes_id IS NULL`,
+      [roundId],
+    );
+    return rows[0]!.checked > 0 ? rows[0]! : null;
   }
 
   /** Auto labels a round added (still current or not). */

@@ -87,11 +87,15 @@ export class RoundRepository {
 
   async recordAutoAccept(
     id: string,
-    result: { accepted: number; threshold: number | null },
+    result: { accepted: number; threshold: number | null; lowerBound: number | null },
   ): Promise<void> {
     await this.prisma.round.update({
       where: { id },
-      data: { autoAccepted: result.accepted, autoThreshold: result.threshold },
+      data: {
+        autoAccepted: result.accepted,
+        autoThreshold: result.threshold,
+        autoPrecisionBound: result.lowerBound,
+      },
     });
   }
 
