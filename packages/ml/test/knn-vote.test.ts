@@ -105,6 +105,65 @@ describe('precision-target threshold', () => {
     expect(kept / chosen).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('the simpler rules it replaces do not keep that promise (same draws for all three)', () => {
+    // The old rule: the lowest threshold whose point estimate meets the target on >= 20 items.
+    const pointEstimate = (c: number[], ok: boolean[], target: number) => {
+      const order = c.map((_, i) => i).sort((a, b) => c[b]! - c[a]!);
+      let best = Infinity;
+      let hits = 0;
+      order.forEach((j, i) => {
+        if (ok[j]) hits++;
+        if (i + 1 >= 20 && hits / (i + 1) >= target) best = c[j]!;
+      });
+      return best;
+    };
+    // A 95% bound at every threshold, the lowest that passes taken: no correction.
+    const everyThreshold = (c: number[], ok: boolean[], target: number) => {
+      const order = c.map((_, i) => i).sort((a, b) => c[b]! - c[a]!);
+      let best = Infinity;
+      let hits = 0;
+      order.forEach((j, i) => {
+        if (ok[j]) hits++;
+        if (clopperPearsonLower(hits, i + 1) >= target) best = c[j]!;
+      });
+      return best;
+    };
+    const rules = {
+      chosen: (c: number[], ok: boolean[], t: number) => thresholdForPrecision(c, ok, t).threshold,
+      pointEstimate,
+      everyThreshold,
+    };
+    const coverage = (size: number, draws: number) => {
+      let seed = 7;
+      const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      const tally = Object.fromEntries(Object.keys(rules).map((k) => [k, { chose: 0, kept: 0 }]));
+      for (let draw = 0; draw < draws; draw++) {
+        const c = Array.from({ length: size }, random);
+        const ok = c.map((x) => random() < 0.5 + 0.5 * x);
+        for (const [name, rule] of Object.entries(rules)) {
+          const t = rule(c, ok, 0.9);
+          if (!Number.isFinite(t)) continue;
+          tally[name]!.chose++;
+          if (0.75 + 0.25 * t >= 0.9) tally[name]!.kept++;
+        }
+      }
+      const share = (name: string) => tally[name]!.kept / tally[name]!.chose;
+      console.log(
+        `${size} items, ${draws} draws, target 0.9: ` +
+          Object.entries(tally)
+            .map(([name, t]) => `${name} ${t.kept}/${t.chose}`)
+            .join(', '),
+      );
+      return share;
+    };
+    const large = coverage(2000, 200);
+    expect(large('chosen')).toBeGreaterThanOrEqual(0.95);
+    expect(large('pointEstimate')).toBeLessThan(0.7);
+    const small = coverage(300, 400);
+    expect(small('everyThreshold')).toBeLessThan(0.95);
+    expect(small('chosen')).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('asks for more evidence the fewer items it has: the lower bound, not the estimate, meets the target', () => {
     // Thirty right answers are not evidence of 90% precision at the level each of the 16
     // candidates is tried at (1 - 0.05/16: 0.003125^(1/30) = 0.82).

@@ -97,7 +97,6 @@ export class Uploader {
   private sentBytes = 0;
   private toSendBytes = 0;
   private sendStarted = 0;
-  private sentAtStart = 0;
   private serverDuplicates = 0;
   private message: string | null = null;
   private ingestWorkflowId: string | null = null;
@@ -124,8 +123,8 @@ export class Uploader {
   snapshot(): UploadSnapshot {
     const count = (status: FileStatus) => this.entries.filter((e) => e.status === status).length;
     const speed = rateAndEta(
-      this.sentBytes - this.sentAtStart,
-      this.toSendBytes - this.sentAtStart,
+      this.sentBytes,
+      this.toSendBytes,
       (performance.now() - this.sendStarted) / 1000,
     );
     const sending = this.phase === 'uploading' || this.phase === 'pausing';
@@ -213,7 +212,6 @@ export class Uploader {
       entry.reason = `larger than the ${formatBytes(this.limits.maxFileBytes)} a file may be`;
     }
     this.sentBytes = 0;
-    this.sentAtStart = 0;
     this.toSendBytes = batches.flat().reduce((sum, b) => sum + b.size, 0);
     this.sendStarted = performance.now();
     this.phase = 'uploading';
