@@ -9,29 +9,25 @@
 // The first run of a kind builds a template database (Fashion-MNIST imported and embedded,
 // several minutes; or synthetic items and features); every run then works on a fresh copy.
 // bench/results/round.json keeps the latest run of each size.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
-import { createDatabase, migrate } from '@beanstalk/db';
-import { startIngest, startRound, submitLabel, type Queues } from '@beanstalk/orchestration';
-import { LocalBlobStore } from '@beanstalk/storage';
+import { createDatabase } from '@beanstalk/db';
+import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, type RoundProgress } from '@beanstalk/workflows';
-import {
-  copyDatabase,
-  createNamedDatabase,
-  databaseExists,
-  databaseUrl,
-  dropDatabase,
-  hiddenClassOf,
-  renameDatabase,
-  seedFashionMnist,
-} from '../tooling/testing/src/index.ts';
+import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
-import { log, ROOT } from './lib/fashion-mnist.ts';
+import { log } from './lib/fashion-mnist.ts';
+import {
+  benchQueues,
+  buildFashionMnist,
+  ensureTemplate,
+  peakRssMiB,
+  simulatedLabeler,
+  spawnWorker,
+} from './lib/platform.ts';
 import { commandLine, printTable, RESULTS_DIR, withRun, writeResults } from './lib/results.ts';
 import { seedSyntheticProject } from './lib/synthetic.ts';
 
@@ -47,78 +43,25 @@ const TEMPLATE = SYNTHETIC ? `bench_round_synthetic_${SYNTHETIC}` : 'bench_round
 const SLUG = SYNTHETIC ? 'synthetic' : 'fashion-mnist';
 
 const config = loadConfig();
-const blobDir = path.join(config.dataDir, 'bench', 'blobs');
 const id = `${process.pid}`;
-const queues: Queues = { orchestration: `bench-orch-${id}`, gpu: `bench-gpu-${id}` };
+const queues = benchQueues(id);
 const connection = await Connection.connect({ address: config.temporal.address });
 const client = new Client({ connection, namespace: config.temporal.namespace });
 
-/** A worker process on one queue against `database`; its pid gives its peak RSS. */
-async function spawnWorker(
-  queue: 'orchestration' | 'gpu',
-  database: string,
-): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '--queue', queue, '--task-queue', queues[queue]],
-    {
-      cwd: path.join(ROOT, 'apps/worker'),
-      env: { ...process.env, DATABASE_URL: databaseUrl(database), BEANSTALK_BLOB_DIR: blobDir },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      // The workers' own reports (which provider, reindex timings) go into the bench log.
-      process.stdout.write(`  [${queue}] ${chunk.toString()}`);
-      if (chunk.toString().includes('worker:')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`${queue} worker exited with ${code}`)));
-  });
-  return child;
-}
-
-/** Peak resident memory of a live process (Linux VmHWM), in MiB. */
-function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
-  return line ? Math.round(Number(line[1]) / 1024) : Number.NaN;
-}
-
-async function prepareTemplate() {
-  if (await databaseExists(TEMPLATE)) return;
-  const building = `${TEMPLATE}_building`;
-  await dropDatabase(building);
-  await createNamedDatabase(building);
-  await migrate(databaseUrl(building));
-  const db = createDatabase(databaseUrl(building));
+await ensureTemplate(TEMPLATE, async (db, database) => {
   if (SYNTHETIC) {
     log(`first run: ${SYNTHETIC} synthetic items into ${TEMPLATE}`);
     await seedSyntheticProject(db, { slug: SLUG, items: SYNTHETIC, budget: 1_000_000 });
   } else {
-    log(`first run: importing and embedding Fashion-MNIST into ${TEMPLATE}`);
-    const { projectId } = await seedFashionMnist(
-      { db, blobs: new LocalBlobStore(blobDir) },
-      { budget: 1_000_000, slug: SLUG },
-    );
-    const gpu = await spawnWorker('gpu', building);
-    const orchestration = await spawnWorker('orchestration', building);
-    const ingest = await (await startIngest(client, projectId, queues)).result();
-    log(`  embedded ${ingest.embedded}`);
-    gpu.kill('SIGTERM');
-    orchestration.kill('SIGTERM');
+    await buildFashionMnist(db, database, { client, queues, slug: SLUG });
   }
-  await db.close();
-  await sleep(2000);
-  await renameDatabase(building, TEMPLATE);
-}
-
-await prepareTemplate();
+});
 const database = `bench_round_${id}`;
 await copyDatabase(TEMPLATE, database);
 const db = createDatabase(databaseUrl(database));
 const workers = {
-  orchestration: await spawnWorker('orchestration', database),
-  gpu: await spawnWorker('gpu', database),
+  orchestration: await spawnWorker('orchestration', database, queues),
+  gpu: await spawnWorker('gpu', database, queues),
 };
 const project = (await db.projects.bySlug(SLUG))!;
 await db.projects.update(project.id, { roundSize: ROUND_SIZE });
@@ -127,26 +70,8 @@ const items = (await db.projects.itemCounts(project.id)).total;
 /** Runs one round with a labeler that answers at once; returns its phases. */
 async function timedRound(name: string): Promise<RoundProgress> {
   const handle = await startRound(client, { projectId: project.id }, `${name}-${id}`, queues);
-  let done = false;
-  const labeler = (async () => {
-    while (!done) {
-      const task = await db.tasks.claimNext({
-        projectId: project.id,
-        annotatorId: null,
-        leaseSeconds: 300,
-      });
-      if (!task) {
-        await sleep(50);
-        continue;
-      }
-      await submitLabel(
-        { db, temporal: async () => client },
-        { taskId: task.id, labelClassId: await hiddenClassOf(db, task.itemId) },
-      );
-    }
-  })();
-  await handle.result().finally(() => (done = true));
-  await labeler;
+  const labeler = simulatedLabeler({ db, client }, project.id);
+  await handle.result().finally(() => labeler.stop());
   return handle.query(roundProgress);
 }
 

@@ -42,6 +42,7 @@ export async function seedSyntheticProject(
   const project = await db.projects.create({
     slug: options.slug,
     name: `Synthetic ${options.items} items`,
+    simulation: true,
     classes: Array.from({ length: CLASSES }, (_, i) => ({ name: `class-${i}` })),
   });
   const classes = await db.classes.ofProject(project.id);

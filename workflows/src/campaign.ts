@@ -75,6 +75,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           campaignId,
           gpuTaskQueue: input.gpuTaskQueue,
           strategy: input.strategy,
+          seed: input.seed,
           labelingTimeoutMs: input.labelingTimeoutMs,
           leaseCheckIntervalMs: input.leaseCheckIntervalMs,
           retryWindowMs: input.retryWindowMs,

@@ -23,6 +23,8 @@ export interface RoundProgress {
   phase: RoundPhase;
   /** Human labels requested (tasks opened) and received so far. */
   asked: number;
+  /** Of `asked`, tasks on a random sample of eval items (what evaluation reads). */
+  evalAsked: number;
   received: number;
   expired: number;
   autoAccepted: number;
@@ -74,16 +76,23 @@ export interface RoundInput extends RoundTiming {
   /** Task queue of the gpu worker (retrain, reindex). */
   gpuTaskQueue: string;
   strategy?: Strategy;
+  /**
+   * Varies the round's random draws (cold start, random sampling, eval sample, head training)
+   * while keeping them reproducible; benchmarks give every strategy of a seed the same draws.
+   */
+  seed?: number;
 }
 
 export interface RoundResult {
   roundId: string;
   number: number;
   asked: number;
+  evalAsked: number;
   received: number;
   autoAccepted: number;
   headVersionId: string;
-  macroF1: number;
+  /** Null when the project had too few labeled eval items to evaluate on. */
+  macroF1: number | null;
   promoted: boolean;
   reason: string;
 }
@@ -92,6 +101,8 @@ export interface CampaignInput extends RoundTiming {
   projectId: string;
   gpuTaskQueue: string;
   strategy?: Strategy;
+  /** Passed to every round (RoundInput.seed). */
+  seed?: number;
   /** Stop after this many rounds (besides budget and target). */
   maxRounds?: number;
   /** Carried across continue-as-new. */

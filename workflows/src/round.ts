@@ -73,6 +73,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     number: null,
     phase: 'opening',
     asked: 0,
+    evalAsked: 0,
     received: 0,
     expired: 0,
     autoAccepted: 0,
@@ -115,8 +116,10 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
       headVersionId: active,
       count: settings.roundSize,
       strategy: input.strategy ?? 'margin-diversity',
+      seed: input.seed,
     });
     progress.asked = opened.asked;
+    progress.evalAsked = opened.evalAsked;
     if (active && settings.autoAcceptEnabled) {
       enter('auto-accepting');
       const auto = await db.autoAccept({
@@ -149,7 +152,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     await db.expireUnfinishedTasks({ roundId });
     enter('training');
     await db.setRoundStatus({ roundId, status: 'TRAINING' });
-    const headVersionId = await model.trainRoundHead({ roundId });
+    const headVersionId = await model.trainRoundHead({ roundId, seed: input.seed });
     progress.headVersionId = headVersionId;
     enter('reindexing');
     await db.setRoundStatus({ roundId, status: 'REINDEXING' });
@@ -175,6 +178,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
       roundId,
       number: settings.number,
       asked: progress.asked,
+      evalAsked: progress.evalAsked,
       received: progress.received,
       autoAccepted: progress.autoAccepted,
       headVersionId,

@@ -89,6 +89,9 @@ describe('rounds, metrics and search for managers', () => {
           microF1: macroF1,
           accuracy: macroF1,
           details: {
+            // The first round had too few eval items labeled by people: a simulated figure.
+            truth: number === 1 ? 'simulated' : 'human',
+            evaluated: number === 1 ? 300 : 80,
             perClass: classes.map((_, i) => ({
               precision: i / 10,
               recall: 0.5,
@@ -112,14 +115,14 @@ describe('rounds, metrics and search for managers', () => {
     const started = Date.now();
     const data = await api.ok(
       manager,
-      `query { metrics(project: "${slug}") { snapshots { roundNumber humanLabels macroF1 }
+      `query { metrics(project: "${slug}") { snapshots { roundNumber humanLabels macroF1 truth evaluated }
           latest { perClass { labelClass { name } precision } confusion } }
         rounds(project: "${slug}") { number status progress { phase } metrics { macroF1 } } }`,
     );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(data.metrics.snapshots).toEqual([
-      { roundNumber: 1, humanLabels: 100, macroF1: 0.61 },
-      { roundNumber: 2, humanLabels: 200, macroF1: 0.72 },
+      { roundNumber: 1, humanLabels: 100, macroF1: 0.61, truth: 'SIMULATED', evaluated: 300 },
+      { roundNumber: 2, humanLabels: 200, macroF1: 0.72, truth: 'HUMAN', evaluated: 80 },
     ]);
     expect(data.metrics.latest.perClass[3]).toEqual({
       labelClass: { name: classes[3]!.name },
@@ -133,6 +136,82 @@ describe('rounds, metrics and search for managers', () => {
       [2, 'COMPLETED', null, 0.72],
       [1, 'COMPLETED', null, 0.61],
     ]);
+  });
+
+  it('auto labels are checked against hidden truth only in a simulation project, which says it is one', async () => {
+    const round = await api.db.prisma.round.create({
+      data: {
+        projectId: seeded.projectId,
+        number: 4,
+        status: 'COMPLETED',
+        autoAccepted: 4,
+        budgetAsked: 40,
+        evalAsked: 10,
+        endedAt: new Date(),
+      },
+    });
+    const labeledIds = new Set(
+      (
+        await api.db.prisma.label.findMany({
+          where: { projectId: seeded.projectId },
+          select: { itemId: true },
+        })
+      ).map((l) => l.itemId),
+    );
+    const unlabeled = seeded.items
+      .filter((i) => i.split === 'POOL' && !labeledIds.has(i.id))
+      .slice(0, 4);
+    const other = (classId: string) =>
+      seeded.items.find((i) => i.hiddenClassId !== classId)!.hiddenClassId!;
+    for (const [n, item] of unlabeled.entries()) {
+      await api.db.prisma.label.create({
+        data: {
+          projectId: seeded.projectId,
+          itemId: item.id,
+          roundId: round.id,
+          source: 'AUTO',
+          confidence: 0.99,
+          // Three right, one wrong.
+          labelClassId: n === 0 ? other(item.hiddenClassId!) : item.hiddenClassId!,
+        },
+      });
+    }
+    const query = `query { project(slug: "${slug}") { simulation evalLabelsNeeded evalLabelTarget }
+      round(id: "${round.id}") { budgetAsked evalAsked autoTruePrecisionSimulated } }`;
+    expect(await api.ok(manager, query)).toEqual({
+      project: { simulation: true, evalLabelsNeeded: 50, evalLabelTarget: 200 },
+      round: { budgetAsked: 40, evalAsked: 10, autoTruePrecisionSimulated: 0.75 },
+    });
+    await api.db.prisma.project.update({
+      where: { id: seeded.projectId },
+      data: { simulation: false },
+    });
+    try {
+      const real = await api.ok(manager, query);
+      expect(real.project.simulation).toBe(false);
+      expect(real.round.autoTruePrecisionSimulated).toBeNull();
+    } finally {
+      await api.db.prisma.project.update({
+        where: { id: seeded.projectId },
+        data: { simulation: true },
+      });
+    }
+  });
+
+  it('the eval target is a setting with its own field error', async () => {
+    const admin = await api.user('admin-eval@example.com', {
+      projectId: seeded.projectId,
+      role: 'ADMIN',
+    });
+    const mutation = `mutation ($n: Int!) { updateProjectSettings(project: "${slug}", input: { evalLabelTarget: $n }) { evalLabelTarget } }`;
+    const refused = await api.gql(admin, mutation, { n: -1 });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: { evalLabelTarget: 'evalLabelTarget must be 0..100000' },
+    });
+    const data = await api.ok(admin, mutation, { n: 120 });
+    expect(data.updateProjectSettings.evalLabelTarget).toBe(120);
+    await api.ok(admin, mutation, { n: 200 });
   });
 
   it('similar items to a stored item leave the item out and stay in the project', async () => {

@@ -79,8 +79,8 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       where: { roundId: result.roundId },
     });
     expect(snapshot).toMatchObject({ humanLabels: 100, headVersionId: result.headVersionId });
-    expect(snapshot.macroF1).toBeCloseTo(result.macroF1, 10);
-    expect(snapshot.details).toMatchObject({ truth: 'labels', evaluated: 600 });
+    expect(snapshot.macroF1).toBeCloseTo(result.macroF1!, 10);
+    expect(snapshot.details).toMatchObject({ truth: 'human', evaluated: 600 });
     const progress = await handle.query(roundProgress);
     expect(progress.phases.map((p) => p.phase)).toEqual([
       'opening',
@@ -149,7 +149,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       expect(label.taskId).toBeNull();
     }
 
-    expect(result.macroF1).toBeGreaterThan(results[0]!.macroF1);
+    expect(result.macroF1).toBeGreaterThan(results[0]!.macroF1!);
     expect(result.promoted).toBe(true);
 
     // Every answer came from exactly one head's vectors: its distances match that head's.

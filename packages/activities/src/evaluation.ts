@@ -1,5 +1,5 @@
 import { VECTOR_DIMS } from '@beanstalk/db';
-import { classificationReport, stackRows } from '@beanstalk/ml';
+import { classificationReport, minEvalLabels, stackRows } from '@beanstalk/ml';
 import { catchUpVectorSet, loadReferences, scorerFor } from '@beanstalk/model-runtime';
 import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
@@ -7,10 +7,17 @@ import { surfacing } from './failures.ts';
 
 export interface Evaluation {
   headVersionId: string;
-  macroF1: number;
-  accuracy: number;
+  /** Null when there was nothing worth evaluating on (truth 'none'). */
+  macroF1: number | null;
+  accuracy: number | null;
   evaluated: number;
-  truth: 'labels' | 'hidden';
+  /**
+   * human: labels people gave or imported on eval items; simulated: a simulation project's
+   * hidden ground truth, used only while it lacks enough of those; none: neither.
+   */
+  truth: 'human' | 'simulated' | 'none';
+  /** Labeled eval items evaluation wants before it reads them (minEvalLabels). */
+  needed: number;
 }
 
 /** Measures a candidate head against the active one and promotes the better. */
@@ -18,8 +25,9 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
   return {
     /**
      * kNN macro-F1 of a head on the eval split, references = the labeled pool items in its
-     * set. Truth is the eval items' labels; a simulation project without them (Fashion-MNIST
-     * demo) uses its hidden truth, and the snapshot says which.
+     * set. Truth is people's labels on eval items once there are `needed` of them (never a
+     * sample of one). Before that a simulation project reads its hidden truth and says so; a
+     * real project is not evaluated (truth 'none', no snapshot).
      */
     evaluateHead(input: {
       roundId: string;
@@ -29,28 +37,36 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
     }): Promise<Evaluation> {
       return surfacing(async () => {
         const head = await db.heads.get(input.headVersionId);
-        const set = await loadReferences(db, {
-          headVersionId: head.id,
-          projectId: head.projectId,
-        });
-        const evalRows = await db.vectorSets.readPage({ headVersionId: head.id, splits: ['EVAL'] });
+        const [project, set, evalRows] = await Promise.all([
+          db.projects.get(head.projectId),
+          loadReferences(db, { headVersionId: head.id, projectId: head.projectId }),
+          db.vectorSets.readPage({ headVersionId: head.id, splits: ['EVAL'] }),
+        ]);
+        const needed = minEvalLabels(set.classes.filter((c) => !c.retiredAt).length);
         const labeled = evalRows.filter((r) => r.labelClassId && r.labelSource !== 'AUTO');
-        let truthRows: { row: (typeof evalRows)[number]; classId: string }[];
-        let truth: Evaluation['truth'] = 'labels';
-        if (labeled.length > 0) {
+        let truthRows: { row: (typeof evalRows)[number]; classId: string }[] = [];
+        let truth: Evaluation['truth'] = 'none';
+        if (labeled.length >= needed) {
+          truth = 'human';
           truthRows = labeled.map((row) => ({ row, classId: row.labelClassId! }));
-        } else {
-          truth = 'hidden';
+        } else if (project.simulation) {
+          truth = 'simulated';
           const hidden = await db.items.hiddenTruth(evalRows.map((r) => r.itemId));
           truthRows = evalRows.flatMap((row) =>
             hidden.has(row.itemId) ? [{ row, classId: hidden.get(row.itemId)! }] : [],
           );
         }
-        if (truthRows.length === 0 || set.rows.length === 0) {
-          throw new AppError(
-            'BAD_USER_INPUT',
-            'nothing to evaluate: the eval split needs labeled items and the pool labeled references',
-          );
+        const unevaluated: Evaluation = {
+          headVersionId: head.id,
+          macroF1: null,
+          accuracy: null,
+          evaluated: 0,
+          truth: 'none',
+          needed,
+        };
+        if (truthRows.length === 0) return unevaluated;
+        if (set.rows.length === 0) {
+          throw new AppError('BAD_USER_INPUT', 'nothing to evaluate: the pool has no labeled references');
         }
         const scorer = await scorerFor(set, { k: input.k });
         const votes = await scorer
@@ -80,6 +96,8 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
             details: {
               truth,
               evaluated: truthRows.length,
+              evalLabels: labeled.length,
+              needed,
               references: set.rows.length,
               classes: set.classes.map((c) => c.name),
               perClass: report.perClass,
@@ -93,6 +111,7 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
           accuracy: report.accuracy,
           evaluated: truthRows.length,
           truth,
+          needed,
         };
       });
     },
@@ -119,15 +138,24 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
         }
         const f = (x: number) => x.toFixed(4);
         const { candidate, active, tolerance } = input;
-        if (active && candidate.macroF1 < active.macroF1 - tolerance) {
-          const reason = `kept the active head: eval macro-F1 ${f(candidate.macroF1)} is below ${f(active.macroF1)} minus tolerance ${tolerance}`;
+        if (candidate.macroF1 === null) {
+          // Nothing to compare on: the head trained on more labels answers, and says why.
+          const reason = `not evaluated: fewer than ${candidate.needed} eval items labeled by people; the newest head answers`;
+          await db.heads.promote(head.id, { note: reason, evaluation: candidate });
+          await catchUpVectorSet(db, head.id);
+          return { promoted: true, reason };
+        }
+        if (active?.macroF1 != null && candidate.macroF1 < active.macroF1 - tolerance) {
+          const reason = `kept the active head: eval macro-F1 ${f(candidate.macroF1)} is below ${f(active.macroF1)} minus tolerance ${tolerance}${candidate.truth === 'simulated' ? ' (simulated ground truth)' : ''}`;
           await db.heads.retire(head.id, reason);
           await db.vectorSets.drop(head.id);
           return { promoted: false, reason };
         }
-        const reason = active
-          ? `eval macro-F1 ${f(candidate.macroF1)} vs ${f(active.macroF1)} for the active head (tolerance ${tolerance})`
-          : `first head: eval macro-F1 ${f(candidate.macroF1)}`;
+        const truth = candidate.truth === 'simulated' ? ' (simulated ground truth)' : '';
+        const reason =
+          active?.macroF1 != null
+            ? `eval macro-F1 ${f(candidate.macroF1)} vs ${f(active.macroF1)} for the active head (tolerance ${tolerance})${truth}`
+            : `first head: eval macro-F1 ${f(candidate.macroF1)}${truth}`;
         await db.heads.promote(head.id, { note: reason, evaluation: candidate });
         // New items embedded into the previous set while this one was built are added now.
         await catchUpVectorSet(db, head.id);

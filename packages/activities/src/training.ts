@@ -15,6 +15,7 @@ export function createTrainingActivities({ db }: ActivityDeps) {
      * after the head was stored returns it.
      */
     trainRoundHead(input: { roundId: string; seed?: number }): Promise<string> {
+      // Seeded by the round (and the campaign's seed): a retrain gives the same head.
       return surfacing(async () => {
         const done = await db.heads.byRound(input.roundId);
         if (done) return done.id;
@@ -43,7 +44,7 @@ export function createTrainingActivities({ db }: ActivityDeps) {
             dims,
           ),
           Int32Array.from(usable, (r) => indexOf.get(r.labelClassId)!),
-          { inputDims: dims, outputDims: VECTOR_DIMS, seed: input.seed ?? round.number },
+          { inputDims: dims, outputDims: VECTOR_DIMS, seed: (input.seed ?? 0) * 1000 + round.number },
           {
             onStep: (step, loss) =>
               heartbeat({ step, loss, maxSteps: DEFAULT_HEAD_CONFIG.maxSteps }),

@@ -36,6 +36,12 @@ export async function exportImages(
 ): Promise<ExportSummary> {
   const project = await deps.db.projects.bySlug(options.slug);
   if (!project) throw new AppError('NOT_FOUND', `no project with slug ${options.slug}`);
+  if (options.labels === 'truth' && !project.simulation) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `${options.slug} is not a simulation project: it has no hidden ground truth to export`,
+    );
+  }
   const classes = await deps.db.classes.ofProject(project.id);
   const items = await deps.db.items.forExport(project.id, options.splits);
   if (items.length === 0)

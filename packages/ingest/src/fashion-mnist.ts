@@ -59,6 +59,7 @@ export async function importFashionMnist(
     options.slug ?? 'fashion-mnist',
     'Fashion-MNIST',
     'Demo: 60k unlabeled pool images (truth hidden for simulation) and 10k eval images.',
+    { simulation: true },
   );
   const classIds = await deps.db.classes.ensure(project.id, FASHION_MNIST_CLASSES);
   const classByIndex = FASHION_MNIST_CLASSES.map((name) => classIds.get(name)!);

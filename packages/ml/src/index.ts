@@ -67,3 +67,5 @@ export {
   pngHeader,
   PngBombError,
 } from './png.ts';
+export { EVAL_LABELS_PER_CLASS, evalSampleSize, minEvalLabels } from './evaluation-policy.ts';
+export { kMeans, selectTypical } from './typicality.ts';

@@ -6,6 +6,8 @@ export const STRATEGIES = [
   'margin',
   'entropy',
   'margin-diversity',
+  // Typical items of uncovered clusters, from the whole pool (selectTypical in typicality.ts).
+  'typiclust',
 ] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
@@ -24,7 +26,10 @@ export interface SelectionOptions {
 }
 
 /** Higher means more worth a human label. */
-function uncertaintyScore(strategy: Exclude<Strategy, 'random'>, u: Uncertainty): number {
+function uncertaintyScore(
+  strategy: Exclude<Strategy, 'random' | 'typiclust'>,
+  u: Uncertainty,
+): number {
   if (strategy === 'least-confidence') return 1 - u.confidence;
   if (strategy === 'entropy') return u.entropy;
   return -u.margin;
@@ -75,6 +80,11 @@ export function selectForLabeling(
   if (take === 0) return [];
   if (strategy === 'random') {
     return shuffledIndices(uncertainty.length, seededRandom(options.seed ?? 0)).slice(0, take);
+  }
+  if (strategy === 'typiclust') {
+    throw new RangeError(
+      'typiclust chooses from the whole pool, not from candidates: selectTypical',
+    );
   }
   const scoreStrategy = strategy === 'margin-diversity' ? 'margin' : strategy;
   const ranked = uncertainty

@@ -1,3 +1,4 @@
+import { minEvalLabels } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import {
   actorId,
@@ -47,6 +48,14 @@ function settingsProblems(input: ProjectSettingsInput): Record<string, string> {
       'taskLeaseSeconds',
       input.taskLeaseSeconds >= 10 && input.taskLeaseSeconds <= 86_400,
       'taskLeaseSeconds must be 10..86400',
+    );
+  if (input.evalLabelTarget != null)
+    check(
+      'evalLabelTarget',
+      Number.isInteger(input.evalLabelTarget) &&
+        input.evalLabelTarget >= 0 &&
+        input.evalLabelTarget <= 100_000,
+      'evalLabelTarget must be 0..100000',
     );
   if (input.name != null) check('name', input.name.trim().length > 0, 'name must not be empty');
   return problems;
@@ -100,6 +109,8 @@ function newProjectProblems(input: CreateProjectInput): Record<string, string> {
 export const Project: ProjectResolvers = {
   classes: (project, _args, { db }) => db.classes.ofProject(project.id),
   itemCounts: (project, _args, { db }) => db.projects.itemCounts(project.id),
+  evalLabelsNeeded: async (project, _args, { db }) =>
+    minEvalLabels((await db.classes.ofProject(project.id)).filter((c) => !c.retiredAt).length),
   myRole: (project, _args, { viewer }) => roleIn(viewer, project.id),
   encoderVersion: (project, _args, { db }) =>
     project.encoderVersionId ? db.encoders.byId(project.encoderVersionId) : null,

@@ -102,6 +102,12 @@ export const MetricSnapshot: MetricSnapshotResolvers = {
     return (details.perClass ?? []).map((c, i) => ({ ...c, labelClassId: classes[i]!.id }));
   },
   confusion: (m) => (m.details as { confusion?: number[][] }).confusion ?? [],
+  // Snapshots from before the names changed said 'hidden' and 'labels'.
+  truth: (m) => {
+    const truth = (m.details as { truth?: string }).truth;
+    return truth === 'simulated' || truth === 'hidden' ? 'SIMULATED' : 'HUMAN';
+  },
+  evaluated: (m) => (m.details as { evaluated?: number }).evaluated ?? 0,
   createdAt: (m) => m.createdAt.toISOString(),
 };
 

@@ -12,13 +12,18 @@ const RoundsLiveQueryDoc = graphql(`
       number
       status
       budgetAsked
+      evalAsked
       labelsReceived
       autoAccepted
+      autoPrecisionBound
+      autoTruePrecisionSimulated
       note
       startedAt
       endedAt
       metrics {
         macroF1
+        truth
+        evaluated
       }
       progress {
         phase
@@ -75,8 +80,17 @@ export function RoundsLive({ slug }: { slug: string }) {
         return (
           <li key={r.id}>
             <strong>Round {r.number}</strong> · {r.status.toLowerCase()} · {r.labelsReceived}/
-            {r.budgetAsked} labels · {r.autoAccepted} auto
-            {r.metrics && ` · macro-F1 ${r.metrics.macroF1.toFixed(3)}`}
+            {r.budgetAsked} labels
+            {r.evalAsked > 0 && ` (${r.evalAsked} of them a random eval sample)`} ·{' '}
+            {r.autoAccepted} auto
+            {r.autoPrecisionBound != null &&
+              ` (precision ≥ ${r.autoPrecisionBound.toFixed(3)} at 95% confidence` +
+                (r.autoTruePrecisionSimulated != null
+                  ? `; simulated truth: ${r.autoTruePrecisionSimulated.toFixed(3)})`
+                  : ')')}
+            {r.metrics &&
+              ` · macro-F1 ${r.metrics.macroF1.toFixed(3)} on ${r.metrics.evaluated} eval items` +
+                (r.metrics.truth === 'SIMULATED' ? ' (simulated ground truth)' : '')}
             {r.progress && (
               <div className="progress">
                 phase {r.progress.phase}

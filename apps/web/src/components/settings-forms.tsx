@@ -57,6 +57,7 @@ interface Settings {
   targetMacroF1?: number | null;
   promotionTolerance: number;
   taskLeaseSeconds: number;
+  evalLabelTarget: number;
 }
 
 export function SettingsForm({ slug, settings }: { slug: string; settings: Settings }) {
@@ -77,6 +78,7 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           targetMacroF1: target ? Number(target) : undefined,
           promotionTolerance: Number(f.get('promotionTolerance')),
           taskLeaseSeconds: Number(f.get('taskLeaseSeconds')),
+          evalLabelTarget: Number(f.get('evalLabelTarget')),
         },
       }),
     );
@@ -137,6 +139,21 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           defaultValue={settings.taskLeaseSeconds}
         />
       </label>
+      <label>
+        Eval labels to ask for
+        <input
+          name="evalLabelTarget"
+          type="number"
+          min={0}
+          max={100000}
+          defaultValue={settings.evalLabelTarget}
+          aria-describedby="eval-target-help"
+        />
+      </label>
+      <p id="eval-target-help" className="muted">
+        Rounds spend part of their labels on a random sample of eval images until this many are
+        labeled: what quality figures and auto-accept are measured on.
+      </p>
       <label className="checkbox">
         <input
           name="autoAcceptEnabled"

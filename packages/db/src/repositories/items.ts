@@ -140,6 +140,13 @@ export class ItemRepository {
         return classId ? [[id, classId] as const] : [];
       });
       if (truth.length > 0) {
+        // Hidden truth only where figures from it are marked as simulated.
+        const sim = await client.query('SELECT 1 FROM projects WHERE id = $1 AND simulation', [
+          projectId,
+        ]);
+        if (!sim.rowCount) {
+          throw new AppError('BAD_USER_INPUT', 'hidden ground truth needs a simulation project');
+        }
         await client.query(
           `INSERT INTO hidden_truth (item_id, label_class_id)
            SELECT * FROM unnest($1::uuid[], $2::uuid[])`,

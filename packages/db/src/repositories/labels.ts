@@ -2,7 +2,7 @@ import { AppError, isUuid } from '@beanstalk/shared';
 import type { Label } from '../generated/prisma/client.ts';
 import { asModel, transaction, UNIQUE_VIOLATION, type Queryable } from '../queryable.ts';
 import { BudgetRepository } from './budget.ts';
-import type { LabelSource } from './vector-sets.ts';
+import type { LabelSource, Split } from './vector-sets.ts';
 
 export interface NewLabel {
   projectId: string;
@@ -286,14 +286,15 @@ export class LabelRepository {
   }
 
   /**
-   * Simulation only: how many of a round's auto labels agree with the hidden ground truth of
-   * their items (those with one). Null when none of them has hidden truth.
+   * Simulation projects only: how many of a round's auto labels agree with the hidden ground
+   * truth of their items (those with one). Null when none of them has hidden truth.
    */
   async autoTruthOfRound(roundId: string): Promise<{ checked: number; right: number } | null> {
     const { rows } = await this.db.query<{ checked: number; right: number }>(
       `SELECT count(*)::int AS checked,
               count(*) FILTER (WHERE h.label_class_id = l.label_class_id)::int AS right
          FROM labels l JOIN hidden_truth h ON h.item_id = l.item_id
+         JOIN projects p ON p.id = l.project_id AND p.simulation
         WHERE l.round_id = $1 AND l.source = 'AUTO' AND l.label_class_id IS NOT NULL
           AND l.supersedes_id IS NULL`,
       [roundId],
@@ -318,6 +319,18 @@ export class LabelRepository {
       [projectId],
     );
     return rows[0]!.n;
+  }
+
+  /** Human labels of a project by the split of their items (the eval sample is part of spent). */
+  async countHumanBySplit(projectId: string): Promise<Record<Split, number>> {
+    const { rows } = await this.db.query<{ split: Split; n: number }>(
+      `SELECT i.split, count(*)::int AS n FROM labels l JOIN items i ON i.id = l.item_id
+        WHERE l.project_id = $1 AND l.source = 'HUMAN' GROUP BY i.split`,
+      [projectId],
+    );
+    const counts: Record<Split, number> = { POOL: 0, EVAL: 0, GOLD: 0 };
+    for (const r of rows) counts[r.split] = r.n;
+    return counts;
   }
 
   /** Current labels a head trains on: pool items, people's (and imported, gold) labels only. */

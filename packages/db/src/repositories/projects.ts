@@ -15,6 +15,7 @@ export type ProjectSettings = Partial<
     | 'autoAcceptPrecisionTarget'
     | 'promotionTolerance'
     | 'taskLeaseSeconds'
+    | 'evalLabelTarget'
   >
 >;
 
@@ -90,6 +91,8 @@ export class ProjectRepository {
     budget?: number;
     /** Who becomes the project's admin (its creator, when not a platform admin). */
     adminUserId?: string | null;
+    /** A simulation (benchmark, demo): its items may carry hidden ground truth. */
+    simulation?: boolean;
   }): Promise<Project> {
     if (await this.bySlug(input.slug)) {
       throw new AppError('CONFLICT', `a project "${input.slug}" already exists`, {
@@ -102,6 +105,7 @@ export class ProjectRepository {
         slug: input.slug,
         name: input.name,
         description: input.description ?? '',
+        simulation: input.simulation ?? false,
         ...input.settings,
         labelClasses: { create: input.classes.map((c, position) => ({ ...c, position })) },
         ...(input.budget
@@ -123,16 +127,18 @@ export class ProjectRepository {
   }
 
   /** Finds a project by slug or creates it; never changes an existing project's settings. */
+  /** The project with this slug, created when missing (`simulation` marks demo datasets). */
   async ensure(
     slug: string,
     name: string,
     description = '',
+    options: { simulation?: boolean } = {},
   ): Promise<{ id: string; created: boolean }> {
     const existing = await this.bySlug(slug);
     if (existing) return { id: existing.id, created: false };
     const project = await this.prisma.project.upsert({
       where: { slug },
-      create: { slug, name, description },
+      create: { slug, name, description, simulation: options.simulation ?? false },
       update: {},
     });
     return { id: project.id, created: true };

@@ -362,8 +362,17 @@ export class TaskRepository {
     headVersionId: string | null;
     count: number;
     candidatesPerTask?: number;
+    /** Varies the random draws (keyed by content hash, round number and seed). */
+    seed?: number;
+    /** Pool items in the order to ask them (a strategy that ranks the whole pool). */
+    ranked?: string[];
     choose?: (candidates: SelectionCandidate[], take: number) => string[];
-  }): Promise<{ asked: number; budgetLeft: number }> {
+    /**
+     * How many of the round's tasks go to a random sample of unlabeled eval items, given how
+     * many the round may open and how many eval items are labeled or asked for already.
+     */
+    evalSample?: (take: number, have: number) => number;
+  }): Promise<{ asked: number; evalAsked: number; budgetLeft: number }> {
     return transaction(this.db, async (client) => {
       const { rows: roundRows } = await client.query<{ project_id: string; number: number }>(
         'SELECT project_id, number FROM rounds WHERE id = $1',
@@ -377,19 +386,59 @@ export class TaskRepository {
         input.roundId,
       ]);
       if (existing.rowCount) {
+        const { rows } = await client.query<{ eval_asked: number }>(
+          'SELECT eval_asked FROM rounds WHERE id = $1',
+          [input.roundId],
+        );
         return {
           asked: existing.rowCount,
+          evalAsked: rows[0]!.eval_asked,
           budgetLeft: (await budget.of(round.project_id)).remaining,
         };
       }
       const left = (await budget.of(round.project_id)).remaining;
-      const take = Math.min(input.count, left);
+      let take = Math.min(input.count, left);
+      const drawKey = input.seed ? `${input.seed}/${round.number}` : String(round.number);
       const free = `NOT EXISTS (SELECT 1 FROM current_labels cl
                                  WHERE cl.item_id = i.id AND cl.label_class_id IS NOT NULL)
                     AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = i.id
                                      AND t.status IN ('OPEN', 'CLAIMED', 'DONE'))`;
+      let evalChosen: string[] = [];
+      if (take > 0 && input.evalSample) {
+        const { rows: haveRows } = await client.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM current_labels cl JOIN items i ON i.id = cl.item_id
+                    WHERE cl.project_id = $1 AND i.split = 'EVAL'
+                      AND cl.label_class_id IS NOT NULL AND cl.source <> 'AUTO')
+                + (SELECT count(*) FROM label_tasks t JOIN items i ON i.id = t.item_id
+                    WHERE t.project_id = $1 AND i.split = 'EVAL'
+                      AND t.status IN ('OPEN', 'CLAIMED')) AS n`,
+          [round.project_id],
+        );
+        const wanted = input.evalSample(take, Number(haveRows[0]!.n));
+        if (wanted > 0) {
+          // Random, keyed by content and round (not by the model): an unbiased sample.
+          const { rows } = await client.query<{ id: string }>(
+            `SELECT i.id FROM items i
+              WHERE i.project_id = $1 AND i.split = 'EVAL' AND ${free}
+              ORDER BY md5(i.content_hash || 'eval' || $2), i.id LIMIT $3`,
+            [round.project_id, drawKey, wanted],
+          );
+          evalChosen = rows.map((r) => r.id);
+          take -= evalChosen.length;
+        }
+      }
       let chosen: string[] = [];
-      if (take > 0 && input.headVersionId && input.choose) {
+      if (take > 0 && input.ranked) {
+        // Ranked before the lock was taken: only those still free count.
+        const { rows } = await client.query<{ id: string }>(
+          `SELECT i.id FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, ord)
+             JOIN items i ON i.id = x.id
+            WHERE i.project_id = $1 AND i.split = 'POOL' AND ${free}
+            ORDER BY x.ord LIMIT $3`,
+          [round.project_id, input.ranked, take],
+        );
+        chosen = rows.map((r) => r.id);
+      } else if (take > 0 && input.headVersionId && input.choose) {
         const { rows } = await client.query<{
           item_id: string;
           confidence: number;
@@ -426,22 +475,30 @@ export class TaskRepository {
             WHERE i.project_id = $1 AND i.split = 'POOL' AND ${free}
               AND i.id <> ALL($3::uuid[])
             ORDER BY md5(i.content_hash || $2), i.id LIMIT $4`,
-          [round.project_id, String(round.number), chosen, take - chosen.length],
+          [round.project_id, drawKey, chosen, take - chosen.length],
         );
         chosen.push(...random.rows.map((r) => r.id));
       }
+      // Eval items are spread evenly through the queue (priority falls from 1 to 0 in each
+      // list), so a round cut short by its deadline still has both kinds of labels.
+      const ids = [...chosen, ...evalChosen];
+      const priorities = [
+        ...chosen.map((_, i) => 1 - (i + 0.5) / chosen.length),
+        ...evalChosen.map((_, i) => 1 - (i + 0.5) / evalChosen.length),
+      ];
       await client.query(
         `INSERT INTO label_tasks (project_id, round_id, item_id, priority)
-         SELECT $1, $2, x.item_id, $4 - x.ord
-           FROM unnest($3::uuid[]) WITH ORDINALITY AS x(item_id, ord)
+         SELECT $1, $2, x.item_id, x.priority
+           FROM unnest($3::uuid[], $4::float8[]) AS x(item_id, priority)
          ON CONFLICT (round_id, item_id) DO NOTHING`,
-        [round.project_id, input.roundId, chosen, chosen.length],
+        [round.project_id, input.roundId, ids, priorities],
       );
-      await client.query('UPDATE rounds SET budget_asked = $2 WHERE id = $1', [
+      await client.query('UPDATE rounds SET budget_asked = $2, eval_asked = $3 WHERE id = $1', [
         input.roundId,
-        chosen.length,
+        ids.length,
+        evalChosen.length,
       ]);
-      return { asked: chosen.length, budgetLeft: left - chosen.length };
+      return { asked: ids.length, evalAsked: evalChosen.length, budgetLeft: left - ids.length };
     });
   }
 }

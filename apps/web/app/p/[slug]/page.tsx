@@ -23,6 +23,8 @@ const Overview = graphql(`
         labeled
         evalLabeled
       }
+      evalLabelsNeeded
+      evalLabelTarget
       encoderVersion {
         name
       }
@@ -52,9 +54,6 @@ const Overview = graphql(`
     }
   }
 `);
-
-/** Labeled eval images per class before quality figures mean much. */
-const EVAL_PER_CLASS = 5;
 
 function Step({
   done,
@@ -111,8 +110,8 @@ export default async function ProjectHome({ params }: { params: Promise<{ slug: 
   const data = await request(Overview, { slug });
   const counts = data.project!.itemCounts;
   const training = data.project!.encoderTraining;
-  const classes = project.classes.filter((c) => !c.retired).length;
-  const evalWanted = EVAL_PER_CLASS * classes;
+  const evalWanted = data.project!.evalLabelsNeeded;
+  const evalTarget = data.project!.evalLabelTarget;
   const steps = {
     images: counts.pool > 0,
     eval: counts.evalLabeled >= evalWanted,
@@ -143,8 +142,9 @@ export default async function ProjectHome({ params }: { params: Promise<{ slug: 
           </Step>
           <Step done={steps.eval} title="Label a held-out eval set" testId="step-eval">
             {counts.evalLabeled.toLocaleString('en')} of {counts.eval.toLocaleString('en')} eval
-            images labeled; quality figures are worth reading from {evalWanted} on ({EVAL_PER_CLASS}{' '}
-            per class).{' '}
+            images labeled; quality figures start at {evalWanted} (5 per class).
+            {evalTarget > counts.evalLabeled &&
+              ` Rounds ask for a random sample of eval images (counted in the budget) until ${evalTarget} are labeled; labeled ones you upload count too.`}{' '}
             <Link href={`/p/${slug}/upload?split=EVAL&labels=folders`}>
               Upload labeled eval images
             </Link>

@@ -18,6 +18,14 @@ export const dynamic = 'force-dynamic';
 
 const Dashboard = graphql(`
   query Dashboard($slug: String!) {
+    project(slug: $slug) {
+      simulation
+      evalLabelTarget
+      evalLabelsNeeded
+      itemCounts {
+        evalLabeled
+      }
+    }
     budget(project: $slug) {
       total
       spent
@@ -49,9 +57,12 @@ const Dashboard = graphql(`
         humanLabels
         macroF1
         accuracy
+        truth
       }
       latest {
         macroF1
+        truth
+        evaluated
         perClass {
           labelClass {
             name
@@ -152,8 +163,17 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
           roundSize={project.roundSize}
           remaining={budget.remaining}
         />
+        <EvaluationBasis
+          simulation={data.project?.simulation ?? false}
+          labeled={data.project?.itemCounts.evalLabeled ?? 0}
+          needed={data.project?.evalLabelsNeeded ?? 0}
+          target={data.project?.evalLabelTarget ?? 0}
+          simulatedRounds={metrics.snapshots
+            .filter((s) => s.truth === 'SIMULATED')
+            .map((s) => s.roundNumber ?? 0)}
+        />
         {metrics.snapshots.length === 0 ? (
-          <p>No evaluations yet: the first round's evaluation appears here.</p>
+          <p>No evaluations yet: the first evaluated round appears here.</p>
         ) : (
           <QualityChart snapshots={metrics.snapshots} />
         )}
@@ -168,7 +188,11 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
         )}
         {metrics.latest && (
           <>
-            <h3>Per class (latest round, macro-F1 {pct(metrics.latest.macroF1)})</h3>
+            <h3>
+              Per class (latest round, macro-F1 {pct(metrics.latest.macroF1)} on{' '}
+              {metrics.latest.evaluated} eval items
+              {metrics.latest.truth === 'SIMULATED' ? ', simulated ground truth' : ''})
+            </h3>
             <table className="per-class">
               <thead>
                 <tr>
@@ -254,5 +278,34 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
         </ul>
       </section>
     </>
+  );
+}
+
+/** What the quality figures are measured against, so nobody mistakes a simulation for data. */
+function EvaluationBasis(props: {
+  simulation: boolean;
+  labeled: number;
+  needed: number;
+  target: number;
+  simulatedRounds: number[];
+}) {
+  const { simulation, labeled, needed, target, simulatedRounds } = props;
+  return (
+    <div data-testid="evaluation-basis">
+      <p>
+        Quality is measured on eval images labeled by people: {labeled} so far; figures start at{' '}
+        {needed}
+        {target > labeled
+          ? `, and rounds ask for a random eval sample (counted in the budget) until ${target}.`
+          : '.'}
+      </p>
+      {simulation && (
+        <p className="callout" data-testid="simulation-notice">
+          Simulation project: its images carry hidden ground truth for a simulated labeler.
+          {simulatedRounds.length > 0 &&
+            ` Rounds ${simulatedRounds.join(', ')} were evaluated on that hidden truth (too few eval images labeled by people then): simulated figures, not measurements.`}
+        </p>
+      )}
+    </div>
   );
 }

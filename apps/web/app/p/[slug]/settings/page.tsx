@@ -23,6 +23,7 @@ const Settings = graphql(`
       targetMacroF1
       promotionTolerance
       taskLeaseSeconds
+      evalLabelTarget
       encoderVersion {
         name
         dims

@@ -1,0 +1,186 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrchestrationActivities } from '@beanstalk/activities';
+import { loadConfig } from '@beanstalk/config';
+import { EncoderCache } from '@beanstalk/model-runtime';
+import { LocalBlobStore } from '@beanstalk/storage';
+import { createTestDatabase, seedIndexedFashionMnist, type TestDatabase } from '@beanstalk/testing';
+
+/**
+ * What a head is evaluated on: people's labels on eval items, never a handful of them; a
+ * simulation's hidden truth only in a simulation project, and marked; and how rounds get the
+ * eval labels a project lacks. The activities are called directly on a seeded project (a
+ * published head, 100 imported pool labels, 300 eval items with hidden truth).
+ */
+describe('evaluation on people’s labels', () => {
+  let db: TestDatabase;
+  let dir: string;
+  let encoders: EncoderCache;
+  let acts: ReturnType<typeof createOrchestrationActivities>;
+  let seeded: Awaited<ReturnType<typeof seedIndexedFashionMnist>>;
+  let round = 0;
+  const evalItems = () => seeded.items.filter((i) => i.split === 'EVAL');
+
+  /** A round row to hang tasks and snapshots on. */
+  async function openRound() {
+    round++;
+    return db.db.rounds.open({ projectId: seeded.projectId, workflowId: `eval-test-${round}` });
+  }
+  /** The fixture's head as a fresh candidate: nothing active, so promotion decides. */
+  async function deactivate() {
+    await db.prisma.project.update({
+      where: { id: seeded.projectId },
+      data: { activeHeadVersionId: null },
+    });
+  }
+  async function labelEval(items: { id: string; hiddenClassId: string | null }[]) {
+    for (const item of items) {
+      await db.db.labels.append({
+        projectId: seeded.projectId,
+        itemId: item.id,
+        labelClassId: item.hiddenClassId!,
+        source: 'IMPORT',
+        supersedesId: null,
+      });
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'beanstalk-eval-'));
+    const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
+    const modelsDir = path.join(dir, 'models');
+    seeded = await seedIndexedFashionMnist(
+      { db: db.db, blobs, modelsDir },
+      { limit: 300, labeled: 100, budget: 100 },
+    );
+    encoders = new EncoderCache({ db: db.db, blobs }, { dir: modelsDir, threads: 2 });
+    acts = createOrchestrationActivities({ config: loadConfig(), db: db.db, blobs, encoders });
+  });
+  afterAll(async () => {
+    await encoders?.close();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('one labeled eval item is not a sample of one: a simulation reads its hidden truth and says so', async () => {
+    await labelEval(evalItems().slice(0, 1));
+    const { id: roundId } = await openRound();
+    const evaluation = await acts.evaluateHead({
+      roundId,
+      headVersionId: seeded.headVersionId,
+      k: 10,
+      store: true,
+    });
+    expect(evaluation).toMatchObject({ truth: 'simulated', evaluated: 300, needed: 50 });
+    expect(evaluation.macroF1).toBeGreaterThan(0.3);
+    const snapshot = await db.prisma.metricSnapshot.findFirstOrThrow({ where: { roundId } });
+    expect(snapshot.details).toMatchObject({ truth: 'simulated', evaluated: 300, evalLabels: 1 });
+    await deactivate();
+    const decision = await acts.promoteHead({
+      roundId,
+      candidate: evaluation,
+      active: null,
+      tolerance: 0.005,
+    });
+    expect(decision.reason).toContain('simulated ground truth');
+  });
+
+  it('a real project with too few labeled eval items is not evaluated, and its head is promoted saying why', async () => {
+    await db.prisma.project.update({
+      where: { id: seeded.projectId },
+      data: { simulation: false },
+    });
+    const { id: roundId } = await openRound();
+    const evaluation = await acts.evaluateHead({
+      roundId,
+      headVersionId: seeded.headVersionId,
+      k: 10,
+      store: true,
+    });
+    // The hidden truth is still in the table; a real project never reads it.
+    expect(evaluation).toMatchObject({ truth: 'none', macroF1: null, evaluated: 0, needed: 50 });
+    expect(await db.prisma.metricSnapshot.count({ where: { roundId } })).toBe(0);
+    await deactivate();
+    const decision = await acts.promoteHead({
+      roundId,
+      candidate: evaluation,
+      active: { ...evaluation },
+      tolerance: 0.005,
+    });
+    expect(decision).toEqual({
+      promoted: true,
+      reason: 'not evaluated: fewer than 50 eval items labeled by people; the newest head answers',
+    });
+  });
+
+  it('from 5 labels per class on, people’s labels are the truth, in a simulation too', async () => {
+    await db.prisma.project.update({
+      where: { id: seeded.projectId },
+      data: { simulation: true },
+    });
+    await labelEval(evalItems().slice(1, 50));
+    const { id: roundId } = await openRound();
+    const evaluation = await acts.evaluateHead({
+      roundId,
+      headVersionId: seeded.headVersionId,
+      k: 10,
+      store: true,
+    });
+    expect(evaluation).toMatchObject({ truth: 'human', evaluated: 50 });
+    expect(evaluation.macroF1).not.toBeNull();
+  });
+
+  it('rounds ask for a random eval sample, counted in the budget, until the target', async () => {
+    await db.prisma.project.update({
+      where: { id: seeded.projectId },
+      data: { evalLabelTarget: 70 },
+    });
+    const first = await openRound();
+    // 50 labeled, 70 wanted: a quarter of the round goes to eval items (20 of 80 asked).
+    const opened = await acts.openTasks({
+      roundId: first.id,
+      headVersionId: seeded.headVersionId,
+      count: 80,
+      strategy: 'margin',
+    });
+    expect(opened).toEqual({ asked: 80, evalAsked: 20, budgetLeft: 20 });
+    const tasks = await db.prisma.labelTask.findMany({
+      where: { roundId: first.id },
+      include: { item: true },
+      orderBy: { priority: 'desc' },
+    });
+    const splits = tasks.map((t) => t.item.split);
+    expect(splits.filter((s) => s === 'EVAL')).toHaveLength(20);
+    // Spread through the queue, not all at its end: the first 20 tasks hold some of them.
+    const early = splits.slice(0, 20).filter((s) => s === 'EVAL').length;
+    expect(early).toBeGreaterThanOrEqual(4);
+    expect(early).toBeLessThanOrEqual(6);
+    expect(tasks.every((t) => t.item.split === 'EVAL' || t.item.split === 'POOL')).toBe(true);
+    const evalTasks = tasks.filter((t) => t.item.split === 'EVAL');
+    const labeledBefore = new Set(evalItems().slice(0, 50).map((i) => i.id));
+    expect(evalTasks.some((t) => labeledBefore.has(t.itemId))).toBe(false);
+    expect((await db.db.rounds.get(first.id)).evalAsked).toBe(20);
+    // A retry returns what was opened.
+    expect(
+      await acts.openTasks({
+        roundId: first.id,
+        headVersionId: seeded.headVersionId,
+        count: 80,
+        strategy: 'margin',
+      }),
+    ).toEqual({ asked: 80, evalAsked: 20, budgetLeft: 20 });
+    // 50 labeled and 20 asked reach the target: the next round asks the pool only.
+    const second = await openRound();
+    expect(
+      await acts.openTasks({
+        roundId: second.id,
+        headVersionId: seeded.headVersionId,
+        count: 20,
+        strategy: 'margin',
+      }),
+    ).toEqual({ asked: 20, evalAsked: 0, budgetLeft: 0 });
+  });
+});

@@ -1,0 +1,410 @@
+// Label efficiency of the platform itself: active-learning rounds run by the real workflows on
+// the real Temporal server, with orchestration and gpu workers as processes, on Fashion-MNIST
+// (the first --pool train images as the pool, the first --pool test images, at most 10,000, as
+// eval). A simulated labeler answers every task at once with the hidden truth, through the
+// API's label path. The rounds are the campaign's rounds, started one by one so each can be
+// measured before the next begins.
+//
+// Within a seed, every configuration (strategy, auto-accept on or off) starts from a copy of
+// the same embedded project and gets the same random draws: the cold start, random sampling,
+// the eval sample and head-training seeds are keyed by seed and round. After every round:
+//   - macro-F1 of the active head's kNN vote on ALL eval items against the hidden truth
+//     (a simulation figure: the platform's own evaluation reads only the eval sample people
+//     labeled, recorded next to it);
+//   - kNN on backbone features with the same human labels (what the head adds);
+//   - kNN on raw pixels with the random configuration's labels (the floor);
+//   - auto labels, their 95% bound and their true precision (simulation figure).
+//
+//   npm run bench:campaign [-- --pool 8000 --seeds 0,1,2 --labels 1000
+//                             --strategies random,margin,margin-diversity --auto off,on]
+//
+// The first run of a pool size builds a template database (import and embedding). Results:
+// bench/results/campaign.json (one entry per pool size) and campaign.svg.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '@beanstalk/config';
+import { createDatabase, migrate, type Database } from '@beanstalk/db';
+import { classificationReport, STRATEGIES, stackRows, type Strategy } from '@beanstalk/ml';
+import { loadReferences, scorerFor } from '@beanstalk/model-runtime';
+import { startRound } from '@beanstalk/orchestration';
+import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
+import { writeSvgChart } from './lib/chart.ts';
+import { CLASSES, loadFashionMnist, log, pixelRows } from './lib/fashion-mnist.ts';
+import { knnScore } from './lib/knn.ts';
+import {
+  benchQueues,
+  buildFashionMnist,
+  ensureTemplate,
+  simulatedLabeler,
+  spawnWorker,
+} from './lib/platform.ts';
+import { commandLine, printTable, RESULTS_DIR, withRun, writeResults } from './lib/results.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    pool: { type: 'string', default: '8000' },
+    seeds: { type: 'string', default: '0,1,2' },
+    labels: { type: 'string', default: '1000' },
+    'round-size': { type: 'string', default: '100' },
+    strategies: { type: 'string', default: 'random,margin,margin-diversity' },
+    auto: { type: 'string', default: 'off,on' },
+    'precision-target': { type: 'string', default: '0.95' },
+  },
+});
+const POOL = Number(args.pool);
+if (!(Number.isInteger(POOL) && POOL >= 1000 && POOL <= 60_000)) {
+  throw new Error(`--pool must be 1000..60000 (got ${args.pool})`);
+}
+const SEEDS = args.seeds!.split(',').map(Number);
+const ROUND_SIZE = Number(args['round-size']);
+const ROUNDS = Math.ceil(Number(args.labels) / ROUND_SIZE);
+const PRECISION_TARGET = Number(args['precision-target']);
+const strategies = args.strategies!.split(',') as Strategy[];
+for (const s of strategies) {
+  if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s} (${STRATEGIES.join(', ')})`);
+}
+const CONFIGS = strategies.flatMap((strategy) =>
+  args.auto!.split(',').map((a) => ({ strategy, auto: a === 'on' })),
+);
+const CHECKPOINTS = [100, 200, 500, 600, 1000, 2000];
+const TEMPLATE = `bench_campaign_fm_${POOL}`;
+const SLUG = 'fashion-mnist';
+
+const config = loadConfig();
+const id = `${process.pid}`;
+const queues = benchQueues(id);
+const connection = await Connection.connect({ address: config.temporal.address });
+const client = new Client({ connection, namespace: config.temporal.namespace });
+const data = await loadFashionMnist();
+const PIXELS = 28 * 28;
+
+await ensureTemplate(TEMPLATE, (db, database) =>
+  buildFashionMnist(db, database, { client, queues, slug: SLUG, limit: POOL }),
+);
+
+interface Point {
+  seed: number;
+  strategy: Strategy;
+  auto: boolean;
+  round: number;
+  humanLabels: number;
+  poolLabels: number;
+  evalLabels: number;
+  autoLabels: number;
+  roundAutoAccepted: number;
+  autoBound: number | null;
+  autoTruePrecision: number | null;
+  /** Active head's kNN vote on all eval items vs hidden truth (simulation figure). */
+  macroF1: number;
+  /** What the platform itself recorded for the round (eval sample, or marked simulated). */
+  platformMacroF1: number | null;
+  platformTruth: string | null;
+  platformEvaluated: number | null;
+  /** kNN on backbone features with the same human pool labels. */
+  backboneMacroF1: number;
+  /** kNN on raw pixels with the same human pool labels. */
+  rawPixelMacroF1: number;
+  seconds: number;
+}
+
+/** Dataset row of a Fashion-MNIST item, from its source reference (`<file>#<index>`). */
+function pixelsOf(sourceRefs: (string | null)[]): Float32Array {
+  const out = new Uint8Array(sourceRefs.length * PIXELS);
+  sourceRefs.forEach((ref, i) => {
+    const [file, index] = (ref ?? '').split('#');
+    const images = file!.startsWith('t10k') ? data.testImages : data.trainImages;
+    const n = Number(index);
+    out.set(images.subarray(n * PIXELS, (n + 1) * PIXELS), i * PIXELS);
+  });
+  return pixelRows(out, sourceRefs.length);
+}
+
+async function measure(
+  db: Database,
+  projectId: string,
+  roundId: string,
+  started: number,
+): Promise<Omit<Point, 'seed' | 'strategy' | 'auto'>> {
+  const project = await db.projects.get(projectId);
+  const head = project.activeHeadVersionId!;
+  const set = await loadReferences(db, { headVersionId: head, projectId });
+  const indexOf = new Map(set.classes.map((c, i) => [c.id, i]));
+  const evalRows = await db.vectorSets.readPage({ headVersionId: head, splits: ['EVAL'] });
+  const hidden = await db.items.hiddenTruth(evalRows.map((r) => r.itemId));
+  const truth = evalRows.map((r) => indexOf.get(hidden.get(r.itemId)!)!);
+  const scorer = await scorerFor(set, { k: project.k });
+  const votes = await scorer
+    .votes(
+      stackRows(
+        evalRows.map((r) => r.vector),
+        set.references.dims,
+      ),
+    )
+    .finally(() => scorer.release());
+  const macroF1 = classificationReport(
+    truth,
+    votes.map((v) => v.predicted),
+    CLASSES,
+  ).macroF1;
+  // The same human labels, without the head: backbone features and raw pixels.
+  const human = set.rows.filter((r) => r.labelSource !== 'AUTO');
+  const humanLabels = Int32Array.from(human, (r) => indexOf.get(r.labelClassId!)!);
+  const features = await db.features.of(project.encoderVersionId!, [
+    ...human.map((r) => r.itemId),
+    ...evalRows.map((r) => r.itemId),
+  ]);
+  const dims = features.values().next().value!.length;
+  const backbone = await knnScore(
+    stackRows(
+      human.map((r) => features.get(r.itemId)!),
+      dims,
+    ),
+    humanLabels,
+    stackRows(
+      evalRows.map((r) => features.get(r.itemId)!),
+      dims,
+    ),
+    dims,
+    truth,
+  );
+  const items = new Map(
+    (await db.items.byIds([...human, ...evalRows].map((r) => r.itemId))).map((i) => [i.id, i]),
+  );
+  const raw = await knnScore(
+    pixelsOf(human.map((r) => items.get(r.itemId)!.sourceRef)),
+    humanLabels,
+    pixelsOf(evalRows.map((r) => items.get(r.itemId)!.sourceRef)),
+    PIXELS,
+    truth,
+  );
+  const bySplit = await db.labels.countHumanBySplit(projectId);
+  const humanTotal = bySplit.POOL + bySplit.EVAL + bySplit.GOLD;
+  const evalLabels = bySplit.EVAL;
+  const round = await db.rounds.get(roundId);
+  const autoTruth = await db.labels.autoTruthOfRound(roundId);
+  const snapshot = await db.metrics.latestOfRound(roundId);
+  return {
+    round: round.number,
+    humanLabels: humanTotal,
+    poolLabels: humanTotal - evalLabels,
+    evalLabels,
+    autoLabels: set.rows.length - human.length,
+    roundAutoAccepted: round.autoAccepted,
+    autoBound: round.autoPrecisionBound,
+    autoTruePrecision: autoTruth ? autoTruth.right / autoTruth.checked : null,
+    macroF1,
+    platformMacroF1: snapshot?.macroF1 ?? null,
+    platformTruth: (snapshot?.details as { truth?: string } | undefined)?.truth ?? null,
+    platformEvaluated: (snapshot?.details as { evaluated?: number } | undefined)?.evaluated ?? null,
+    backboneMacroF1: backbone.macroF1,
+    rawPixelMacroF1: raw.macroF1,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** One configuration of one seed: ROUNDS rounds on a fresh copy of the template. */
+async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Promise<Point[]> {
+  const database = `bench_campaign_${id}`;
+  await dropDatabase(database);
+  await copyDatabase(TEMPLATE, database);
+  await migrate(databaseUrl(database));
+  const db = createDatabase(databaseUrl(database));
+  const workers = [
+    await spawnWorker('orchestration', database, queues, { quiet: true }),
+    await spawnWorker('gpu', database, queues, { quiet: true }),
+  ];
+  const points: Point[] = [];
+  try {
+    const project = (await db.projects.bySlug(SLUG))!;
+    await db.projects.update(project.id, {
+      roundSize: ROUND_SIZE,
+      autoAcceptEnabled: auto,
+      autoAcceptPrecisionTarget: PRECISION_TARGET,
+    });
+    for (let r = 1; r <= ROUNDS; r++) {
+      const started = Date.now();
+      const handle = await startRound(
+        client,
+        { projectId: project.id, strategy, seed },
+        `campaign-${id}-${seed}-${strategy}-${auto}-${r}`,
+        queues,
+      );
+      const labeler = simulatedLabeler({ db, client }, project.id);
+      const result = await handle.result().finally(() => labeler.stop());
+      const point = {
+        seed,
+        strategy,
+        auto,
+        ...(await measure(db, project.id, result.roundId, started)),
+      };
+      points.push(point);
+      log(
+        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
+          `macro-F1 ${point.macroF1.toFixed(4)} (backbone kNN ${point.backboneMacroF1.toFixed(4)}, raw pixels ${point.rawPixelMacroF1.toFixed(4)}), ` +
+          `auto ${point.roundAutoAccepted}${point.autoTruePrecision != null ? ` at true precision ${point.autoTruePrecision.toFixed(3)}` : ''}, ${point.seconds.toFixed(0)} s`,
+      );
+    }
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await db.close();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await dropDatabase(database);
+  }
+  return points;
+}
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const sd = (xs: number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const configName = (c: { strategy: string; auto: boolean }) =>
+  `${c.strategy}${c.auto ? ' + auto-accept' : ''}`;
+
+const points: Point[] = [];
+const total = SEEDS.length * CONFIGS.length;
+let done = 0;
+const began = Date.now();
+for (const seed of SEEDS) {
+  for (const c of CONFIGS) {
+    log(
+      `run ${done + 1}/${total}: seed ${seed}, ${configName(c)}, ${ROUNDS} rounds of ${ROUND_SIZE}`,
+    );
+    points.push(...(await runCampaign(seed, c.strategy, c.auto)));
+    done++;
+    const eta = ((Date.now() - began) / done) * (total - done);
+    log(`  ${done}/${total} done, about ${Math.round(eta / 60_000)} min left`);
+  }
+}
+await connection.close();
+
+/** Mean and spread over seeds at each round, per configuration and for the baselines. */
+function curves() {
+  const rows: { series: string; humanLabels: number; mean: number; sd: number; n: number }[] = [];
+  const add = (series: string, at: Point[], value: (p: Point) => number) => {
+    for (let r = 1; r <= ROUNDS; r++) {
+      const ps = at.filter((p) => p.round === r);
+      if (ps.length === 0) continue;
+      const xs = ps.map(value);
+      rows.push({
+        series,
+        humanLabels: Math.round(mean(ps.map((p) => p.humanLabels))),
+        mean: mean(xs),
+        sd: sd(xs),
+        n: xs.length,
+      });
+    }
+  };
+  for (const c of CONFIGS) {
+    add(
+      configName(c),
+      points.filter((p) => p.strategy === c.strategy && p.auto === c.auto),
+      (p) => p.macroF1,
+    );
+  }
+  const random = points.filter((p) => p.strategy === 'random' && !p.auto);
+  if (random.length) {
+    add('kNN on raw pixels, random labels', random, (p) => p.rawPixelMacroF1);
+    add('kNN on backbone features, random labels', random, (p) => p.backboneMacroF1);
+  }
+  return rows;
+}
+const series = curves();
+const at = (name: string, labels: number) =>
+  series.find((s) => s.series === name && s.humanLabels === labels) ?? null;
+const checkpoints = CHECKPOINTS.filter((c) => c <= ROUNDS * ROUND_SIZE);
+printTable(
+  [...new Set(series.map((s) => s.series))].map((name) => ({
+    series: name,
+    ...Object.fromEntries(
+      checkpoints.map((c) => {
+        const s = at(name, c);
+        return [`${c}`, s ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '-'];
+      }),
+    ),
+  })),
+);
+const autoRounds = points.filter((p) => p.roundAutoAccepted > 0 && p.autoTruePrecision !== null);
+const met = autoRounds.filter((p) => p.autoTruePrecision! >= PRECISION_TARGET).length;
+const best600 = CONFIGS.map((c) => ({ name: configName(c), s: at(configName(c), 600) }))
+  .filter((x) => x.s)
+  .sort((a, b) => b.s!.mean - a.s!.mean)[0];
+const raw600 = at('kNN on raw pixels, random labels', 600);
+const run = {
+  command: commandLine('campaign'),
+  date: new Date().toISOString(),
+  pool: POOL,
+  eval: Math.min(POOL, 10_000),
+  seeds: SEEDS,
+  roundSize: ROUND_SIZE,
+  rounds: ROUNDS,
+  precisionTarget: PRECISION_TARGET,
+  minutes: (Date.now() - began) / 60_000,
+  truth:
+    'macroF1, backbone and raw-pixel figures: all eval items against hidden truth (simulation)',
+  bestAt600: best600 ? { config: best600.name, mean: best600.s!.mean, sd: best600.s!.sd } : null,
+  rawPixelAt600: raw600 ? { mean: raw600.mean, sd: raw600.sd } : null,
+  autoRounds: autoRounds.length,
+  autoRoundsMeetingTarget: met,
+  series,
+  points,
+};
+const runs = withRun('campaign', String(POOL), run);
+const small = runs['8000'] as typeof run | undefined;
+const full = runs['60000'] as typeof run | undefined;
+const file = writeResults(
+  'campaign',
+  {
+    macroF1At600Full: full?.bestAt600?.mean ?? null,
+    macroF1At600Small: small?.bestAt600?.mean ?? null,
+    rawPixelAt600Small: small?.rawPixelAt600?.mean ?? null,
+    gainOverRawPixelAt600Small:
+      small?.bestAt600 && small.rawPixelAt600
+        ? small.bestAt600.mean - small.rawPixelAt600.mean
+        : null,
+    autoRoundsMeetingTarget: Object.values(runs).reduce(
+      (s, r) => s + (r as typeof run).autoRoundsMeetingTarget,
+      0,
+    ),
+    autoRounds: Object.values(runs).reduce((s, r) => s + (r as typeof run).autoRounds, 0),
+  },
+  { runs },
+);
+const bands = Object.values(runs).flatMap((r) =>
+  (r as typeof run).series.map((s) => ({
+    ...s,
+    pool: `pool ${(r as typeof run).pool.toLocaleString('en')}`,
+    low: s.mean - s.sd,
+    high: s.mean + s.sd,
+  })),
+);
+await writeSvgChart(path.join(RESULTS_DIR, 'campaign.svg'), {
+  title: 'Macro-F1 on all eval items (simulated truth) vs human labels: mean ± sd over seeds',
+  data: { values: bands },
+  facet: { column: { field: 'pool', type: 'nominal', title: null } },
+  spec: {
+    width: 420,
+    height: 300,
+    encoding: {
+      x: {
+        field: 'humanLabels',
+        type: 'quantitative',
+        title: 'human labels (eval sample included)',
+      },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+    layer: [
+      {
+        mark: { type: 'area', opacity: 0.15 },
+        encoding: {
+          y: { field: 'low', type: 'quantitative', scale: { zero: false }, title: 'macro-F1' },
+          y2: { field: 'high' },
+        },
+      },
+      {
+        mark: { type: 'line', point: true },
+        encoding: { y: { field: 'mean', type: 'quantitative' } },
+      },
+    ],
+  },
+});
+log(`wrote ${file} and campaign.svg`);
