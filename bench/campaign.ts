@@ -16,7 +16,7 @@
 //   - auto labels, their 95% bound and their true precision (simulation figure).
 //
 //   npm run bench:campaign [-- --pool 8000 --seeds 0,1,2 --labels 1000
-//                             --strategies random,margin,margin-diversity --auto off,on]
+//                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust]
 //
 // The first run of a pool size builds a template database (import and embedding). Results:
 // bench/results/campaign.json (one entry per pool size) and campaign.svg.
@@ -47,8 +47,11 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '0,1,2' },
     labels: { type: 'string', default: '1000' },
     'round-size': { type: 'string', default: '100' },
-    strategies: { type: 'string', default: 'random,margin,margin-diversity' },
-    auto: { type: 'string', default: 'off,on' },
+    // A strategy, with "+auto" for auto-accept on.
+    configs: {
+      type: 'string',
+      default: 'random,margin,margin-diversity,margin-diversity+auto,typiclust',
+    },
     'precision-target': { type: 'string', default: '0.95' },
   },
 });
@@ -60,13 +63,15 @@ const SEEDS = args.seeds!.split(',').map(Number);
 const ROUND_SIZE = Number(args['round-size']);
 const ROUNDS = Math.ceil(Number(args.labels) / ROUND_SIZE);
 const PRECISION_TARGET = Number(args['precision-target']);
-const strategies = args.strategies!.split(',') as Strategy[];
-for (const s of strategies) {
-  if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s} (${STRATEGIES.join(', ')})`);
-}
-const CONFIGS = strategies.flatMap((strategy) =>
-  args.auto!.split(',').map((a) => ({ strategy, auto: a === 'on' })),
-);
+const CONFIGS = args.configs!.split(',').map((c) => {
+  const [strategy, extra] = c.split('+') as [Strategy, string | undefined];
+  if (!STRATEGIES.includes(strategy) || (extra !== undefined && extra !== 'auto')) {
+    throw new Error(
+      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto)`,
+    );
+  }
+  return { strategy, auto: extra === 'auto' };
+});
 const CHECKPOINTS = [100, 200, 500, 600, 1000, 2000];
 const TEMPLATE = `bench_campaign_fm_${POOL}`;
 const SLUG = 'fashion-mnist';

@@ -95,6 +95,13 @@ describe('the web app against the running stack', () => {
     // Rounds at 0.58 then 0.66 against a target of 0.80: two more rounds at that pace.
     expect(await page.getByTestId('target-forecast').textContent()).toMatch(/about 2 more rounds/);
     await page.getByTestId('rounds').waitFor();
+    // A simulation says so, and which figures came from its hidden truth.
+    expect(await page.getByTestId('simulation-notice').textContent()).toMatch(
+      /Round 1 was evaluated on that hidden truth/,
+    );
+    expect(await page.getByTestId('evaluation-basis').textContent()).toMatch(
+      /figures start at 50, and rounds ask for a random eval sample/,
+    );
     await noSeriousViolations(page, 'dashboard');
     await shot(page, 'dashboard');
     const preview = page.getByTestId('auto-preview');

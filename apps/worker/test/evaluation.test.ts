@@ -160,7 +160,11 @@ describe('evaluation on people’s labels', () => {
     expect(early).toBeLessThanOrEqual(6);
     expect(tasks.every((t) => t.item.split === 'EVAL' || t.item.split === 'POOL')).toBe(true);
     const evalTasks = tasks.filter((t) => t.item.split === 'EVAL');
-    const labeledBefore = new Set(evalItems().slice(0, 50).map((i) => i.id));
+    const labeledBefore = new Set(
+      evalItems()
+        .slice(0, 50)
+        .map((i) => i.id),
+    );
     expect(evalTasks.some((t) => labeledBefore.has(t.itemId))).toBe(false);
     expect((await db.db.rounds.get(first.id)).evalAsked).toBe(20);
     // A retry returns what was opened.
@@ -182,5 +186,55 @@ describe('evaluation on people’s labels', () => {
         strategy: 'margin',
       }),
     ).toEqual({ asked: 20, evalAsked: 0, budgetLeft: 0 });
+  });
+
+  it('typiclust asks for typical pool items (denser spots than a random draw), from backbone features', async () => {
+    await db.prisma.labelTask.updateMany({
+      where: { projectId: seeded.projectId, status: 'OPEN' },
+      data: { status: 'EXPIRED' },
+    });
+    // Only pool tasks here: no eval sample.
+    await db.prisma.project.update({
+      where: { id: seeded.projectId },
+      data: { evalLabelTarget: 0 },
+    });
+    const opened: Record<string, string[]> = {};
+    for (const strategy of ['typiclust', 'random'] as const) {
+      const round = await openRound();
+      await acts.openTasks({ roundId: round.id, headVersionId: null, count: 20, strategy });
+      const tasks = await db.prisma.labelTask.findMany({
+        where: { roundId: round.id },
+        include: { item: true },
+      });
+      expect(tasks).toHaveLength(20);
+      expect(tasks.every((t) => t.item.split === 'POOL')).toBe(true);
+      opened[strategy] = tasks.map((t) => t.itemId);
+      await db.prisma.labelTask.updateMany({
+        where: { roundId: round.id },
+        data: { status: 'EXPIRED' },
+      });
+    }
+    // Density: mean distance to the 10 nearest pool neighbours in backbone space.
+    const pool = seeded.items.filter((i) => i.split === 'POOL').map((i) => i.id);
+    const features = await db.db.features.of(seeded.encoderVersionId, pool);
+    const spread = (ids: string[]) => {
+      const total = ids.map((id) => {
+        const f = features.get(id)!;
+        const distances = pool
+          .filter((other) => other !== id)
+          .map((other) => {
+            const g = features.get(other)!;
+            let dot = 0;
+            for (let d = 0; d < f.length; d++) dot += f[d]! * g[d]!;
+            return 1 - dot;
+          })
+          .sort((a, b) => a - b)
+          .slice(0, 10);
+        return distances.reduce((a, b) => a + b, 0) / distances.length;
+      });
+      return total.reduce((a, b) => a + b, 0) / total.length;
+    };
+    expect(spread(opened.typiclust!)).toBeLessThan(spread(opened.random!));
+    expect(new Set(opened.typiclust).size).toBe(20);
   });
 });

@@ -303,7 +303,7 @@ function EvaluationBasis(props: {
         <p className="callout" data-testid="simulation-notice">
           Simulation project: its images carry hidden ground truth for a simulated labeler.
           {simulatedRounds.length > 0 &&
-            ` Rounds ${simulatedRounds.join(', ')} were evaluated on that hidden truth (too few eval images labeled by people then): simulated figures, not measurements.`}
+            ` ${simulatedRounds.length === 1 ? 'Round' : 'Rounds'} ${simulatedRounds.join(', ')} ${simulatedRounds.length === 1 ? 'was' : 'were'} evaluated on that hidden truth (too few eval images labeled by people then): simulated figures, not measurements.`}
         </p>
       )}
     </div>
