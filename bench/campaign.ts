@@ -16,7 +16,8 @@
 //   - auto labels, their 95% bound and their true precision (simulation figure).
 //
 //   npm run bench:campaign [-- --pool 8000 --seeds 0,1,2 --labels 1000
-//                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust]
+//                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust
+//                             --encoder models/fashion-mnist-dae]
 //
 // The first run of a pool size builds a template database (import and embedding). Results:
 // bench/results/campaign.json (one entry per pool size) and campaign.svg.
@@ -53,6 +54,9 @@ const { values: args } = parseArgs({
       default: 'random,margin,margin-diversity,margin-diversity+auto,typiclust',
     },
     'precision-target': { type: 'string', default: '0.95' },
+    encoder: { type: 'string', default: 'models/fashion-mnist-dae' },
+    // Where the run is kept in campaign.json (default: the pool size), for variants.
+    key: { type: 'string' },
   },
 });
 const POOL = Number(args.pool);
@@ -73,7 +77,8 @@ const CONFIGS = args.configs!.split(',').map((c) => {
   return { strategy, auto: extra === 'auto' };
 });
 const CHECKPOINTS = [100, 200, 500, 600, 1000, 2000];
-const TEMPLATE = `bench_campaign_fm_${POOL}`;
+const ENCODER = args.encoder!;
+const TEMPLATE = `bench_campaign_fm_${POOL}${ENCODER.endsWith('fashion-mnist-dae') ? '' : `_${ENCODER.replace(/\W+/g, '_')}`}`;
 const SLUG = 'fashion-mnist';
 
 const config = loadConfig();
@@ -85,7 +90,7 @@ const data = await loadFashionMnist();
 const PIXELS = 28 * 28;
 
 await ensureTemplate(TEMPLATE, (db, database) =>
-  buildFashionMnist(db, database, { client, queues, slug: SLUG, limit: POOL }),
+  buildFashionMnist(db, database, { client, queues, slug: SLUG, limit: POOL, encoder: ENCODER }),
 );
 
 interface Point {
@@ -323,7 +328,7 @@ printTable(
     ...Object.fromEntries(
       checkpoints.map((c) => {
         const s = at(name, c);
-        return [`${c}`, s ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '-'];
+        return [`at ${c}`, s ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '-'];
       }),
     ),
   })),
@@ -339,6 +344,7 @@ const run = {
   date: new Date().toISOString(),
   pool: POOL,
   eval: Math.min(POOL, 10_000),
+  encoder: ENCODER,
   seeds: SEEDS,
   roundSize: ROUND_SIZE,
   rounds: ROUNDS,
@@ -353,7 +359,7 @@ const run = {
   series,
   points,
 };
-const runs = withRun('campaign', String(POOL), run);
+const runs = withRun('campaign', args.key ?? String(POOL), run);
 const small = runs['8000'] as typeof run | undefined;
 const full = runs['60000'] as typeof run | undefined;
 const file = writeResults(
@@ -374,14 +380,11 @@ const file = writeResults(
   },
   { runs },
 );
-const bands = Object.values(runs).flatMap((r) =>
-  (r as typeof run).series.map((s) => ({
-    ...s,
-    pool: `pool ${(r as typeof run).pool.toLocaleString('en')}`,
-    low: s.mean - s.sd,
-    high: s.mean + s.sd,
-  })),
-);
+const bands = Object.entries(runs).flatMap(([key, r]) => {
+  const { pool, encoder, series: rows } = r as typeof run;
+  const name = `pool ${pool.toLocaleString('en')}, ${path.basename(encoder ?? 'fashion-mnist-dae')}${key === String(pool) ? '' : ` (${key})`}`;
+  return rows.map((s) => ({ ...s, pool: name, low: s.mean - s.sd, high: s.mean + s.sd }));
+});
 await writeSvgChart(path.join(RESULTS_DIR, 'campaign.svg'), {
   title: 'Macro-F1 on all eval items (simulated truth) vs human labels: mean ± sd over seeds',
   data: { values: bands },
@@ -395,7 +398,7 @@ await writeSvgChart(path.join(RESULTS_DIR, 'campaign.svg'), {
         type: 'quantitative',
         title: 'human labels (eval sample included)',
       },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
     },
     layer: [
       {

@@ -95,12 +95,12 @@ export async function ensureTemplate(
 export async function buildFashionMnist(
   db: Database,
   database: string,
-  options: { client: Client; queues: Queues; slug: string; limit?: number },
+  options: { client: Client; queues: Queues; slug: string; limit?: number; encoder?: string },
 ): Promise<void> {
   log(`first run: importing and embedding Fashion-MNIST into ${database}`);
   const { projectId } = await seedFashionMnist(
     { db, blobs: new LocalBlobStore(benchBlobDir) },
-    { budget: 1_000_000, slug: options.slug, limit: options.limit },
+    { budget: 1_000_000, slug: options.slug, limit: options.limit, encoder: options.encoder },
   );
   const gpu = await spawnWorker('gpu', database, options.queues);
   const orchestration = await spawnWorker('orchestration', database, options.queues);

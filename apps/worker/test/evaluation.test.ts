@@ -28,6 +28,20 @@ describe('evaluation on people’s labels', () => {
     round++;
     return db.db.rounds.open({ projectId: seeded.projectId, workflowId: `eval-test-${round}` });
   }
+  /** The fixture's head evaluated (and stored) in a new round. */
+  async function evaluateInNewRound() {
+    const { id: roundId } = await openRound();
+    const evaluation = await acts.evaluateHead({
+      roundId,
+      headVersionId: seeded.headVersionId,
+      k: 10,
+      store: true,
+    });
+    return { roundId, evaluation };
+  }
+  async function setSimulation(simulation: boolean) {
+    await db.prisma.project.update({ where: { id: seeded.projectId }, data: { simulation } });
+  }
   /** The fixture's head as a fresh candidate: nothing active, so promotion decides. */
   async function deactivate() {
     await db.prisma.project.update({
@@ -67,13 +81,7 @@ describe('evaluation on people’s labels', () => {
 
   it('one labeled eval item is not a sample of one: a simulation reads its hidden truth and says so', async () => {
     await labelEval(evalItems().slice(0, 1));
-    const { id: roundId } = await openRound();
-    const evaluation = await acts.evaluateHead({
-      roundId,
-      headVersionId: seeded.headVersionId,
-      k: 10,
-      store: true,
-    });
+    const { roundId, evaluation } = await evaluateInNewRound();
     expect(evaluation).toMatchObject({ truth: 'simulated', evaluated: 300, needed: 50 });
     expect(evaluation.macroF1).toBeGreaterThan(0.3);
     const snapshot = await db.prisma.metricSnapshot.findFirstOrThrow({ where: { roundId } });
@@ -89,17 +97,8 @@ describe('evaluation on people’s labels', () => {
   });
 
   it('a real project with too few labeled eval items is not evaluated, and its head is promoted saying why', async () => {
-    await db.prisma.project.update({
-      where: { id: seeded.projectId },
-      data: { simulation: false },
-    });
-    const { id: roundId } = await openRound();
-    const evaluation = await acts.evaluateHead({
-      roundId,
-      headVersionId: seeded.headVersionId,
-      k: 10,
-      store: true,
-    });
+    await setSimulation(false);
+    const { roundId, evaluation } = await evaluateInNewRound();
     // The hidden truth is still in the table; a real project never reads it.
     expect(evaluation).toMatchObject({ truth: 'none', macroF1: null, evaluated: 0, needed: 50 });
     expect(await db.prisma.metricSnapshot.count({ where: { roundId } })).toBe(0);
@@ -117,18 +116,9 @@ describe('evaluation on people’s labels', () => {
   });
 
   it('from 5 labels per class on, people’s labels are the truth, in a simulation too', async () => {
-    await db.prisma.project.update({
-      where: { id: seeded.projectId },
-      data: { simulation: true },
-    });
+    await setSimulation(true);
     await labelEval(evalItems().slice(1, 50));
-    const { id: roundId } = await openRound();
-    const evaluation = await acts.evaluateHead({
-      roundId,
-      headVersionId: seeded.headVersionId,
-      k: 10,
-      store: true,
-    });
+    const { roundId, evaluation } = await evaluateInNewRound();
     expect(evaluation).toMatchObject({ truth: 'human', evaluated: 50 });
     expect(evaluation.macroF1).not.toBeNull();
   });

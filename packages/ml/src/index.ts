@@ -32,6 +32,8 @@ export {
 export {
   trainHead,
   project,
+  identityHead,
+  headOrBackbone,
   initialWeights,
   serializeHead,
   deserializeHead,

@@ -49,18 +49,19 @@ export async function seedProject(
 
 /**
  * A Fashion-MNIST project (the first `limit` train images as the pool, the first `limit` test
- * images as eval, truth hidden) with the default encoder registered and `budget` labels.
+ * images as eval, truth hidden) with an encoder registered (the tests' default:
+ * models/fashion-mnist-dae) and `budget` labels.
  */
 export async function seedFashionMnist(
   deps: { db: Database; blobs: BlobStore },
-  options: { limit?: number; budget: number; slug?: string },
+  options: { limit?: number; budget: number; slug?: string; encoder?: string },
 ): Promise<{ projectId: string; encoderVersionId: string }> {
   const slug = options.slug ?? `fm-${Math.random().toString(36).slice(2, 8)}`;
   await importFashionMnist(deps, { slug, limit: options.limit });
   const project = (await deps.db.projects.bySlug(slug))!;
   const encoderVersionId = await registerEncoder(deps, {
-    modelDir: path.join(repoRoot, 'models/fashion-mnist-dae'),
-    name: 'fashion-mnist-dae',
+    modelDir: path.join(repoRoot, options.encoder ?? 'models/fashion-mnist-dae'),
+    name: path.basename(options.encoder ?? 'models/fashion-mnist-dae'),
     projectId: project.id,
   });
   if (options.budget) {
