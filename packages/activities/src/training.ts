@@ -1,16 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import { VECTOR_DIMS } from '@beanstalk/db';
-import {
-  DEFAULT_HEAD_CONFIG,
-  headOrBackbone,
-  identityHead,
-  minEvalLabels,
-  serializeHead,
-  stackRows,
-  trainHead,
-  type HeadWeights,
-} from '@beanstalk/ml';
-import type { Database } from '@beanstalk/db';
+import { DEFAULT_HEAD_CONFIG, serializeHead, stackRows, trainHead } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { encoderOf } from './embedding.ts';
@@ -54,28 +44,13 @@ export function createTrainingActivities({ db }: ActivityDeps) {
             dims,
           ),
           Int32Array.from(usable, (r) => indexOf.get(r.labelClassId)!),
-          {
-            inputDims: dims,
-            outputDims: VECTOR_DIMS,
-            seed: (input.seed ?? 0) * 1000 + round.number,
-          },
+          { inputDims: dims, outputDims: VECTOR_DIMS, seed: (input.seed ?? 0) * 1000 + round.number },
           {
             onStep: (step, loss) =>
               heartbeat({ step, loss, maxSteps: DEFAULT_HEAD_CONFIG.maxSteps }),
           },
         );
-        const space = await chooseSpace(db, {
-          projectId: round.projectId,
-          encoderVersionId,
-          weights,
-          training: usable.map((r) => ({
-            features: features.get(r.itemId)!,
-            classIndex: indexOf.get(r.labelClassId)!,
-          })),
-          classes: indexOf.size,
-          dims,
-        });
-        const { bytes, shapes, kind } = serializeHead(space.weights);
+        const { bytes, shapes, kind } = serializeHead(weights);
         const head = await db.heads.create({
           projectId: round.projectId,
           encoderVersionId,
@@ -93,75 +68,10 @@ export function createTrainingActivities({ db }: ActivityDeps) {
               ? report.validationAccuracy
               : null,
             seconds: report.seconds,
-            space: space.choice,
-            spaceCheck: space.check,
           },
         });
         return head.id;
       });
-    },
-  };
-}
-
-/**
- * The round's head, or the identity (backbone space) when the eval items labeled by people
- * vote better there: with few labels a trained head can lose to the features it starts from.
- * Without enough labeled eval items (minEvalLabels) the trained head stands.
- */
-async function chooseSpace(
-  db: Database,
-  input: {
-    projectId: string;
-    encoderVersionId: string;
-    weights: HeadWeights;
-    training: { features: Float32Array; classIndex: number }[];
-    classes: number;
-    dims: number;
-  },
-): Promise<{
-  weights: HeadWeights;
-  choice: 'head' | 'backbone';
-  check: { headMacroF1: number; backboneMacroF1: number; evalLabels: number } | null;
-}> {
-  const { weights, dims } = input;
-  const [project, classes, labels] = await Promise.all([
-    db.projects.get(input.projectId),
-    db.classes.ofProject(input.projectId),
-    db.labels.forEvaluation(input.projectId),
-  ]);
-  const indexOf = new Map(classes.map((c, i) => [c.id, i]));
-  const features = await db.features.of(
-    input.encoderVersionId,
-    labels.map((l) => l.itemId),
-  );
-  const held = labels.filter((l) => features.has(l.itemId));
-  const needed = minEvalLabels(classes.filter((c) => !c.retiredAt).length);
-  if (held.length < needed || dims > VECTOR_DIMS) {
-    return { weights, choice: 'head', check: null };
-  }
-  const result = headOrBackbone({
-    weights,
-    references: stackRows(
-      input.training.map((t) => t.features),
-      dims,
-    ),
-    referenceLabels: Int32Array.from(input.training, (t) => t.classIndex),
-    queries: stackRows(
-      held.map((l) => features.get(l.itemId)!),
-      dims,
-    ),
-    queryLabels: Int32Array.from(held, (l) => indexOf.get(l.labelClassId)!),
-    dims,
-    classes: input.classes,
-    k: project.k,
-  });
-  return {
-    weights: result.choice === 'backbone' ? identityHead(dims, VECTOR_DIMS) : weights,
-    choice: result.choice,
-    check: {
-      headMacroF1: result.headMacroF1,
-      backboneMacroF1: result.backboneMacroF1,
-      evalLabels: held.length,
     },
   };
 }

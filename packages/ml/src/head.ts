@@ -1,7 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { AppError } from '@beanstalk/shared';
 import { pickRows } from './exact-knn.ts';
-import { classificationReport } from './metrics.ts';
 import { knnClassify } from './scoring.ts';
 import { seededRandom, shuffledIndices } from './random.ts';
 import { tensorflow } from './tf.ts';
@@ -169,60 +168,6 @@ export function project(weights: HeadWeights, features: Float32Array, n: number)
     for (let c = 0; c < dims; c++) h[r * dims + c]! /= norm;
   }
   return h;
-}
-
-/**
- * A linear head that leaves L2-normalised backbone features as they are (zero-padded up to
- * `outputDims`): kNN in its space is kNN in backbone space.
- */
-export function identityHead(inputDims: number, outputDims: number): HeadWeights {
-  if (inputDims > outputDims) {
-    throw new RangeError(`an identity head cannot map ${inputDims} dimensions to ${outputDims}`);
-  }
-  const w = new Float32Array(inputDims * outputDims);
-  for (let i = 0; i < inputDims; i++) w[i * outputDims + i] = 1;
-  return {
-    kind: 'linear',
-    shapes: [[inputDims, outputDims], [outputDims]],
-    values: [w, new Float32Array(outputDims)],
-  };
-}
-
-/**
- * Which space votes better on held-out labeled items: the trained head's or the backbone's.
- * With few labels a head trained on them can be worse than the features it starts from; the
- * eval items (never trained on) decide, by the kNN vote's macro-F1 (k as the platform votes).
- */
-export function headOrBackbone(input: {
-  weights: HeadWeights;
-  references: Float32Array;
-  referenceLabels: Int32Array;
-  queries: Float32Array;
-  queryLabels: Int32Array;
-  dims: number;
-  classes: number;
-  k: number;
-}): { choice: 'head' | 'backbone'; headMacroF1: number; backboneMacroF1: number } {
-  const { weights, references, referenceLabels, queries, queryLabels, dims, classes, k } = input;
-  const f1 = (refs: Float32Array, qs: Float32Array, d: number) =>
-    classificationReport(
-      queryLabels,
-      knnClassify(refs, referenceLabels, qs, d, k, classes).map((v) => v.predicted),
-      classes,
-    ).macroF1;
-  const out = weights.shapes.at(-1)![0]!;
-  const headMacroF1 = f1(
-    project(weights, references, referenceLabels.length),
-    project(weights, queries, queryLabels.length),
-    out,
-  );
-  const backboneMacroF1 = f1(references, queries, dims);
-  // Ties keep the head: it is what the round trained.
-  return {
-    choice: backboneMacroF1 > headMacroF1 ? 'backbone' : 'head',
-    headMacroF1,
-    backboneMacroF1,
-  };
 }
 
 /** Share of `queries` the platform's kNN vote (k = 5) classifies right against `references`. */

@@ -32,8 +32,6 @@ export {
 export {
   trainHead,
   project,
-  identityHead,
-  headOrBackbone,
   initialWeights,
   serializeHead,
   deserializeHead,

@@ -346,19 +346,6 @@ export class LabelRepository {
     return rows.map((r) => ({ itemId: r.item_id, labelClassId: r.label_class_id }));
   }
 
-  /** Current labels of eval items from people or imports: what evaluation compares with. */
-  async forEvaluation(projectId: string): Promise<{ itemId: string; labelClassId: string }[]> {
-    const { rows } = await this.db.query<{ item_id: string; label_class_id: string }>(
-      `SELECT cl.item_id, cl.label_class_id FROM current_labels cl
-         JOIN items i ON i.id = cl.item_id
-        WHERE cl.project_id = $1 AND i.split = 'EVAL' AND cl.label_class_id IS NOT NULL
-          AND cl.source <> 'AUTO'
-        ORDER BY cl.item_id`,
-      [projectId],
-    );
-    return rows.map((r) => ({ itemId: r.item_id, labelClassId: r.label_class_id }));
-  }
-
   /** A project's current labels, for exports, in content-hash order. */
   async forExport(projectId: string): Promise<ExportedLabel[]> {
     const { rows } = await this.db.query(
