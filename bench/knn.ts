@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDatabase } from '@beanstalk/db';
+import { createDatabase, migrate } from '@beanstalk/db';
 import {
   copyDatabase,
   databaseExists,
@@ -45,6 +45,8 @@ if (!(await databaseExists(TEMPLATE))) {
 }
 const database = `bench_knn_${process.pid}`;
 await copyDatabase(TEMPLATE, database);
+// A template built before the latest migrations gets them here.
+await migrate(databaseUrl(database));
 const db = createDatabase(databaseUrl(database));
 
 interface KnnRun {

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
-import { createDatabase } from '@beanstalk/db';
+import { createDatabase, migrate } from '@beanstalk/db';
 import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, type RoundProgress } from '@beanstalk/workflows';
 import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
@@ -58,6 +58,8 @@ await ensureTemplate(TEMPLATE, async (db, database) => {
 });
 const database = `bench_round_${id}`;
 await copyDatabase(TEMPLATE, database);
+// A template built before the latest migrations gets them here.
+await migrate(databaseUrl(database));
 const db = createDatabase(databaseUrl(database));
 const workers = {
   orchestration: await spawnWorker('orchestration', database, queues),

@@ -40,16 +40,24 @@ export function createSelectionActivities({ db }: ActivityDeps) {
         ]);
         const needed = minEvalLabels(classes.filter((c) => !c.retiredAt).length);
         const seed = (input.seed ?? 0) * 1000 + round.number;
+        const evalSample = (take: number, have: number) =>
+          evalSampleSize({ take, have, needed, target: project.evalLabelTarget });
         return db.tasks.openForRound({
           roundId: round.id,
           headVersionId: input.headVersionId,
           count: input.count,
           seed: input.seed,
-          evalSample: (take, have) =>
-            evalSampleSize({ take, have, needed, target: project.evalLabelTarget }),
+          evalSample,
+          // As many clusters as pool tasks: the round's share left after the eval sample.
           ranked:
             input.strategy === 'typiclust'
-              ? await typicalPool(db, round.projectId, input.count, seed)
+              ? await typicalPool(
+                  db,
+                  round.projectId,
+                  input.count -
+                    evalSample(input.count, await db.tasks.evalCovered(round.projectId)),
+                  seed,
+                )
               : undefined,
           choose:
             input.strategy === 'random' || input.strategy === 'typiclust'

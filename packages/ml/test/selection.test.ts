@@ -18,7 +18,9 @@ describe('selection strategies', () => {
 
   it('never exceed the budget or the candidates, and random is reproducible', () => {
     const embeddings = candidates.map((_, i) => [Math.cos(i), Math.sin(i)]);
-    for (const strategy of STRATEGIES) {
+    // typiclust ranks the whole pool (selectTypical), never a list of candidates.
+    expect(() => selectForLabeling(candidates, 2, 'typiclust', { embeddings })).toThrow(RangeError);
+    for (const strategy of STRATEGIES.filter((s) => s !== 'typiclust')) {
       expect(selectForLabeling(candidates, 10, strategy, { embeddings })).toHaveLength(4);
       expect(selectForLabeling(candidates, 2.7, strategy, { embeddings })).toHaveLength(2);
       expect(selectForLabeling(candidates, 0, strategy, { embeddings })).toEqual([]);

@@ -357,6 +357,20 @@ export class TaskRepository {
    * is a pseudo-random sample keyed by image content and round number. The first chosen is
    * asked first. A retry returns what the round already opened.
    */
+  /** Eval items labeled by people or imports, plus those asked for in open tasks. */
+  async evalCovered(projectId: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM current_labels cl JOIN items i ON i.id = cl.item_id
+                WHERE cl.project_id = $1 AND i.split = 'EVAL'
+                  AND cl.label_class_id IS NOT NULL AND cl.source <> 'AUTO')
+            + (SELECT count(*) FROM label_tasks t JOIN items i ON i.id = t.item_id
+                WHERE t.project_id = $1 AND i.split = 'EVAL'
+                  AND t.status IN ('OPEN', 'CLAIMED')) AS n`,
+      [projectId],
+    );
+    return Number(rows[0]!.n);
+  }
+
   openForRound(input: {
     roundId: string;
     headVersionId: string | null;
@@ -405,16 +419,8 @@ export class TaskRepository {
                                      AND t.status IN ('OPEN', 'CLAIMED', 'DONE'))`;
       let evalChosen: string[] = [];
       if (take > 0 && input.evalSample) {
-        const { rows: haveRows } = await client.query<{ n: number }>(
-          `SELECT (SELECT count(*) FROM current_labels cl JOIN items i ON i.id = cl.item_id
-                    WHERE cl.project_id = $1 AND i.split = 'EVAL'
-                      AND cl.label_class_id IS NOT NULL AND cl.source <> 'AUTO')
-                + (SELECT count(*) FROM label_tasks t JOIN items i ON i.id = t.item_id
-                    WHERE t.project_id = $1 AND i.split = 'EVAL'
-                      AND t.status IN ('OPEN', 'CLAIMED')) AS n`,
-          [round.project_id],
-        );
-        const wanted = input.evalSample(take, Number(haveRows[0]!.n));
+        const have = await new TaskRepository(client).evalCovered(round.project_id);
+        const wanted = input.evalSample(take, have);
         if (wanted > 0) {
           // Random, keyed by content and round (not by the model): an unbiased sample.
           const { rows } = await client.query<{ id: string }>(
