@@ -1,7 +1,9 @@
 // API latency: `classify` p50/p99 and throughput at 1 and 8 concurrent clients against the
-// real API process over HTTP, next to the bare path (encoder, head projection and the kNN vote
-// over the labeled references held in memory, in this process) measured in the same run, on a
-// Fashion-MNIST project of 10k pool images (5k labeled) + 10k eval images.
+// real API process over HTTP, next to the bare path (encoder, head projection and the Scorer
+// over the references held in memory, in this process) measured in the same run, on a
+// Fashion-MNIST project of 10k pool images (5k labeled) + 10k eval images. Then
+// `classifyBatch` of BATCH images per request at 8 clients against the bare path doing the
+// same batches (one encoder batch, one projection, one search), in images per second.
 //
 //   npm run bench:api [-- --requests 400]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,8 +12,14 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@beanstalk/config';
 import { createDatabase, migrate } from '@beanstalk/db';
-import { normaliseRows } from '@beanstalk/ml';
-import { EncoderCache, loadReferences, ProjectorCache, scorerFor } from '@beanstalk/model-runtime';
+import { normaliseRows, stackRows } from '@beanstalk/ml';
+import {
+  EncoderCache,
+  loadAnomalyReferences,
+  loadReferences,
+  ProjectorCache,
+  scorerFor,
+} from '@beanstalk/model-runtime';
 import { LocalBlobStore } from '@beanstalk/storage';
 import {
   createEmptyDatabase,
@@ -32,6 +40,8 @@ const { values: args } = parseArgs({
 const REQUESTS = Number(args.requests);
 const LIMIT = Number(args.limit);
 const K = 10;
+/** Images per classifyBatch request. */
+const BATCH = 32;
 const PORT = 4000 + (process.pid % 1000) + 100;
 
 const config = loadConfig();
@@ -102,14 +112,22 @@ try {
   const encoders = new EncoderCache({ db, blobs }, { dir: path.join(dir, 'models'), threads: 1 });
   const encoder = await encoders.get(seeded.encoderVersionId);
   const projector = await new ProjectorCache(db, 1).get(seeded.headVersionId);
-  const scorer = await scorerFor(
-    await loadReferences(db, { headVersionId: seeded.headVersionId, projectId: seeded.projectId }),
-    { k: K, threads: 1 },
-  );
-  const bare = async (i: number) => {
-    const [features] = await encoder.embedImages([images[i % images.length]!]);
-    await scorer.score(await projector.project(normaliseRows(features!, encoder.dims), 1));
+  const references = await loadReferences(db, {
+    headVersionId: seeded.headVersionId,
+    projectId: seeded.projectId,
+  });
+  const anomaly = await loadAnomalyReferences(db, references, seeded.encoderVersionId);
+  const scorer = await scorerFor(references, { k: K, threads: 1 }, anomaly);
+  /** Encoder, projection and Scorer for images [from, from + count), as classify does them. */
+  const bareOf = async (from: number, count: number) => {
+    const chunk = Array.from({ length: count }, (_, j) => images[(from + j) % images.length]!);
+    const raw = await encoder.embedImages(chunk);
+    const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
+    const vectors = await projector.project(features, count);
+    await scorer.score(vectors, K, anomaly ? features : vectors);
   };
+  const bare = (i: number) => bareOf(i, 1);
+  const bareBatch = (i: number) => bareOf(i * BATCH, BATCH);
 
   api = await startApiProcess();
   const url = `http://127.0.0.1:${PORT}/graphql`;
@@ -168,6 +186,38 @@ try {
     if (response.status !== 200) wrong++;
   };
 
+  const batchOperations = JSON.stringify({
+    query: `mutation ($images: [Upload!]!) { classifyBatch(project: "fashion-mnist", images: $images, k: ${K}) {
+      labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`,
+    variables: { images: Array.from({ length: BATCH }, () => null) },
+  });
+  const batchMap = JSON.stringify(
+    Object.fromEntries(
+      Array.from({ length: BATCH }, (_, j) => [String(j), [`variables.images.${j}`]]),
+    ),
+  );
+  const viaApiBatch = async (i: number) => {
+    const form = new FormData();
+    form.append('operations', batchOperations);
+    form.append('map', batchMap);
+    for (let j = 0; j < BATCH; j++) {
+      const image = images[(i * BATCH + j) % images.length]!;
+      form.append(String(j), new Blob([image.bytes], { type: 'image/png' }), image.name);
+    }
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization, 'apollo-require-preflight': '1' },
+      body: form,
+    });
+    const answer = (await response.json()) as {
+      errors?: unknown[];
+      data?: { classifyBatch: unknown[] };
+    };
+    if (answer.errors) throw new Error(`classifyBatch failed: ${JSON.stringify(answer.errors)}`);
+    if (answer.data!.classifyBatch.length !== BATCH) throw new Error('classifyBatch lost answers');
+    if (response.status !== 200) wrong++;
+  };
+
   log('warming up');
   await load(2, 40, bare);
   await load(2, 40, viaApi);
@@ -196,6 +246,25 @@ try {
       });
     }
   }
+  // Batches: as many images as the single-image runs, BATCH per request, 8 clients.
+  const batchRequests = Math.max(8, Math.round(REQUESTS / BATCH));
+  await load(2, 4, bareBatch);
+  await load(2, 4, viaApiBatch);
+  for (const [name, call] of [
+    ['bare-batch', bareBatch],
+    ['api-batch', viaApiBatch],
+  ] as const) {
+    log(`${name}, 8 clients, ${batchRequests} requests of ${BATCH} images`);
+    const r = await load(8, batchRequests, call);
+    rows.push({
+      path: name,
+      clients: 8,
+      p50Ms: r.p50,
+      p99Ms: r.p99,
+      meanMs: r.mean,
+      perSecond: r.perSecond * BATCH,
+    });
+  }
   const of = (p: string, c: number) => rows.find((r) => r.path === p && r.clients === c)!;
   const round2 = (x: number) => Math.round(x * 100) / 100;
   printTable(
@@ -204,7 +273,7 @@ try {
       clients: r.clients,
       'p50 ms': round2(r.p50Ms),
       'p99 ms': round2(r.p99Ms),
-      'req/s': round2(r.perSecond),
+      'images/s': round2(r.perSecond),
     })),
   );
   const summary = {
@@ -212,11 +281,13 @@ try {
     classifyP99Ms: round2(of('api', 1).p99Ms),
     overheadRatio8: round2(of('api', 8).p50Ms / of('bare', 8).p50Ms),
     throughputRatio8: round2(of('bare', 8).perSecond / of('api', 8).perSecond),
-    targets: { classifyP50Ms: 15, overheadRatio8: 1.25 },
+    batchThroughputRatio8: round2(of('api-batch', 8).perSecond / of('bare-batch', 8).perSecond),
+    targets: { classifyP50Ms: 8, overheadRatio8: 1.5, batchThroughputRatio8: 0.8 },
   };
   console.log(summary);
   const file = writeResults('api', summary, {
     requestsPerRun: REQUESTS,
+    batch: { images: BATCH, requests: batchRequests },
     k: K,
     project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
     definitions: {
@@ -224,12 +295,14 @@ try {
       api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
       overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
       throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
+      batchThroughputRatio8:
+        'api-batch images/s / bare-batch images/s at 8 concurrent clients (perSecond of the batch rows counts images)',
     },
     rows,
     non200: wrong,
   });
   await writeSvgChart(path.join(RESULTS_DIR, 'api.svg'), {
-    title: 'classify latency: API vs bare path (p50 and p99)',
+    title: 'classify latency: API vs bare path (p50 and p99; batches of 32 per request)',
     data: {
       values: rows.flatMap((r) => [
         { run: `${r.path}, ${r.clients} client(s)`, stat: 'p50', ms: r.p50Ms },

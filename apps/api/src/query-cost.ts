@@ -27,6 +27,8 @@ const LIST_SIZE: Record<string, { arg?: string; fallback: number }> = {
   neighbors: { arg: 'k', fallback: 10 },
   similar: { arg: 'k', fallback: 10 },
   embeddingMap: { arg: 'limit', fallback: 3000 },
+  classifyBatch: { fallback: 64 }, // MAX_CLASSIFY_BATCH images
+  classifyBase64: { fallback: 64 },
   points: { fallback: 1 }, // counted on embeddingMap
   precisionRecall: { fallback: 100 },
   projects: { fallback: 100 },

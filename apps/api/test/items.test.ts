@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Classifier, ProjectorCache } from '@beanstalk/model-runtime';
+import { Classifier, ProjectorCache, scorePool } from '@beanstalk/model-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApi, type Api } from './harness.ts';
 
@@ -216,6 +216,128 @@ describe('items, search and export over HTTP', () => {
     }
     // Spread over the range, or agreement would be cheap.
     expect(new Set(stored.map((p) => p.anomalyScore)).size).toBeGreaterThan(5);
+  });
+
+  it('classifyBatch and classifyBase64 answer as classify does, in order, within their limits', async () => {
+    const unlabeled = seeded.items.filter((i) => i.split === 'POOL').slice(280, 286);
+    const stored = new Map(
+      (
+        await api.db.prisma.prediction.findMany({
+          where: {
+            headVersionId: seeded.headVersionId,
+            itemId: { in: unlabeled.map((i) => i.id) },
+          },
+        })
+      ).map((p) => [p.itemId, p]),
+    );
+    const images = await Promise.all(
+      unlabeled.map(async (i) => ({ name: `${i.id}.png`, bytes: await api.blobs.get(i.blobKey) })),
+    );
+    const project = await api.db.prisma.project.findUniqueOrThrow({
+      where: { id: seeded.projectId },
+    });
+    // The project's k, as the round scored the stored predictions with.
+    const fields = `labelClass { id } confidence anomalyScore neighbors { item { id } } item { id }`;
+    const batch = await api.upload(
+      manager,
+      `mutation ($slug: String!, $images: [Upload!]!) { classifyBatch(project: $slug, images: $images) { ${fields} } }`,
+      { slug, images: images.map(() => null) },
+      Object.fromEntries(images.map((image, i) => [`images.${i}`, image])),
+    );
+    expect(batch.errors).toBeUndefined();
+    const json = await api.ok(
+      manager,
+      `mutation ($slug: String!, $images: [Base64Image!]!) { classifyBase64(project: $slug, images: $images) { ${fields} } }`,
+      {
+        slug,
+        images: images.map((image) => ({ data: Buffer.from(image.bytes).toString('base64') })),
+      },
+    );
+    for (const answers of [batch.data!.classifyBatch, json.classifyBase64]) {
+      expect(answers).toHaveLength(unlabeled.length);
+      answers.forEach((c: any, i: number) => {
+        const prediction = stored.get(unlabeled[i]!.id)!;
+        expect(c.labelClass.id).toBe(prediction.labelClassId);
+        expect(Math.abs(c.confidence - prediction.confidence)).toBeLessThan(1e-6);
+        expect(Math.abs(c.anomalyScore - prediction.anomalyScore)).toBeLessThan(1e-6);
+        expect(c.neighbors).toHaveLength(project.k);
+        expect(c.item).toBeNull();
+      });
+    }
+    // The answers differ from image to image, so the order above was checked, not assumed.
+    expect(new Set(json.classifyBase64.map((c: any) => c.confidence)).size).toBeGreaterThan(1);
+
+    const refused = async (images: unknown[], pattern: RegExp) => {
+      const r = await api.gql(
+        manager,
+        `mutation ($slug: String!, $images: [Base64Image!]!) { classifyBase64(project: $slug, images: $images) { confidence } }`,
+        { slug, images },
+      );
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0]!.message).toMatch(pattern);
+    };
+    await refused(
+      Array.from({ length: 65 }, () => ({ data: 'AAAA' })),
+      /1\.\.64 images per request \(got 65\)/,
+    );
+    await refused([], /got 0/);
+    await refused([{ name: 'spaces.png', data: 'not base64!' }], /spaces\.png: data is not base64/);
+    await refused(
+      [
+        { data: Buffer.from(images[0]!.bytes).toString('base64') },
+        { name: 'noise.png', data: Buffer.from('not an image at all').toString('base64') },
+      ],
+      /noise\.png/,
+    );
+    // The server keeps serving after the refusals.
+    const again = await api.ok(
+      manager,
+      `mutation ($slug: String!, $images: [Base64Image!]!) { classifyBase64(project: $slug, images: $images) { confidence } }`,
+      { slug, images: [{ data: Buffer.from(images[0]!.bytes).toString('base64') }] },
+    );
+    expect(again.classifyBase64).toHaveLength(1);
+  });
+
+  it('with no class counted as normal, anomaly scores compare with an unlabeled pool sample, and classify agrees', async () => {
+    const p = await api.seedProject({ limit: 300, labeled: 100, slug: 'fm-no-normal' });
+    await api.db.prisma.labelClass.updateMany({
+      where: { projectId: p.projectId },
+      data: { isNormal: false },
+    });
+    await scorePool(api.db.db, { headVersionId: p.headVersionId, roundId: null, k: 10 });
+    const stored = await api.db.prisma.prediction.findMany({
+      where: { headVersionId: p.headVersionId },
+    });
+    expect(stored.length).toBeGreaterThan(100);
+    // With nothing labeled normal the score used to be the same for every item.
+    expect(new Set(stored.map((s) => s.anomalyScore.toFixed(6))).size).toBeGreaterThan(20);
+    const projectors = new ProjectorCache(api.db.db, 1);
+    const classifier = new Classifier({
+      db: api.db.db,
+      encoders: api.services.encoders,
+      projectors,
+    });
+    const models = {
+      id: p.projectId,
+      activeHeadVersionId: p.headVersionId,
+      encoderVersionId: p.encoderVersionId,
+    };
+    try {
+      // Every unlabeled pool item is in the sample (fewer than its size), so each answer
+      // below also checks that an item's image is not its own neighbour on either path.
+      for (const prediction of stored.slice(0, 10)) {
+        const item = p.items.find((i) => i.id === prediction.itemId)!;
+        const c = await classifier.classify(
+          models,
+          { name: `${item.id}.png`, bytes: await api.blobs.get(item.blobKey) },
+          10,
+        );
+        expect(Math.abs(c.anomalyScore - prediction.anomalyScore)).toBeLessThan(1e-6);
+      }
+    } finally {
+      await classifier.close();
+      await projectors.close();
+    }
   });
 
   it('exported labels re-imported into a new project give the same labels', async () => {

@@ -1,9 +1,14 @@
 import type { Database, Neighbor, Project } from '@beanstalk/db';
-import { normaliseRows, type Scorer, type Vote } from '@beanstalk/ml';
+import { normaliseRows, stackRows, type Scorer, type Vote } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import type { EncoderCache } from './encoders.ts';
 import type { ProjectorCache } from './heads.ts';
-import { loadReferences, scorerFor, type ReferenceSet } from './references.ts';
+import {
+  loadAnomalyReferences,
+  loadReferences,
+  scorerFor,
+  type ReferenceSet,
+} from './references.ts';
 
 /** The largest k a classification may ask for. */
 export const MAX_CLASSIFY_K = 100;
@@ -37,6 +42,8 @@ interface CachedScorer {
   builtAt: number;
   set: ReferenceSet;
   scorer: Scorer;
+  /** Whether anomaly scores compare backbone features (else there is nothing to compare). */
+  backboneAnomaly: boolean;
   /** Requests using it now; a replaced scorer is released when the last one is done. */
   users: number;
   replaced: boolean;
@@ -45,7 +52,8 @@ interface CachedScorer {
 /**
  * Classifies images as a round scores pool items: the project's encoder, its active head
  * (the same onnxruntime projection as a reindex), then the Scorer over the head's labeled
- * references. So `classify` of a pool item's image gives that item's stored prediction.
+ * references (and the backbone-space anomaly references pool scoring uses). So `classify` of
+ * a pool item's image gives that item's stored prediction.
  *
  * The references are held per head and rebuilt when the project's label version (or its
  * normal classes) moves: in the background, at most every REBUILD_INTERVAL_MS, while
@@ -64,11 +72,22 @@ export class Classifier {
     private readonly options: { rebuildIntervalMs?: number } = {},
   ) {}
 
-  /** The project's active head and its projection of an image (an L2-normalised vector). */
+  /**
+   * The project's active head and its projection of an image (an L2-normalised vector), with
+   * the image's backbone features (L2-normalised, what anomaly scores compare).
+   */
   async embed(
     project: ProjectModels,
     image: { name: string; bytes: Uint8Array },
-  ): Promise<{ headVersionId: string; vector: Float32Array }> {
+  ): Promise<{ headVersionId: string; vector: Float32Array; features: Float32Array }> {
+    return this.embedAll(project, [image]);
+  }
+
+  /** `embed` for several images: one encoder batch and one projection, rows in order. */
+  private async embedAll(
+    project: ProjectModels,
+    images: { name: string; bytes: Uint8Array }[],
+  ): Promise<{ headVersionId: string; vector: Float32Array; features: Float32Array }> {
     if (!project.encoderVersionId) {
       throw new AppError(
         'CONFLICT',
@@ -86,9 +105,10 @@ export class Classifier {
       this.deps.encoders.get(project.encoderVersionId),
       this.deps.projectors.get(project.activeHeadVersionId),
     ]);
-    const [features] = await encoder.embedImages([image]);
-    const vector = await projector.project(normaliseRows(features!, encoder.dims), 1);
-    return { headVersionId: project.activeHeadVersionId, vector };
+    const raw = await encoder.embedImages(images);
+    const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
+    const vector = await projector.project(features, images.length);
+    return { headVersionId: project.activeHeadVersionId, vector, features };
   }
 
   async classify(
@@ -96,16 +116,29 @@ export class Classifier {
     image: { name: string; bytes: Uint8Array },
     k: number,
   ): Promise<Classification> {
+    return (await this.classifyBatch(project, [image], k))[0]!;
+  }
+
+  /**
+   * Classifications of several images, in order: one encoder batch, one projection and one
+   * search over the references for all of them. The caller bounds how many.
+   */
+  async classifyBatch(
+    project: ProjectModels,
+    images: { name: string; bytes: Uint8Array }[],
+    k: number,
+  ): Promise<Classification[]> {
     if (!Number.isInteger(k) || k < 1 || k > MAX_CLASSIFY_K) {
       throw new AppError('BAD_USER_INPUT', `k must be 1..${MAX_CLASSIFY_K} (got ${k})`);
     }
-    // Looked up while the image is embedded; held (users + 1) until the answer is built.
+    if (images.length === 0) return [];
+    // Looked up while the images are embedded; held (users + 1) until the answers are built.
     const held = project.activeHeadVersionId
       ? this.scorer(project.id, project.activeHeadVersionId)
       : Promise.resolve(null);
-    let embedded: Awaited<ReturnType<Classifier['embed']>>;
+    let embedded: Awaited<ReturnType<Classifier['embedAll']>>;
     try {
-      embedded = await this.embed(project, image);
+      embedded = await this.embedAll(project, images);
     } catch (error) {
       void held.then(
         (c) => c && this.done(c),
@@ -115,14 +148,19 @@ export class Classifier {
     }
     const cached = (await held)!;
     try {
-      const { set, scorer } = cached;
-      const [score] = await scorer.score(embedded.vector, Math.min(k, MAX_CLASSIFY_K));
-      return {
+      const { set, scorer, backboneAnomaly } = cached;
+      const scores = await scorer.score(
+        embedded.vector,
+        k,
+        backboneAnomaly ? embedded.features : embedded.vector,
+      );
+      const classIds = set.classes.map((c) => c.id);
+      return scores.map((score) => ({
         headVersionId: embedded.headVersionId,
-        vote: score!.vote,
-        classIds: set.classes.map((c) => c.id),
-        anomalyScore: score!.anomalyScore,
-        neighbors: score!.neighbours.map(({ index, distance }) => {
+        vote: score.vote,
+        classIds,
+        anomalyScore: score.anomalyScore,
+        neighbors: score.neighbours.map(({ index, distance }) => {
           const row = set.rows[index]!;
           return {
             itemId: row.itemId,
@@ -132,7 +170,7 @@ export class Classifier {
             labelSource: row.labelSource,
           };
         }),
-      };
+      }));
     } finally {
       this.done(cached);
     }
@@ -219,11 +257,23 @@ export class Classifier {
   }
 
   private async build(projectId: string, headVersionId: string, key: string) {
-    const set = await loadReferences(this.deps.db, { headVersionId, projectId });
+    const [set, head] = await Promise.all([
+      loadReferences(this.deps.db, { headVersionId, projectId }),
+      this.deps.db.heads.get(headVersionId),
+    ]);
+    const anomaly = await loadAnomalyReferences(this.deps.db, set, head.encoderVersionId);
     // One inference thread: requests run side by side.
-    const scorer = await scorerFor(set, { k: MAX_CLASSIFY_K, threads: 1 });
+    const scorer = await scorerFor(set, { k: MAX_CLASSIFY_K, threads: 1 }, anomaly);
     this.live++;
-    return { key, builtAt: Date.now(), set, scorer, users: 0, replaced: false };
+    return {
+      key,
+      builtAt: Date.now(),
+      set,
+      scorer,
+      backboneAnomaly: anomaly !== null,
+      users: 0,
+      replaced: false,
+    };
   }
 
   async close(): Promise<void> {

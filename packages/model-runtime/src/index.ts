@@ -1,6 +1,12 @@
 export { registerEncoder, EncoderCache } from './encoders.ts';
 export { headWeights, loadHead, ProjectorCache } from './heads.ts';
-export { loadReferences, onlySources, scorerFor, type ReferenceSet } from './references.ts';
+export {
+  loadAnomalyReferences,
+  loadReferences,
+  onlySources,
+  scorerFor,
+  type ReferenceSet,
+} from './references.ts';
 export { scorePool, type PoolScoringProgress } from './pool-scoring.ts';
 export { pipelinePages } from './pages.ts';
 export { Classifier, MAX_CLASSIFY_K, type Classification } from './classifier.ts';

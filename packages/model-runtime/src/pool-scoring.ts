@@ -1,7 +1,7 @@
 import { VECTOR_DIMS, type Database } from '@beanstalk/db';
 import { stackRows } from '@beanstalk/ml';
 import { pipelinePages } from './pages.ts';
-import { loadReferences, scorerFor } from './references.ts';
+import { loadAnomalyReferences, loadReferences, scorerFor } from './references.ts';
 
 export interface PoolScoringProgress {
   /** The last item scored: a retry continues after it. */
@@ -12,8 +12,9 @@ export interface PoolScoringProgress {
 
 /**
  * Scores every unlabeled pool item of a head's vector set with the Scorer (kNN vote against
- * the labeled references and the calibrated anomaly score) and stores the predictions keyed
- * by (head, item). Pages in item-id order; `onPage` runs after each page is stored.
+ * the labeled references in head space, and the calibrated anomaly score in backbone space)
+ * and stores the predictions keyed by (head, item). Pages in item-id order; `onPage` runs
+ * after each page is stored.
  */
 export async function scorePool(
   db: Database,
@@ -31,24 +32,41 @@ export async function scorePool(
   if (set.rows.length === 0) return 0;
   const total = await db.vectorSets.countUnlabeledPool(head.id);
   let scored = input.resume?.scored ?? 0;
-  const scorer = await scorerFor(set, { k: input.k });
+  const anomaly = await loadAnomalyReferences(db, set, head.encoderVersionId);
+  const scorer = await scorerFor(set, { k: input.k }, anomaly);
   try {
     await pipelinePages(input.resume?.after ?? null, {
-      read: (after) =>
-        db.vectorSets.readPage({
+      // A page's backbone features are read with it, so both reads overlap the computing.
+      read: async (after) => {
+        const page = await db.vectorSets.readPage({
           headVersionId: head.id,
           splits: ['POOL'],
           labeled: false,
           after,
           limit: input.pageSize ?? 5000,
-        }),
-      compute: (page) =>
-        scorer.score(
-          stackRows(
-            page.map((r) => r.vector),
-            VECTOR_DIMS,
-          ),
-        ),
+        });
+        const features =
+          anomaly && page.length
+            ? await db.features.of(
+                head.encoderVersionId,
+                page.map((r) => r.itemId),
+              )
+            : new Map<string, Float32Array>();
+        return page.map((r) => ({ ...r, feature: features.get(r.itemId) }));
+      },
+      compute: (page) => {
+        const vectors = stackRows(
+          page.map((r) => r.vector),
+          VECTOR_DIMS,
+        );
+        if (!anomaly) return scorer.score(vectors);
+        const backbone = page.map((r) => {
+          // A set's rows are made from these features, which are never deleted on their own.
+          if (!r.feature) throw new Error(`item ${r.itemId} has no backbone features`);
+          return r.feature;
+        });
+        return scorer.score(vectors, scorer.k, stackRows(backbone, anomaly.dims));
+      },
       write: async (page, scores) => {
         await db.predictions.upsert(
           head.id,

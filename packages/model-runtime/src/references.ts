@@ -5,7 +5,14 @@ import {
   type LabeledVectorRow,
   type LabelSource,
 } from '@beanstalk/db';
-import { Scorer, stackRows, type References } from '@beanstalk/ml';
+import {
+  MIN_NORMAL_LABELS,
+  POOL_ANOMALY_SAMPLE,
+  Scorer,
+  stackRows,
+  type AnomalyReferences,
+  type References,
+} from '@beanstalk/ml';
 
 /** A head's labeled references as the database holds them and as the Scorer takes them. */
 export interface ReferenceSet {
@@ -66,7 +73,40 @@ export function onlySources(set: ReferenceSet, sources: LabelSource[]): Referenc
   );
 }
 
-/** A Scorer over a reference set; release it when done. */
-export function scorerFor(set: ReferenceSet, options: { k: number; threads?: number }) {
-  return Scorer.create(set.references, options);
+/**
+ * What the anomaly score compares with, in the encoder's backbone space (`encoderVersionId`:
+ * the head's): the labeled normal items of the set, and while there are fewer than
+ * MIN_NORMAL_LABELS of them, also a fixed sample of the unlabeled pool. Null when there is
+ * nothing to compare with (the score is then a constant).
+ */
+export async function loadAnomalyReferences(
+  db: Database,
+  set: ReferenceSet,
+  encoderVersionId: string,
+): Promise<AnomalyReferences | null> {
+  const normalIds = set.rows
+    .filter((_, i) => set.classes[set.references.labels[i]!]!.isNormal)
+    .map((r) => r.itemId);
+  const [features, pool] = await Promise.all([
+    normalIds.length
+      ? db.features.of(encoderVersionId, normalIds)
+      : new Map<string, Float32Array>(),
+    normalIds.length < MIN_NORMAL_LABELS
+      ? db.features.unlabeledPoolSample(set.headVersionId, POOL_ANOMALY_SAMPLE)
+      : [],
+  ]);
+  const labeled = normalIds.flatMap((id) => features.get(id) ?? []);
+  const rows = [...labeled, ...pool];
+  if (rows.length === 0) return null;
+  const dims = rows[0]!.length;
+  return { vectors: stackRows(rows, dims), dims, labeled: labeled.length };
+}
+
+/** A Scorer over a reference set (anomaly scores against `anomaly`); release it when done. */
+export function scorerFor(
+  set: ReferenceSet,
+  options: { k: number; threads?: number },
+  anomaly?: AnomalyReferences | null,
+) {
+  return Scorer.create(set.references, { ...options, anomaly: anomaly ?? undefined });
 }

@@ -303,9 +303,42 @@ async function storeImages(
   };
 }
 
+/** Most images one classifyBatch / classifyBase64 request may send. */
+export const MAX_CLASSIFY_BATCH = 64;
+
+function checkBatchSize(count: number): void {
+  if (count < 1 || count > MAX_CLASSIFY_BATCH) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `send 1..${MAX_CLASSIFY_BATCH} images per request (got ${count})`,
+    );
+  }
+}
+
+/** Strict base64 (the standard alphabet, padded): anything else is refused, not skipped. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function decodeBase64Image(
+  image: { name?: string | null; data: string },
+  position: number,
+  maxBytes: number,
+): { name: string; bytes: Uint8Array } {
+  const name = image.name || `image-${position}`;
+  if (!BASE64.test(image.data)) {
+    throw new AppError('BAD_USER_INPUT', `${name}: data is not base64`, { file: name });
+  }
+  const bytes = Buffer.from(image.data, 'base64');
+  if (bytes.length === 0 || bytes.length > maxBytes) {
+    throw new AppError('BAD_USER_INPUT', `${name}: ${bytes.length} bytes (1..${maxBytes})`, {
+      file: name,
+    });
+  }
+  return { name, bytes };
+}
+
 export const itemMutations: Pick<
   MutationResolvers,
-  'classify' | 'importItems' | 'importFolder' | 'importLabels'
+  'classify' | 'classifyBatch' | 'classifyBase64' | 'importItems' | 'importFolder' | 'importLabels'
 > = {
   async classify(_parent, { project: slug, image, k, store }, ctx) {
     const project = await projectBySlug(ctx, slug, store ? 'ingest' : 'classify');
@@ -323,6 +356,23 @@ export const itemMutations: Pick<
       if (written.imported > 0) await embedLater(ctx, project.id);
     }
     return { ...result, itemId };
+  },
+  async classifyBatch(_parent, { project: slug, images, k }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'classify');
+    checkBatchSize(images.length);
+    // graphql-upload has already bounded each file's size and the request's.
+    const uploads = await Promise.all(images.map((image) => readUpload(image)));
+    const results = await ctx.classifier.classifyBatch(project, uploads, checkK(k, project.k));
+    return results.map((result) => ({ ...result, itemId: null }));
+  },
+  async classifyBase64(_parent, { project: slug, images, k }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'classify');
+    checkBatchSize(images.length);
+    const decoded = images.map((image, i) =>
+      decodeBase64Image(image, i, ctx.config.api.maxUploadBytes),
+    );
+    const results = await ctx.classifier.classifyBatch(project, decoded, checkK(k, project.k));
+    return results.map((result) => ({ ...result, itemId: null }));
   },
   async importItems(_parent, { project: slug, files, split, labels }, ctx) {
     const project = await projectBySlug(ctx, slug, 'ingest');

@@ -98,6 +98,26 @@ export class FeatureRepository {
     return new Map(rows.map((r) => [r.item_id, decodeVector(r.feature)]));
   }
 
+  /**
+   * Backbone features (from the head's encoder) of up to `limit` unlabeled pool items of a
+   * head's vector set: a fixed pseudo-random sample, ordered by a hash of the item id, so every
+   * scorer built from the set compares with the same items.
+   */
+  async unlabeledPoolSample(headVersionId: string, limit: number): Promise<Float32Array[]> {
+    const { rows } = await this.db.query<{ feature: Buffer }>(
+      `SELECT vector_send(f.feature) AS feature
+         FROM head_versions h
+         JOIN item_vectors v ON v.head_version_id = h.id
+         JOIN item_features f ON f.encoder_version_id = h.encoder_version_id
+                             AND f.item_id = v.item_id
+        WHERE h.id = $1 AND v.head_version_id = $1
+          AND v.split = 'POOL' AND v.label_class_id IS NULL
+        ORDER BY md5(v.item_id::text) LIMIT $2`,
+      [headVersionId, limit],
+    );
+    return rows.map((r) => decodeVector(r.feature));
+  }
+
   /** Items of a project this encoder has encoded. */
   async count(encoderVersionId: string, projectId: string): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(
