@@ -23,6 +23,8 @@ const config: CodegenConfig = {
           MetricSnapshot: '@beanstalk/db#MetricSnapshot as MetricSnapshotModel',
           User: '@beanstalk/db#User as UserModel',
           ApiKey: '@beanstalk/db#ApiKey as ApiKeyModel',
+          WebhookEndpoint: '@beanstalk/db#WebhookEndpoint as WebhookEndpointModel',
+          WebhookDelivery: '@beanstalk/db#WebhookDelivery as WebhookDeliveryModel',
           Membership: '../resolvers/mappers.ts#MembershipParent',
           Prediction: '../resolvers/mappers.ts#PredictionParent',
           Neighbor: '../resolvers/mappers.ts#NeighborParent',

@@ -15,6 +15,7 @@ import {
   type CampaignResult,
 } from './definitions.ts';
 import { activeLearningRound } from './round.ts';
+import { emitWebhookEvent } from './webhooks.ts';
 
 // Bounded by time, not attempts (see round.ts); closing a campaign keeps trying for a week.
 const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 };
@@ -50,9 +51,17 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     input.campaignId ??
     (await db.openCampaign({ projectId: input.projectId, workflowId: workflowInfo().workflowId }));
   progress.campaignId = campaignId;
+  const finished = (status: 'COMPLETED' | 'CANCELLED' | 'FAILED', reason: string) =>
+    emitWebhookEvent({
+      projectId: input.projectId,
+      event: 'CAMPAIGN_FINISHED',
+      key: `campaign-finished:${campaignId}`,
+      payload: { campaign: { id: campaignId, status, rounds: history.length, reason, history } },
+    });
   const finish = async (reason: string): Promise<CampaignResult> => {
     progress.stopReason = reason;
     await closing.closeCampaign({ campaignId, status: 'COMPLETED', reason });
+    await finished('COMPLETED', reason);
     return { campaignId, rounds: history.length, stopReason: reason };
   };
   try {
@@ -90,13 +99,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     });
   } catch (error) {
     const cancelled = isCancellation(error);
-    await CancellationScope.nonCancellable(() =>
-      closing.closeCampaign({
-        campaignId,
-        status: cancelled ? 'CANCELLED' : 'FAILED',
-        reason: cancelled ? 'cancelled' : (error as Error).message,
-      }),
-    );
+    const status = cancelled ? 'CANCELLED' : 'FAILED';
+    const reason = cancelled ? 'cancelled' : (error as Error).message;
+    await CancellationScope.nonCancellable(async () => {
+      await closing.closeCampaign({ campaignId, status, reason });
+      await finished(status, reason);
+    });
     throw error;
   }
   return continueAsNew<typeof campaign>({ ...input, campaignId, history });

@@ -195,3 +195,6 @@ export function newEncoderTrainingProgress(
     phases: [],
   };
 }
+
+/** A delivery's deliverWebhook workflow is `<prefix><delivery id>` (one sender per delivery). */
+export const WEBHOOK_DELIVERY_PREFIX = 'webhook-delivery-';

@@ -5,4 +5,5 @@ export { activeLearningRound } from './round.ts';
 export { campaign } from './campaign.ts';
 export { ingest } from './ingest.ts';
 export { trainEncoder } from './train-encoder.ts';
+export { deliverWebhook } from './webhooks.ts';
 export * from './definitions.ts';

@@ -1,6 +1,7 @@
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EmbedResult, GpuActivities, OrchestrationActivities } from '@beanstalk/activities';
 import { ingestProgress, type IngestProgress } from './definitions.ts';
+import { emitWebhookEvent } from './webhooks.ts';
 
 // Bounded by time, not attempts (see round.ts).
 const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 };
@@ -75,5 +76,16 @@ export async function ingest(input: {
     progress.total = Math.max(progress.total ?? 0, progress.embedded + progress.failedCount);
   }
   progress.done = true;
+  await emitWebhookEvent({
+    projectId: input.projectId,
+    event: 'IMPORT_FINISHED',
+    key: `import-finished:${workflowInfo().runId}`,
+    payload: {
+      embedded: progress.embedded,
+      failedCount: progress.failedCount,
+      failures: progress.failures.slice(0, 10),
+      encoderVersionId,
+    },
+  });
   return progress;
 }

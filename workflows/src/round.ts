@@ -15,6 +15,7 @@ import {
   type RoundProgress,
   type RoundResult,
 } from './definitions.ts';
+import { emitWebhookEvent } from './webhooks.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -103,6 +104,13 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
   progress.roundId = roundId;
   progress.number = settings.number;
   const active = settings.activeHeadVersionId;
+  const round = { id: roundId, number: settings.number };
+  await emitWebhookEvent({
+    projectId: input.projectId,
+    event: 'ROUND_OPENED',
+    key: `round-opened:${roundId}`,
+    payload: { round },
+  });
   try {
     if (active) {
       enter('scoring');
@@ -173,6 +181,36 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     progress.promoted = decision.promoted;
     progress.note = decision.reason;
     await closing.closeRound({ roundId, status: 'COMPLETED', note: decision.reason });
+    if (decision.promoted) {
+      await emitWebhookEvent({
+        projectId: input.projectId,
+        event: 'HEAD_PROMOTED',
+        key: `head-promoted:${headVersionId}`,
+        payload: { head: { id: headVersionId }, round, macroF1: candidate.macroF1 },
+      });
+    }
+    await emitWebhookEvent({
+      projectId: input.projectId,
+      event: 'ROUND_COMPLETED',
+      key: `round-completed:${roundId}`,
+      payload: {
+        round: {
+          ...round,
+          asked: progress.asked,
+          received: progress.received,
+          autoAccepted: progress.autoAccepted,
+          macroF1: candidate.macroF1,
+          promoted: decision.promoted,
+          reason: decision.reason,
+        },
+      },
+    });
+    await emitWebhookEvent({
+      projectId: input.projectId,
+      event: 'BUDGET_LOW',
+      key: 'budget-low',
+      payload: { round },
+    });
     enter('completed');
     return {
       roundId,

@@ -27,6 +27,8 @@ const EXPECTED: Record<string, Who[]> = {
   revokeApiKey: ['platformAdmin', 'admin'],
   classify: ['platformAdmin', 'admin', 'manager', 'annotator', 'integrator'],
   classifyAndStore: ['platformAdmin', 'admin', 'manager', 'integrator'],
+  classifyBatch: ['platformAdmin', 'admin', 'manager', 'annotator', 'integrator'],
+  classifyBase64: ['platformAdmin', 'admin', 'manager', 'annotator', 'integrator'],
   importItems: ['platformAdmin', 'admin', 'manager', 'integrator'],
   importFolder: ['platformAdmin'],
   importLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
@@ -45,6 +47,12 @@ const EXPECTED: Record<string, Who[]> = {
   trainEncoder: ['platformAdmin', 'admin', 'manager'],
   cancelEncoderTraining: ['platformAdmin', 'admin', 'manager'],
   switchEncoder: ['platformAdmin', 'admin', 'manager'],
+  createWebhookEndpoint: ['platformAdmin', 'admin', 'manager'],
+  updateWebhookEndpoint: ['platformAdmin', 'admin', 'manager'],
+  deleteWebhookEndpoint: ['platformAdmin', 'admin', 'manager'],
+  pingWebhookEndpoint: ['platformAdmin', 'admin', 'manager'],
+  redeliverWebhook: ['platformAdmin', 'admin', 'manager'],
+  webhookEndpoints: ['platformAdmin', 'admin', 'manager'],
   // Queries that are not for everyone in a project.
   exportLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
   knownContentHashes: ['platformAdmin', 'admin', 'manager', 'integrator'],
@@ -120,6 +128,22 @@ describe('role x operation matrix', () => {
     name: 'probe.png',
     bytes: await api.blobs.get(seeded.items[1]!.blobKey),
   });
+  // One endpoint for the operations that keep it (a project has at most 20); `fresh` for deletes.
+  let kept: Promise<{ id: string }> | null = null;
+  const webhookEndpoint = (fresh = false) => {
+    const make = () =>
+      api.db.db.webhooks.create({
+        projectId: seeded.projectId,
+        url: 'https://hooks.example.com/roles',
+        description: '',
+        events: ['ROUND_COMPLETED'],
+        budgetBelow: null,
+        createdById: null,
+      });
+    if (fresh) return make();
+    kept ??= make();
+    return kept;
+  };
   const roundNumber = async () =>
     ((await db().round.aggregate({ _max: { number: true } }))._max.number ?? 0) + 1;
 
@@ -263,11 +287,9 @@ describe('role x operation matrix', () => {
       ),
     members: (as) => api.gql(as, `{ project(slug: "${slug}") { members { role } } }`),
     knownContentHashes: (as) =>
-      api.gql(
-        as,
-        `query ($h: [String!]!) { knownContentHashes(project: "${slug}", hashes: $h) }`,
-        { h: ['0'.repeat(64)] },
-      ),
+      api.gql(as, `query ($h: [String!]!) { knownContentHashes(project: "${slug}", hashes: $h) }`, {
+        h: ['0'.repeat(64)],
+      }),
     importFolder: (as) =>
       api.gql(
         as,
@@ -387,6 +409,44 @@ describe('role x operation matrix', () => {
         `mutation ($e: ID!) { switchEncoder(project: "${slug}", encoderVersionId: $e) { id } }`,
         { e: seeded.encoderVersionId },
       ),
+    classifyBatch: async (as) =>
+      api.upload(
+        as,
+        `mutation ($i: [Upload!]!) { classifyBatch(project: "${slug}", images: $i) { confidence } }`,
+        { i: [null] },
+        { 'i.0': await image() },
+      ),
+    classifyBase64: async (as) =>
+      api.gql(
+        as,
+        `mutation ($i: [Base64Image!]!) { classifyBase64(project: "${slug}", images: $i) { confidence } }`,
+        { i: [{ data: Buffer.from((await image()).bytes).toString('base64') }] },
+      ),
+    createWebhookEndpoint: (as) =>
+      api.gql(
+        as,
+        `mutation { createWebhookEndpoint(project: "${slug}", input: { url: "https://hooks.example.com/roles", events: [ROUND_COMPLETED] }) { secret } }`,
+      ),
+    updateWebhookEndpoint: async (as) =>
+      api.gql(
+        as,
+        `mutation ($id: ID!) { updateWebhookEndpoint(id: $id, input: { url: "https://hooks.example.com/roles", events: [ROUND_OPENED] }) { id } }`,
+        { id: (await webhookEndpoint()).id },
+      ),
+    deleteWebhookEndpoint: async (as) =>
+      api.gql(as, `mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, {
+        id: (await webhookEndpoint(true)).id,
+      }),
+    pingWebhookEndpoint: async (as) =>
+      api.gql(as, `mutation ($id: ID!) { pingWebhookEndpoint(id: $id) { id } }`, {
+        id: (await webhookEndpoint()).id,
+      }),
+    redeliverWebhook: async (as) =>
+      api.gql(as, `mutation ($id: ID!) { redeliverWebhook(id: $id) { id } }`, {
+        id: (await api.db.db.webhooks.ping((await webhookEndpoint()).id)).id,
+      }),
+    webhookEndpoints: (as) =>
+      api.gql(as, `query { webhookEndpoints(project: "${slug}") { id deliveries { id } } }`),
     exportLabels: (as) =>
       api.gql(as, `query { exportLabels(project: "${slug}", format: CSV) { count } }`),
     apiKeys: (as) => api.gql(as, `query { apiKeys(project: "${slug}") { prefix } }`),

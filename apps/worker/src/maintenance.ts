@@ -3,6 +3,7 @@ import type { Database } from '@beanstalk/db';
 import {
   reapStrandedWork,
   resumeIngests,
+  resumeWebhookDeliveries,
   startIngest,
   type Queues,
 } from '@beanstalk/orchestration';
@@ -10,16 +11,18 @@ import {
 /**
  * What an orchestration worker checks now and then, so nothing waits for a person after an
  * outage: rounds and campaigns whose workflow ended without closing them are closed (tasks
- * expired, budget released), items stored while Temporal was away get their ingest, and
- * expired sign-in sessions are deleted.
+ * expired, budget released), items stored while Temporal was away get their ingest, webhook
+ * deliveries written while it was away get their sender, and expired sign-in sessions are
+ * deleted.
  */
 export async function runMaintenance(deps: { db: Database; client: Client; queues: Queues }) {
   const reaped = await reapStrandedWork(deps);
   const ingests = await resumeIngests(deps, (projectId) =>
     startIngest(deps.client, projectId, deps.queues),
   );
+  const webhooks = await resumeWebhookDeliveries(deps, { queues: deps.queues });
   const sessions = await deps.db.users.purgeExpiredSessions();
-  return { ...reaped, ingests, sessions };
+  return { ...reaped, ingests, webhooks, sessions };
 }
 
 /** Runs `runMaintenance` every `intervalMs` until stopped; a failed pass is logged, not fatal. */
@@ -33,9 +36,9 @@ export function startMaintenance(
     running = true;
     runMaintenance(deps)
       .then((done) => {
-        if (done.rounds || done.campaigns || done.ingests || done.sessions) {
+        if (done.rounds || done.campaigns || done.ingests || done.sessions || done.webhooks) {
           console.log(
-            `maintenance: closed ${done.rounds} stranded round(s) and ${done.campaigns} campaign(s), started ${done.ingests} ingest(s), purged ${done.sessions} expired session(s)`,
+            `maintenance: closed ${done.rounds} stranded round(s) and ${done.campaigns} campaign(s), started ${done.ingests} ingest(s), checked ${done.webhooks} waiting webhook delivery(ies), purged ${done.sessions} expired session(s)`,
           );
         }
       })

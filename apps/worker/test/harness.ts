@@ -44,6 +44,8 @@ export async function startHarness(options: {
       blobDir: path.join(dir, 'blobs'),
       dataDir: dir,
       trainer: { ...config.trainer, workDir: path.join(dir, 'training'), threads: 2 },
+      // Tests receive webhooks on loopback.
+      webhooks: { ...config.webhooks, allowPrivateAddresses: true },
     },
     db: db.db,
     blobs,

@@ -1,4 +1,5 @@
 import { Worker } from '@temporalio/worker';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRound } from '@beanstalk/orchestration';
@@ -18,9 +19,29 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
   let h: Harness;
   const results: RoundResult[] = [];
   const workflowIds: string[] = [];
+  // A webhook receiver on loopback: the events rounds send, in the order they arrive.
+  const events: { type: string; data: any }[] = [];
+  let receiver: Server;
 
   beforeAll(async () => {
     h = await startHarness({ limit: 2000, budget: 250 });
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        events.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    await h.db.db.webhooks.create({
+      projectId: h.projectId,
+      url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`,
+      description: '',
+      events: ['ROUND_OPENED', 'ROUND_COMPLETED', 'HEAD_PROMOTED', 'BUDGET_LOW'],
+      budgetBelow: 200,
+      createdById: null,
+    });
     // With 100 then 250 labels, a retrained head can score below the old head re-evaluated
     // with the new labels as references by more than the default 0.005, and is then rightly
     // kept back (seen once in a fresh-clone CI run; the gap was not recorded). This test is
@@ -47,6 +68,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     });
   });
   afterAll(async () => {
+    receiver?.close();
     await h?.close();
   });
 
@@ -91,6 +113,16 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       'evaluating',
       'completed',
     ]);
+    // Webhooks: the round's opening first; at its end the promotion, the completion with its
+    // figures, and the budget warning (100 of 250 spent: 150 left, below the level of 200).
+    await expect.poll(() => events.length, { timeout: 20_000 }).toBe(4);
+    expect(events[0]).toMatchObject({ type: 'round.opened', data: { round: { number: 1 } } });
+    const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
+    expect(byType['round.completed']).toMatchObject({
+      round: { id: result.roundId, received: 100, promoted: true, macroF1: result.macroF1 },
+    });
+    expect(byType['head.promoted']).toMatchObject({ head: { id: result.headVersionId } });
+    expect(byType['budget.low']).toMatchObject({ budget: { total: 250, remaining: 150 } });
   });
 
   it('second round: asks no more than the budget left, auto-accepts as AUTO with confidence, improves eval macro-F1, and kNN answers throughout the swap', async () => {
@@ -151,6 +183,12 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
 
     expect(result.macroF1).toBeGreaterThan(results[0]!.macroF1!);
     expect(result.promoted).toBe(true);
+    // The budget warning came once for this ledger total, not again now that nothing is left.
+    await expect
+      .poll(() => events.filter((e) => e.type === 'round.completed').length, { timeout: 20_000 })
+      .toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(events.filter((e) => e.type === 'budget.low')).toHaveLength(1);
 
     // Every answer came from exactly one head's vectors: its distances match that head's.
     expect(answers.length).toBeGreaterThan(0);

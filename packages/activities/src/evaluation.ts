@@ -66,7 +66,10 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
         };
         if (truthRows.length === 0) return unevaluated;
         if (set.rows.length === 0) {
-          throw new AppError('BAD_USER_INPUT', 'nothing to evaluate: the pool has no labeled references');
+          throw new AppError(
+            'BAD_USER_INPUT',
+            'nothing to evaluate: the pool has no labeled references',
+          );
         }
         const scorer = await scorerFor(set, { k: input.k });
         const votes = await scorer

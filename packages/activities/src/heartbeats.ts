@@ -9,9 +9,13 @@ export function resumePoint<T>(): T | undefined {
  * Runs one long step that cannot report progress itself (an index build), heartbeating every
  * few seconds meanwhile so the server does not take the worker for dead.
  */
-export async function heartbeatingThrough<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
+export async function heartbeatingThrough<T>(
+  details: unknown,
+  fn: () => Promise<T>,
+  everyMs = 5000,
+): Promise<T> {
   heartbeat(details);
-  const timer = setInterval(() => heartbeat(details), 5000);
+  const timer = setInterval(() => heartbeat(details), everyMs);
   try {
     return await fn();
   } finally {

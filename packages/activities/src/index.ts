@@ -14,11 +14,12 @@ import { createRoundActivities } from './rounds.ts';
 import { createScoringActivities } from './scoring.ts';
 import { createSelectionActivities } from './selection.ts';
 import { createTrainingActivities } from './training.ts';
+import { createWebhookActivities } from './webhooks.ts';
 
 /**
  * The orchestration queue's activities: database work and in-memory kNN, one file per phase
  * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation) plus campaigns,
- * planning and switching encoder training, and platform reads.
+ * planning and switching encoder training, platform reads and webhook deliveries.
  */
 export function createOrchestrationActivities(deps: ActivityDeps) {
   return {
@@ -31,6 +32,7 @@ export function createOrchestrationActivities(deps: ActivityDeps) {
     ...createEvaluationActivities(deps),
     ...createCampaignActivities(deps),
     ...createEncoderPlanningActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 
@@ -54,6 +56,8 @@ export { createPlatformActivities };
 export type { ActivityDeps } from './deps.ts';
 export type { RoundSettings } from './rounds.ts';
 export type { Evaluation } from './evaluation.ts';
+export { eventType, type WebhookEventInput } from './webhooks.ts';
+export { checkWebhookUrl, signature, WebhookRefused } from './webhook-http.ts';
 export type { EmbedResult } from './embedding.ts';
 export type {
   PretrainResult,

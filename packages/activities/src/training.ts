@@ -44,7 +44,11 @@ export function createTrainingActivities({ db }: ActivityDeps) {
             dims,
           ),
           Int32Array.from(usable, (r) => indexOf.get(r.labelClassId)!),
-          { inputDims: dims, outputDims: VECTOR_DIMS, seed: (input.seed ?? 0) * 1000 + round.number },
+          {
+            inputDims: dims,
+            outputDims: VECTOR_DIMS,
+            seed: (input.seed ?? 0) * 1000 + round.number,
+          },
           {
             onStep: (step, loss) =>
               heartbeat({ step, loss, maxSteps: DEFAULT_HEAD_CONFIG.maxSteps }),

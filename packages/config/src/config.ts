@@ -76,6 +76,20 @@ const envSchema = z.object({
    */
   BEANSTALK_MAINTENANCE_SECONDS: z.coerce.number().min(0, 'must be 0 or more').default(60),
   /**
+   * Whether webhooks may be sent to loopback, private and link-local addresses (a receiver on
+   * this machine or the local network). Off by default: a webhook URL is chosen by a project
+   * manager, and must not reach services that only trust their network.
+   */
+  BEANSTALK_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** How long one webhook attempt may take, connection to last byte read, in seconds. */
+  BEANSTALK_WEBHOOK_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .positive('must be a positive number')
+    .default(10),
+  /**
    * The Python that runs the training worker (apps/trainer); default: the virtual environment
    * scripts/setup.sh makes in the data folder.
    */
@@ -109,6 +123,7 @@ export type Config = {
   };
   web: { port: number; host: string; trustedProxies: string[] };
   worker: { maintenanceSeconds: number };
+  webhooks: { allowPrivateAddresses: boolean; timeoutMs: number };
   /** The Python training worker: its interpreter, checkpoint folder and CPU threads. */
   trainer: { python: string; workDir: string; threads: number };
 };
@@ -235,6 +250,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         .filter(Boolean),
     },
     worker: { maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS },
+    webhooks: {
+      allowPrivateAddresses: e.BEANSTALK_WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.BEANSTALK_WEBHOOK_TIMEOUT_SECONDS * 1000,
+    },
     trainer: {
       python: path.resolve(
         repoRoot,

@@ -22,6 +22,7 @@ import { RoundRepository } from './repositories/rounds.ts';
 import { TaskRepository } from './repositories/tasks.ts';
 import { UserRepository } from './repositories/users.ts';
 import { VectorSetRepository } from './repositories/vector-sets.ts';
+import { WebhookRepository } from './repositories/webhooks.ts';
 
 /**
  * The platform's database: one repository per aggregate, all SQL and Prisma calls inside
@@ -46,6 +47,7 @@ export class Database {
   readonly metrics: MetricRepository;
   readonly users: UserRepository;
   readonly imports: ImportRunRepository;
+  readonly webhooks: WebhookRepository;
 
   constructor(
     /** For tests and fixtures; application code goes through the repositories. */
@@ -70,6 +72,7 @@ export class Database {
     this.metrics = new MetricRepository(prisma);
     this.users = new UserRepository(q, prisma);
     this.imports = new ImportRunRepository(prisma);
+    this.webhooks = new WebhookRepository(q, prisma);
   }
 
   /** Runs `fn` with repositories that share one transaction; commits if it returns. */

@@ -26,6 +26,11 @@ export type { ProjectSettings, NewClass, ItemCounts } from './repositories/proje
 export type { NewHead } from './repositories/heads.ts';
 export type { NewEncoder } from './repositories/encoders.ts';
 export {
+  MAX_ENDPOINTS_PER_PROJECT,
+  type DeliveryToSend,
+  type NewEvent,
+} from './repositories/webhooks.ts';
+export {
   MAX_ALSO_ITEMS,
   MAX_OPEN_CLAIMS,
   type TaskCounts,
@@ -59,4 +64,7 @@ export type {
   Membership,
   Prediction,
   Role,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEvent,
 } from './generated/prisma/client.ts';

@@ -194,6 +194,7 @@ export async function ingestStatus(
 
 export { reapStrandedWork, resumeIngests, workflowRunning } from './reaper.ts';
 export type { RunningActivity } from './running-activity.ts';
+export { emitWebhookEvent, resumeWebhookDeliveries, startWebhookDelivery } from './webhooks.ts';
 export {
   cancelEncoderTraining,
   encoderTrainingStatus,

@@ -16,7 +16,7 @@ export const PERMISSIONS = {
   /** Claim, answer and skip label tasks. */
   label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   relabel: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
-  /** Settings, classes, budget, rounds, campaigns, auto labels, model versions. */
+  /** Settings, classes, budget, rounds, campaigns, auto labels, model versions, webhooks. */
   manage: ['ADMIN', 'MANAGER'],
   /** API keys, memberships, server-side folder imports. */
   administer: ['ADMIN'],

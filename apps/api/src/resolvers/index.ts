@@ -27,10 +27,17 @@ import {
   roundMutations,
   roundQueries,
 } from './rounds.ts';
+import { WebhookDelivery, WebhookEndpoint, webhookMutations, webhookQueries } from './webhooks.ts';
 
 export const resolvers: Resolvers = {
   Upload: GraphQLUpload,
-  Query: { ...coreQueries, ...authQueries, ...itemQueries, ...roundQueries },
+  Query: {
+    ...coreQueries,
+    ...authQueries,
+    ...itemQueries,
+    ...roundQueries,
+    ...webhookQueries,
+  },
   Mutation: {
     ...projectMutations,
     ...labelClassMutations,
@@ -39,6 +46,7 @@ export const resolvers: Resolvers = {
     ...labelingMutations,
     ...roundMutations,
     ...encoderMutations,
+    ...webhookMutations,
   },
   Project,
   LabelClass,
@@ -61,4 +69,6 @@ export const resolvers: Resolvers = {
   MetricSnapshot,
   ClassMetrics,
   Metrics,
+  WebhookEndpoint,
+  WebhookDelivery,
 };

@@ -19,6 +19,7 @@ import type {
 import { iso, owned, projectBySlug } from './access.ts';
 import { isPlatformAdmin, requireSignedIn, visibleProjects } from '../auth/permissions.ts';
 import type { ClassMetricsParent } from './mappers.ts';
+import { emitFromApi } from './webhooks.ts';
 
 const ENDED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
 const PROGRESS_DEADLINE_MS = 2000;
@@ -246,10 +247,25 @@ export const roundMutations: Pick<
       `head version ${id}`,
       'manage',
     );
-    return ctx.db.heads.promote(head.id, { note: `promoted by ${who(ctx)}` });
+    const promoted = await ctx.db.heads.promote(head.id, { note: `promoted by ${who(ctx)}` });
+    await emitFromApi(ctx, {
+      projectId: promoted.projectId,
+      event: 'HEAD_PROMOTED',
+      key: `head-promoted:${promoted.id}:${Date.now()}`,
+      payload: { head: { id: promoted.id }, by: who(ctx) },
+    });
+    return promoted;
   },
   async rollbackHeadVersion(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'manage');
-    return ctx.db.heads.rollback(project.id, `rolled back to by ${who(ctx)}`);
+    const from = project.activeHeadVersionId;
+    const head = await ctx.db.heads.rollback(project.id, `rolled back to by ${who(ctx)}`);
+    await emitFromApi(ctx, {
+      projectId: project.id,
+      event: 'HEAD_ROLLED_BACK',
+      key: `head-rolled-back:${from}:${head.id}:${Date.now()}`,
+      payload: { head: { id: head.id }, from: from ? { id: from } : null, by: who(ctx) },
+    });
+    return head;
   },
 };
