@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
@@ -333,6 +335,27 @@ describe('the web app against the running stack', () => {
     await expect
       .poll(() => page.getByTestId('members').textContent())
       .toContain(stack.people.annotator);
+
+    // A webhook for the line's MES: told when a round opens, signed with the secret shown once.
+    const hooks: { signature: string; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push({ signature: String(req.headers['beanstalk-signature']), body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    const hookForm = page.getByRole('form', { name: 'Add a webhook' });
+    await hookForm.getByLabel('URL').fill(hookUrl);
+    await hookForm.getByLabel('Description').fill('line 3 MES');
+    await hookForm.getByLabel('round opened').check();
+    await hookForm.getByRole('button', { name: 'Add webhook' }).click();
+    const secret = (await page.getByTestId('new-webhook-secret').textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+
     await page.goto(`${stack.web}/p/shoes-line/dashboard`);
     await page.getByRole('button', { name: 'Start campaign' }).click();
     // The page reloads once it started.
@@ -342,6 +365,21 @@ describe('the web app against the running stack', () => {
       .poll(() => page.getByTestId('step-round').getAttribute('data-done'), { timeout: 30_000 })
       .toBe('true');
     await shot(page, 'project-checklist');
+    // The round's opening reached the receiver, signed with that secret, and is in the log.
+    await expect.poll(() => hooks.length, { timeout: 30_000 }).toBe(1);
+    const [, t, mac] = /^t=(\d+),v1=([0-9a-f]+)$/.exec(hooks[0]!.signature)!;
+    expect(createHmac('sha256', secret).update(`${t}.${hooks[0]!.body}`).digest('hex')).toBe(mac);
+    expect(JSON.parse(hooks[0]!.body)).toMatchObject({ type: 'round.opened' });
+    receiver.close();
+    await page.goto(`${stack.web}/p/shoes-line/settings`);
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return page.getByTestId('webhook-deliveries').textContent();
+      })
+      .toMatch(/round_opened\s*delivered\s*1\s*HTTP 200/);
+    await noSeriousViolations(page, 'settings with a webhook');
+    await shot(page, 'settings-webhooks');
 
     // An annotator labels five images with the keyboard; the dashboard counts them.
     const annotator = await stack.signIn(stack.people.annotator);

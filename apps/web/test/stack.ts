@@ -151,6 +151,8 @@ export async function startStack() {
     BEANSTALK_API_URL: apiUrl,
     BEANSTALK_WEB_PORT: String(webPort),
     NEXT_TELEMETRY_DISABLED: '1',
+    // The tests' webhook receiver listens on loopback.
+    BEANSTALK_WEBHOOK_ALLOW_PRIVATE: 'true',
   };
   const processes: ChildProcess[] = [];
   processes.push(

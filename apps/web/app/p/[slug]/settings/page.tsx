@@ -6,6 +6,7 @@ import {
   Members,
   SettingsForm,
 } from '../../../../src/components/settings-forms.tsx';
+import { Webhooks } from '../../../../src/components/webhooks.tsx';
 import { graphql } from '../../../../src/generated/gql.ts';
 import { request } from '../../../../src/lib/graphql.ts';
 import { projectPage } from '../../../../src/lib/session.ts';
@@ -55,14 +56,39 @@ const Keys = graphql(`
   }
 `);
 
+const Hooks = graphql(`
+  query ProjectWebhooks($slug: String!) {
+    webhookEndpoints(project: $slug) {
+      id
+      url
+      description
+      events
+      budgetBelow
+      active
+      deliveries(first: 10) {
+        id
+        event
+        status
+        attempts
+        lastStatusCode
+        lastError
+        createdAt
+        deliveredAt
+        redeliveryOf
+      }
+    }
+  }
+`);
+
 export default async function SettingsPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
   const { project, role, allowed, missing } = await projectPage(slug, 'settings');
   if (missing) notFound();
   if (!allowed || !project) return <Forbidden what="project settings" />;
-  const [{ project: settings }, keys] = await Promise.all([
+  const [{ project: settings }, keys, hooks] = await Promise.all([
     request(Settings, { slug }),
     role === 'ADMIN' ? request(Keys, { slug }) : Promise.resolve(null),
+    request(Hooks, { slug }),
   ]);
   return (
     <>
@@ -93,6 +119,10 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
           <ApiKeys slug={slug} keys={keys.apiKeys} />
         </section>
       )}
+      <section aria-labelledby="webhooks-title">
+        <h2 id="webhooks-title">Webhooks</h2>
+        <Webhooks slug={slug} endpoints={hooks.webhookEndpoints} />
+      </section>
     </>
   );
 }
