@@ -143,9 +143,36 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
     );
   }
 
+  /**
+   * A copy of a head (same weights, same vectors), published but not promoted: a second model
+   * version to promote and roll back between.
+   */
+  async function copyHead(headVersionId: string): Promise<string> {
+    const repos = db.db;
+    const head = await repos.heads.get(headVersionId);
+    const copy = await repos.heads.create({
+      projectId: head.projectId,
+      encoderVersionId: head.encoderVersionId,
+      kind: head.kind,
+      inputDims: head.inputDims,
+      outputDims: head.outputDims,
+      weights: head.weights,
+      config: head.config as object,
+    });
+    await repos.vectorSets.create(copy.id);
+    const rows = await repos.vectorSets.readPage({ headVersionId, splits: ['POOL', 'EVAL'] });
+    await repos.vectorSets.upsert(
+      copy.id,
+      rows.map((r) => ({ itemId: r.itemId, embedding: r.vector })),
+    );
+    await repos.vectorSets.publish(copy.id);
+    return copy.id;
+  }
+
   return {
     url,
     db,
+    copyHead,
     blobs,
     services,
     gql,

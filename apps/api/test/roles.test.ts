@@ -93,27 +93,7 @@ describe('role x operation matrix', () => {
     expect(key.createApiKey.secret.startsWith(key.createApiKey.apiKey.prefix)).toBe(true);
     callers.integrator = { apiKey: key.createApiKey.secret };
     // A second head with the same vectors, promoted, so there is something to roll back to.
-    const repos = api.db.db;
-    const copy = await repos.heads.get(seeded.headVersionId);
-    const second = await repos.heads.create({
-      projectId: copy.projectId,
-      encoderVersionId: copy.encoderVersionId,
-      kind: copy.kind,
-      inputDims: copy.inputDims,
-      outputDims: copy.outputDims,
-      weights: copy.weights,
-      config: copy.config as object,
-    });
-    await repos.vectorSets.create(second.id);
-    const rows = await repos.vectorSets.readPage({
-      headVersionId: copy.id,
-      splits: ['POOL', 'EVAL'],
-    });
-    await repos.vectorSets.upsert(
-      second.id,
-      rows.map((r) => ({ itemId: r.itemId, embedding: r.vector })),
-    );
-    await repos.vectorSets.publish(second.id);
+    const second = { id: await api.copyHead(seeded.headVersionId) };
     await api.ok(
       callers.platformAdmin,
       `mutation ($id: ID!) { promoteHeadVersion(id: $id) { active } }`,

@@ -90,29 +90,12 @@ describe('webhook endpoints', () => {
       .terminate('test: no worker on this queue');
 
     // A rollback is an event the endpoint asked for: it is in the log too, newest first.
-    const repos = api.db.db;
-    const head = await repos.heads.get(
+    const head = await api.db.db.heads.get(
       (await api.db.prisma.project.findUniqueOrThrow({ where: { id: projectId } }))
         .activeHeadVersionId!,
     );
-    const second = await repos.heads.create({
-      projectId,
-      encoderVersionId: head.encoderVersionId,
-      kind: head.kind,
-      inputDims: head.inputDims,
-      outputDims: head.outputDims,
-      weights: head.weights,
-      config: head.config as object,
-    });
-    await repos.vectorSets.create(second.id);
-    await repos.vectorSets.upsert(
-      second.id,
-      (await repos.vectorSets.readPage({ headVersionId: head.id, splits: ['POOL', 'EVAL'] })).map(
-        (r) => ({ itemId: r.itemId, embedding: r.vector }),
-      ),
-    );
-    await repos.vectorSets.publish(second.id);
-    await repos.heads.promote(second.id, { note: 'test' });
+    const second = { id: await api.copyHead(head.id) };
+    await api.db.db.heads.promote(second.id, { note: 'test' });
     await api.ok(manager, `mutation { rollbackHeadVersion(project: "${slug}") { id } }`);
     const log = await api.ok(
       manager,
