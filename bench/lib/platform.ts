@@ -33,7 +33,7 @@ export async function spawnWorker(
   queue: 'orchestration' | 'gpu',
   database: string,
   queues: Queues,
-  options: { quiet?: boolean } = {},
+  options: { quiet?: boolean; env?: Record<string, string> } = {},
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
@@ -44,6 +44,7 @@ export async function spawnWorker(
         ...process.env,
         DATABASE_URL: databaseUrl(database),
         BEANSTALK_BLOB_DIR: benchBlobDir,
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
