@@ -106,6 +106,34 @@ describe('the web app against the running stack', () => {
     );
     await noSeriousViolations(page, 'dashboard');
     await shot(page, 'dashboard');
+    // From 1280 px the key figures and charts sit in a grid above the tables; below, one column.
+    const box = async (testId: string) => (await page.getByTestId(testId).boundingBox())!;
+    const layout = async () => {
+      const [budget, quality, rounds, health, perClass] = await Promise.all([
+        box('card-budget'),
+        box('card-quality'),
+        box('card-rounds'),
+        box('card-health'),
+        box('confusion'),
+      ]);
+      return { budget, quality, rounds, health, perClass };
+    };
+    for (const width of [1366, 1920]) {
+      await page.setViewportSize({ width, height: 1000 });
+      const l = await layout();
+      expect(Math.abs(l.budget.y - l.quality.y), `${width}: side by side`).toBeLessThan(2);
+      expect(l.quality.x, `${width}`).toBeGreaterThan(l.budget.x + l.budget.width - 1);
+      expect(Math.abs(l.rounds.y - l.health.y), `${width}`).toBeLessThan(2);
+      expect(l.rounds.y, `${width}`).toBeGreaterThan(l.budget.y);
+      expect(l.perClass.y, `${width}: tables below`).toBeGreaterThan(
+        Math.max(...[l.budget, l.quality, l.rounds, l.health].map((b) => b.y + b.height)),
+      );
+      if (width === 1920) await shot(page, 'dashboard-1920');
+    }
+    await page.setViewportSize({ width: 1000, height: 1000 });
+    const narrow = await layout();
+    expect(narrow.quality.y).toBeGreaterThan(narrow.budget.y + narrow.budget.height - 1);
+    await page.setViewportSize({ width: 1366, height: 768 });
     const preview = page.getByTestId('auto-preview');
     const before = await preview.textContent();
     const slider = page.getByLabel(/Precision target/);

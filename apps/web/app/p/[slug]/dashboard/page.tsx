@@ -114,112 +114,135 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
   return (
     <>
       <h1>Dashboard · {project.name}</h1>
-      <section aria-labelledby="budget-title" className="cards">
-        <h2 id="budget-title">Label budget</h2>
-        <dl className="stats" data-testid="budget">
-          <div>
-            <dt>Total</dt>
-            <dd data-testid="budget-total">{budget.total}</dd>
-          </div>
-          <div>
-            <dt>Spent</dt>
-            <dd data-testid="budget-spent">{budget.spent}</dd>
-          </div>
-          <div>
-            <dt>Left to spend</dt>
-            <dd data-testid="budget-unspent">{budget.total - budget.spent}</dd>
-          </div>
-          <div>
-            <dt>Reserved by open tasks</dt>
-            <dd>{budget.reserved}</dd>
-          </div>
-          <div>
-            <dt>Free for new rounds</dt>
-            <dd>{budget.remaining}</dd>
-          </div>
-          <div>
-            <dt>Rounds left</dt>
-            <dd>{budget.roundsLeft}</dd>
-          </div>
-          <div>
-            <dt>Labels / hour (24 h)</dt>
-            <dd>{budget.labelsPerHour.toFixed(1)}</dd>
-          </div>
-        </dl>
-        <AddBudgetForm slug={slug} />
-      </section>
+      {/* Key figures and charts first: a grid from 1280 px on, one column below. */}
+      <div className="dashboard-grid" data-testid="dashboard-grid">
+        <section aria-labelledby="budget-title" className="card" data-testid="card-budget">
+          <h2 id="budget-title">Label budget</h2>
+          <dl className="stats" data-testid="budget">
+            <div>
+              <dt>Total</dt>
+              <dd data-testid="budget-total">{budget.total}</dd>
+            </div>
+            <div>
+              <dt>Spent</dt>
+              <dd data-testid="budget-spent">{budget.spent}</dd>
+            </div>
+            <div>
+              <dt>Left to spend</dt>
+              <dd data-testid="budget-unspent">{budget.total - budget.spent}</dd>
+            </div>
+            <div>
+              <dt>Reserved by open tasks</dt>
+              <dd>{budget.reserved}</dd>
+            </div>
+            <div>
+              <dt>Free for new rounds</dt>
+              <dd>{budget.remaining}</dd>
+            </div>
+            <div>
+              <dt>Rounds left</dt>
+              <dd>{budget.roundsLeft}</dd>
+            </div>
+            <div>
+              <dt>Labels / hour (24 h)</dt>
+              <dd>{budget.labelsPerHour.toFixed(1)}</dd>
+            </div>
+          </dl>
+          <BudgetChart
+            total={budget.total}
+            snapshots={metrics.snapshots}
+            roundSize={project.roundSize}
+            remaining={budget.remaining}
+          />
+          <AddBudgetForm slug={slug} />
+        </section>
 
-      <section aria-labelledby="rounds-title">
-        <h2 id="rounds-title">Rounds</h2>
-        <CampaignControls slug={slug} campaign={data.campaign} />
-        <RoundsLive slug={slug} />
-      </section>
+        <section aria-labelledby="quality-title" className="card" data-testid="card-quality">
+          <h2 id="quality-title">Quality over rounds</h2>
+          <EvaluationBasis
+            simulation={data.project?.simulation ?? false}
+            labeled={data.project?.itemCounts.evalLabeled ?? 0}
+            needed={data.project?.evalLabelsNeeded ?? 0}
+            target={data.project?.evalLabelTarget ?? 0}
+            simulatedRounds={metrics.snapshots
+              .filter((s) => s.truth === 'SIMULATED')
+              .map((s) => s.roundNumber ?? 0)}
+          />
+          {metrics.snapshots.length === 0 ? (
+            <p>No evaluations yet: the first evaluated round appears here.</p>
+          ) : (
+            <QualityChart snapshots={metrics.snapshots} />
+          )}
+          {target != null && (
+            <p data-testid="target-forecast">
+              {toTarget === 0
+                ? `The target macro-F1 ${target} is reached.`
+                : toTarget === null
+                  ? `Target macro-F1 ${target}: no forecast yet (it needs two evaluated rounds with a gain between them).`
+                  : `Target macro-F1 ${target}: about ${toTarget} more round${toTarget === 1 ? '' : 's'} at the last round's gain; the budget pays for ${budget.roundsLeft}.`}
+            </p>
+          )}
+        </section>
 
-      <section aria-labelledby="quality-title">
-        <h2 id="quality-title">Quality over rounds</h2>
-        <BudgetChart
-          total={budget.total}
-          snapshots={metrics.snapshots}
-          roundSize={project.roundSize}
-          remaining={budget.remaining}
-        />
-        <EvaluationBasis
-          simulation={data.project?.simulation ?? false}
-          labeled={data.project?.itemCounts.evalLabeled ?? 0}
-          needed={data.project?.evalLabelsNeeded ?? 0}
-          target={data.project?.evalLabelTarget ?? 0}
-          simulatedRounds={metrics.snapshots
-            .filter((s) => s.truth === 'SIMULATED')
-            .map((s) => s.roundNumber ?? 0)}
-        />
-        {metrics.snapshots.length === 0 ? (
-          <p>No evaluations yet: the first evaluated round appears here.</p>
-        ) : (
-          <QualityChart snapshots={metrics.snapshots} />
-        )}
-        {target != null && (
-          <p data-testid="target-forecast">
-            {toTarget === 0
-              ? `The target macro-F1 ${target} is reached.`
-              : toTarget === null
-                ? `Target macro-F1 ${target}: no forecast yet (it needs two evaluated rounds with a gain between them).`
-                : `Target macro-F1 ${target}: about ${toTarget} more round${toTarget === 1 ? '' : 's'} at the last round's gain; the budget pays for ${budget.roundsLeft}.`}
+        <section aria-labelledby="rounds-title" className="card" data-testid="card-rounds">
+          <h2 id="rounds-title">Rounds</h2>
+          <CampaignControls slug={slug} campaign={data.campaign} />
+          <RoundsLive slug={slug} />
+        </section>
+
+        <section aria-labelledby="health-title" className="card" data-testid="card-health">
+          <h2 id="health-title">Label health</h2>
+          <p data-testid="agreement">
+            {budget.agreement.items === 0
+              ? 'No image has been labeled by two people yet, so there is no agreement figure.'
+              : `Agreement: ${budget.agreement.agreeing} of ${budget.agreement.items} images labeled by two or more people got the same class (${pct(budget.agreement.agreeing / budget.agreement.items)}).`}
           </p>
-        )}
-        {metrics.latest && (
-          <>
-            <h3>
-              Per class (latest round, macro-F1 {pct(metrics.latest.macroF1)} on{' '}
-              {metrics.latest.evaluated} eval items
-              {metrics.latest.truth === 'SIMULATED' ? ', simulated ground truth' : ''})
-            </h3>
-            <table className="per-class">
-              <thead>
-                <tr>
-                  <th scope="col">Class</th>
-                  <th scope="col">Precision</th>
-                  <th scope="col">Recall</th>
-                  <th scope="col">F1</th>
-                  <th scope="col">Support</th>
+          <dl className="stats">
+            <div>
+              <dt>People labeling</dt>
+              <dd>{budget.perAnnotator.filter((a) => a.user).length}</dd>
+            </div>
+            <div>
+              <dt>Skipped</dt>
+              <dd>{budget.perAnnotator.reduce((sum, a) => sum + a.skipped, 0)}</dd>
+            </div>
+          </dl>
+        </section>
+      </div>
+
+      {metrics.latest && (
+        <section aria-labelledby="latest-title">
+          <h2 id="latest-title">
+            Per class (latest round, macro-F1 {pct(metrics.latest.macroF1)} on{' '}
+            {metrics.latest.evaluated} eval items
+            {metrics.latest.truth === 'SIMULATED' ? ', simulated ground truth' : ''})
+          </h2>
+          <table className="per-class">
+            <thead>
+              <tr>
+                <th scope="col">Class</th>
+                <th scope="col">Precision</th>
+                <th scope="col">Recall</th>
+                <th scope="col">F1</th>
+                <th scope="col">Support</th>
+              </tr>
+            </thead>
+            <tbody>
+              {metrics.latest.perClass.map((c) => (
+                <tr key={c.labelClass.name}>
+                  <th scope="row">{c.labelClass.name}</th>
+                  <td>{pct(c.precision)}</td>
+                  <td>{pct(c.recall)}</td>
+                  <td>{pct(c.f1)}</td>
+                  <td>{c.support}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {metrics.latest.perClass.map((c) => (
-                  <tr key={c.labelClass.name}>
-                    <th scope="row">{c.labelClass.name}</th>
-                    <td>{pct(c.precision)}</td>
-                    <td>{pct(c.recall)}</td>
-                    <td>{pct(c.f1)}</td>
-                    <td>{c.support}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <h3>Confusion matrix</h3>
-            <ConfusionMatrix classes={classNames} matrix={metrics.latest.confusion} />
-          </>
-        )}
-      </section>
+              ))}
+            </tbody>
+          </table>
+          <h3>Confusion matrix</h3>
+          <ConfusionMatrix classes={classNames} matrix={metrics.latest.confusion} />
+        </section>
+      )}
 
       <section aria-labelledby="auto-title">
         <h2 id="auto-title">Auto-accept precision target</h2>
@@ -232,11 +255,6 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
 
       <section aria-labelledby="annotators-title">
         <h2 id="annotators-title">Annotators</h2>
-        <p data-testid="agreement">
-          {budget.agreement.items === 0
-            ? 'No image has been labeled by two people yet, so there is no agreement figure.'
-            : `Agreement: ${budget.agreement.agreeing} of ${budget.agreement.items} images labeled by two or more people got the same class (${pct(budget.agreement.agreeing / budget.agreement.items)}).`}
-        </p>
         {budget.perAnnotator.length === 0 ? (
           <p>No human labels yet.</p>
         ) : (
