@@ -21,6 +21,7 @@
 //
 // The first run of a pool size builds a template database (import and embedding). Results:
 // bench/results/campaign.json (one entry per pool size) and campaign.svg.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -31,7 +32,7 @@ import { loadReferences, scorerFor } from '@beanstalk/model-runtime';
 import { startRound } from '@beanstalk/orchestration';
 import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
-import { CLASSES, loadFashionMnist, log, pixelRows } from './lib/fashion-mnist.ts';
+import { CLASSES, loadFashionMnist, log, pixelRows, ROOT } from './lib/fashion-mnist.ts';
 import { knnScore } from './lib/knn.ts';
 import {
   benchQueues,
@@ -360,6 +361,11 @@ const run = {
   points,
 };
 const runs = withRun('campaign', args.key ?? String(POOL), run);
+// The supervised reference: a CNN trained on every training label (apps/trainer's
+// `supervised`), evaluated on the same 10 000 test images; its metrics.json says how.
+const supervised = JSON.parse(
+  readFileSync(path.join(ROOT, 'models/fashion-mnist-supervised/metrics.json'), 'utf8'),
+) as { macroF1: number };
 const small = runs['8000'] as typeof run | undefined;
 const full = runs['60000'] as typeof run | undefined;
 const file = writeResults(
@@ -377,6 +383,7 @@ const file = writeResults(
       0,
     ),
     autoRounds: Object.values(runs).reduce((s, r) => s + (r as typeof run).autoRounds, 0),
+    supervisedMacroF1: supervised.macroF1,
   },
   { runs },
 );

@@ -28,6 +28,8 @@ const LIST_SIZE: Record<string, { arg?: string; fallback: number }> = {
   similar: { arg: 'k', fallback: 10 },
   embeddingMap: { arg: 'limit', fallback: 3000 },
   classifyBatch: { fallback: 64 }, // MAX_CLASSIFY_BATCH images
+  webhookEndpoints: { fallback: 20 }, // MAX_ENDPOINTS_PER_PROJECT
+  deliveries: { arg: 'first', fallback: 20 },
   classifyBase64: { fallback: 64 },
   points: { fallback: 1 }, // counted on embeddingMap
   precisionRecall: { fallback: 100 },
