@@ -188,7 +188,7 @@ export class Scorer {
     readonly references: References,
     readonly k: number,
     private readonly all: ReferenceSearch,
-    private readonly normal: ReferenceSearch,
+    private readonly anomalySearch: ReferenceSearch,
     private readonly anomaly: AnomalyReferences,
     private readonly calibrate: (distance: number) => number,
   ) {}
@@ -217,7 +217,7 @@ export class Scorer {
     const anomalyRows = anomaly.vectors.length / anomaly.dims;
     // One extra neighbour, so the calibration can leave each reference's own row out (and a
     // pool item scored against a sample that holds it can drop itself).
-    const [all, normalSearch] = await Promise.all([
+    const [all, anomalySearch] = await Promise.all([
       ReferenceSearch.create(vectors, dims, options.k + 1, threads),
       ReferenceSearch.create(anomaly.vectors, anomaly.dims, ANOMALY_K + 1, threads),
     ]);
@@ -227,8 +227,8 @@ export class Scorer {
       // the others: the rank needs no finer steps, and the cost stays linear in the set.
       const step = Math.max(1, Math.ceil(anomalyRows / CALIBRATION_SAMPLE));
       const sample = Array.from({ length: Math.ceil(anomalyRows / step) }, (_, i) => i * step);
-      const found = await normalSearch.search(pickRows(anomaly.vectors, anomaly.dims, sample));
-      const per = normalSearch.neighbours;
+      const found = await anomalySearch.search(pickRows(anomaly.vectors, anomaly.dims, sample));
+      const per = anomalySearch.neighbours;
       calibrate = anomalyCalibration(
         sample.map((self, q) =>
           anomalyDistance(
@@ -241,7 +241,7 @@ export class Scorer {
         ),
       );
     }
-    return new Scorer(references, options.k, all, normalSearch, anomaly, calibrate);
+    return new Scorer(references, options.k, all, anomalySearch, anomaly, calibrate);
   }
 
   get size(): number {
@@ -263,21 +263,22 @@ export class Scorer {
     if (anomalyQueries.length !== n * this.anomaly.dims) {
       throw new RangeError(`anomaly queries must be ${n} rows of ${this.anomaly.dims}`);
     }
-    const [found, normal] = await Promise.all([
+    const [found, nearest] = await Promise.all([
       this.all.search(queries),
-      this.normal.search(anomalyQueries),
+      this.anomalySearch.search(anomalyQueries),
     ]);
     return Array.from({ length: n }, (_, q) => {
       const neighbours = neighbourList(found, q, this.all.neighbours).slice(0, k);
-      const labeledNormal = this.anomaly.labeled;
-      const normalNeighbours = neighbourList(normal, q, this.normal.neighbours)
-        .filter((x) => x.index < labeledNormal || x.distance >= SELF_DISTANCE)
+      const labeled = this.anomaly.labeled;
+      // An unlabeled reference at distance 0 is the query itself (a pool item in the sample).
+      const anomalyNeighbours = neighbourList(nearest, q, this.anomalySearch.neighbours)
+        .filter((x) => x.index < labeled || x.distance >= SELF_DISTANCE)
         .slice(0, ANOMALY_K);
       return {
         vote: this.voteOf(neighbours),
         anomalyScore: this.calibrate(
           anomalyDistance(
-            normalNeighbours.map((x) => ({ classIndex: 0, distance: x.distance })),
+            anomalyNeighbours.map((x) => ({ classIndex: 0, distance: x.distance })),
             ANOMALY_K,
           ),
         ),
@@ -313,7 +314,7 @@ export class Scorer {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.all.release(), this.normal.release()]);
+    await Promise.all([this.all.release(), this.anomalySearch.release()]);
   }
 }
 
