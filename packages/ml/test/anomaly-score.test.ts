@@ -11,7 +11,10 @@ describe('anomaly score against its own references', () => {
 
   it('compares anomaly queries with the anomaly references, in their own space', async () => {
     // Votes in a 3-d space where the references say nothing about normality.
-    const votes = normaliseRows(Float32Array.from({ length: 30 }, (_, i) => (i % 3) + 1), 3);
+    const votes = normaliseRows(
+      Float32Array.from({ length: 30 }, (_, i) => (i % 3) + 1),
+      3,
+    );
     const scorer = await Scorer.create(
       { vectors: votes, dims: 3, labels: new Int32Array(10), normal: [true] },
       { k: 3, anomaly: { vectors: circle(cluster), dims: 2, labeled: cluster.length } },
