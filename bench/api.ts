@@ -1,7 +1,8 @@
 // API latency: `classify` p50/p99 and throughput at 1 and 8 concurrent clients against the
 // real API process over HTTP, next to the bare path (encoder, head projection and the Scorer
 // over the references held in memory, in this process) measured in the same run, on a
-// Fashion-MNIST project of 10k pool images (5k labeled) + 10k eval images. Then
+// Fashion-MNIST project of 10k pool images (5k labeled) + 10k eval images; `api-json` is the
+// same image sent as JSON (classifyBase64, one image: no multipart). Then
 // `classifyBatch` of BATCH images per request at 8 clients against the bare path doing the
 // same batches (one encoder batch, one projection, one search), in images per second.
 //
@@ -194,6 +195,24 @@ try {
     if (response.status !== 200) wrong++;
   };
 
+  // The same image as JSON (classifyBase64 with one image): no multipart, no file spooling.
+  const base64Query = `mutation ($images: [Base64Image!]!) { classifyBase64(project: "fashion-mnist", images: $images, k: ${K}) {
+      labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`;
+  const encoded = images.map((image) => Buffer.from(image.bytes).toString('base64'));
+  const viaApiJson = async (i: number) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: base64Query,
+        variables: { images: [{ data: encoded[i % images.length]! }] },
+      }),
+    });
+    const answer = (await response.json()) as { errors?: unknown[] };
+    if (answer.errors) throw new Error(`classifyBase64 failed: ${JSON.stringify(answer.errors)}`);
+    if (response.status !== 200) wrong++;
+  };
+
   const batchOperations = JSON.stringify({
     query: `mutation ($images: [Upload!]!) { classifyBatch(project: "fashion-mnist", images: $images, k: ${K}) {
       labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`,
@@ -229,6 +248,7 @@ try {
   log('warming up');
   await load(2, 40, bare);
   await load(2, 40, viaApi);
+  await load(2, 40, viaApiJson);
   const rows: {
     path: string;
     clients: number;
@@ -241,6 +261,7 @@ try {
     for (const [name, call] of [
       ['bare', bare],
       ['api', viaApi],
+      ['api-json', viaApiJson],
     ] as const) {
       log(`${name}, ${clients} client(s), ${REQUESTS} requests`);
       const r = await load(clients, REQUESTS, call);
@@ -288,6 +309,8 @@ try {
     classifyP50Ms: round2(of('api', 1).p50Ms),
     classifyP99Ms: round2(of('api', 1).p99Ms),
     overheadRatio8: round2(of('api', 8).p50Ms / of('bare', 8).p50Ms),
+    jsonClassifyP50Ms: round2(of('api-json', 1).p50Ms),
+    jsonOverheadRatio8: round2(of('api-json', 8).p50Ms / of('bare', 8).p50Ms),
     throughputRatio8: round2(of('bare', 8).perSecond / of('api', 8).perSecond),
     batchThroughputRatio8: round2(of('api-batch', 8).perSecond / of('bare-batch', 8).perSecond),
     targets: { classifyP50Ms: 8, overheadRatio8: 1.5, batchThroughputRatio8: 0.8 },
@@ -303,6 +326,7 @@ try {
       definitions: {
         bare: 'in this process: encoder (onnxruntime, 1 thread) + head projection (onnxruntime) + the Scorer over the labeled references held in memory (kNN vote and anomaly score)',
         api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
+        'api-json': 'the same image as a JSON classifyBase64 request with one image (no multipart)',
         overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
         throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
         batchThroughputRatio8:
