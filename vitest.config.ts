@@ -29,7 +29,16 @@ export default defineConfig({
       .map((dir) => ({
         // Shared test setup is not a workspace package (it depends on db, whose tests use it).
         resolve: {
-          alias: { '@beanstalk/testing': path.join(root, 'tooling/testing/src/index.ts') },
+          alias: [
+            {
+              find: '@beanstalk/testing',
+              replacement: path.join(root, 'tooling/testing/src/index.ts'),
+            },
+            // graphql ships CommonJS (main) and ESM (module) builds; Node loads the first for the
+            // libraries (Apollo, graphql-ws), Vite would give our code the second, and a schema
+            // from one is refused by the other. One copy, as outside tests.
+            { find: /^graphql$/, replacement: path.join(root, 'node_modules/graphql/index.js') },
+          ],
         },
         test: {
           name: dir.split('/').at(-1)!,

@@ -8,6 +8,8 @@ const config: CodegenConfig = {
   generates: {
     'src/generated/': {
       preset: 'client',
+      // Fragments share a selection between a query and a subscription; no masking needed.
+      presetConfig: { fragmentMasking: false },
       config: { documentMode: 'string', useTypeImports: true, enumsAsTypes: true },
     },
   },

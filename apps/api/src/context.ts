@@ -6,6 +6,7 @@ import type { Queues } from '@beanstalk/orchestration';
 import type { BlobStore } from '@beanstalk/storage';
 import type { LoginThrottle } from './auth/throttle.ts';
 import type { Viewer } from './auth/viewer.ts';
+import type { LiveHub } from './live/hub.ts';
 import type { Loaders } from './loaders.ts';
 
 /** Long-lived parts the API is built from; one set per process. */
@@ -19,6 +20,8 @@ export interface Services {
   temporal: () => Promise<Client>;
   queues: Queues;
   logins: LoginThrottle;
+  /** Live changes for subscriptions, from one database listener per process. */
+  live: LiveHub;
 }
 
 /** What every resolver receives; built per request. */

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
@@ -8,6 +9,7 @@ import type { Context, Services } from './context.ts';
 import { unavailable } from './errors.ts';
 import { createLoaders } from './loaders.ts';
 import { createApolloServer } from './server.ts';
+import { attachSubscriptions, type SubscriptionOptions } from './websocket.ts';
 
 const HTTP_STATUS: Record<string, number> = {
   UNAUTHENTICATED: 401,
@@ -109,7 +111,10 @@ const parserErrors: ErrorRequestHandler = (
     .json(errorBody(message, status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR'));
 };
 
-/** The HTTP app: POST/GET /graphql (JSON or multipart uploads). */
+/**
+ * The HTTP app: POST/GET /graphql (JSON or multipart uploads); `subscribe` adds subscriptions
+ * over WebSocket on the same path to the server the app listens with.
+ */
 export async function createHttpApp(services: Services) {
   const { config, db } = services;
   const apollo = createApolloServer({ production: config.environment === 'production' });
@@ -138,5 +143,7 @@ export async function createHttpApp(services: Services) {
     }),
   );
   app.use(parserErrors);
-  return { app, apollo };
+  const subscribe = (server: Server, options?: SubscriptionOptions) =>
+    attachSubscriptions(server, services, perAddress, options);
+  return { app, apollo, subscribe };
 }

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { Context } from './context.ts';
 import { formatError } from './errors.ts';
 import { queryCostLimit } from './query-cost.ts';
@@ -12,6 +13,9 @@ export const typeDefs = readdirSync(schemaDir)
   .filter((f) => f.endsWith('.graphql'))
   .sort()
   .map((f) => readFileSync(new URL(f, schemaDir), 'utf8'));
+
+/** The executable schema, shared by HTTP (Apollo) and WebSocket subscriptions (websocket.ts). */
+export const schema = makeExecutableSchema<Context>({ typeDefs, resolvers });
 
 /**
  * Limits on what one operation may ask for, so a single query cannot make the server walk
@@ -29,12 +33,14 @@ const armor = new ApolloArmor({
   blockFieldSuggestion: { enabled: false },
 });
 
+/** Armor's validation rules, for operations that do not go through Apollo (subscriptions). */
+export const armorValidationRules = armor.protect().validationRules;
+
 /** The GraphQL server without HTTP (http.ts mounts it; tests may call executeOperation). */
 export function createApolloServer(options: { production: boolean }): ApolloServer<Context> {
   const protection = armor.protect();
   return new ApolloServer<Context>({
-    typeDefs,
-    resolvers,
+    schema,
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
     // Multipart uploads must carry a preflight-forcing header (Apollo-Require-Preflight).

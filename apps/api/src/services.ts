@@ -7,6 +7,7 @@ import { DEFAULT_QUEUES } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { LoginThrottle } from './auth/throttle.ts';
 import type { Services } from './context.ts';
+import { LiveHub } from './live/hub.ts';
 
 /** Connects to Temporal on first use and again after a failed attempt. */
 function lazyTemporal(config: Config): () => Promise<Client> {
@@ -35,6 +36,7 @@ export function createServices(
   const projectors = new ProjectorCache(db, 1);
   const classifier = new Classifier({ db, encoders, projectors });
   const temporal = lazyTemporal(config);
+  const live = new LiveHub(db);
   return {
     config,
     db,
@@ -44,7 +46,9 @@ export function createServices(
     temporal,
     queues: overrides.queues ?? DEFAULT_QUEUES,
     logins: new LoginThrottle(),
+    live,
     async close() {
+      await live.close();
       await classifier.close();
       await projectors.close();
       await encoders.close();

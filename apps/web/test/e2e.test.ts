@@ -5,6 +5,7 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { PASSWORD, SCREENSHOTS, startStack } from './stack.ts';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -384,10 +385,31 @@ describe('the web app against the running stack', () => {
     const secret = (await page.getByTestId('new-webhook-secret').textContent())!;
     expect(secret).toMatch(/^whsec_/);
 
+    // A program on the line follows the rounds live, through the web app's socket proxy.
+    const live = await stack.subscribeAs(
+      stack.people.manager,
+      'subscription { roundUpdated(project: "shoes-line") { number status } }',
+    );
+    await expect.poll(() => live.received.length).toBe(1);
+    expect(live.received[0]).toEqual({ roundUpdated: null });
     await page.goto(`${stack.web}/p/shoes-line/dashboard`);
     await page.getByRole('button', { name: 'Start campaign' }).click();
     // The page reloads once it started.
     await page.getByText('Campaign: running').waitFor({ timeout: 20_000 });
+    // The dashboard's round list follows the round to its labeling phase without a reload.
+    await expect
+      .poll(() => page.getByTestId('rounds').textContent(), { timeout: 30_000 })
+      .toMatch(/Round 1 · labeling/);
+    // Each phase the workflow went through, in order, once (a new project has no head to
+    // score the pool with, so the first round goes from selecting to labeling).
+    const phases = () =>
+      live.received
+        .slice(1)
+        .map((d) => d.roundUpdated.status as string)
+        .filter((s, i, all) => i === 0 || all[i - 1] !== s);
+    await expect.poll(phases, { timeout: 30_000 }).toContain('LABELING');
+    expect(phases()).toEqual(['PENDING', 'SELECTING', 'LABELING']);
+    expect(live.errors).toEqual([]);
     await page.goto(`${stack.web}/p/shoes-line`);
     await expect
       .poll(() => page.getByTestId('step-round').getAttribute('data-done'), { timeout: 30_000 })
@@ -447,6 +469,8 @@ describe('the web app against the running stack', () => {
         { timeout: 30_000, intervals: [1000] },
       )
       .toBe(1);
+    await expect.poll(() => phases().at(-1), { timeout: 30_000 }).toBe('CANCELLED');
+    await live.stop();
     await annotator.context().close();
     await page.context().close();
   }, 420_000);
@@ -530,6 +554,39 @@ describe('the web app against the running stack', () => {
         await expect(fetch(`http://${address}:${port}/`), `${address}:${port}`).rejects.toThrow();
       }
     }
+  });
+
+  it("the socket proxy takes only this site's pages, and a refusal of the API reaches the page", async () => {
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(
+          `${stack.web.replace('http', 'ws')}/api/graphql`,
+          'graphql-transport-ws',
+          {
+            headers,
+          },
+        );
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('error', () => resolve(-1));
+      });
+    expect(await status({ origin: stack.web })).toBe(101);
+    // Another site's page (the browser would send this site's cookie along): refused here.
+    expect(await status({ origin: 'https://evil.example.com' })).toBe(403);
+    expect(await status({})).toBe(403);
+    // An unknown API key: the API's refusal comes back through the proxy.
+    expect(await status({ origin: stack.web, authorization: 'Bearer bsk_unknown' })).toBe(401);
+    const refused = await stack.subscribeAs(
+      stack.people.manager,
+      `subscription { budgetUpdated(project: "${stack.slug}") { total } }`,
+      'https://evil.example.com',
+    );
+    await expect.poll(() => refused.errors.length).toBeGreaterThan(0);
+    expect(refused.received).toEqual([]);
+    await refused.stop();
   });
 
   it('every page is sent with a content policy that forbids framing, and no sniffing', async () => {

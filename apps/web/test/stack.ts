@@ -6,7 +6,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient } from 'graphql-ws';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { loadConfig } from '@beanstalk/config';
 import {
   FASHION_MNIST_CLASSES,
@@ -215,6 +217,44 @@ export async function startStack() {
   }
 
   /**
+   * A subscription through the web app's socket proxy, as a page of the site opens it (its
+   * Origin, one person's session cookie); collects the data it receives.
+   */
+  async function subscribeAs(email: string, query: string, origin = `http://127.0.0.1:${webPort}`) {
+    const cookie = await apiSignIn(apiUrl, email, PASSWORD);
+    const received: Record<string, any>[] = [];
+    const errors: unknown[] = [];
+    const client = createClient({
+      url: `ws://127.0.0.1:${webPort}/api/graphql`,
+      retryAttempts: 0,
+      webSocketImpl: class extends WebSocket {
+        constructor(url: string, protocols: string[]) {
+          super(url, protocols, { headers: { cookie, origin } });
+        }
+      },
+    });
+    const stop = client.subscribe(
+      { query },
+      {
+        next: (result) => {
+          if (result.errors) errors.push(...result.errors);
+          if (result.data) received.push(result.data);
+        },
+        error: (error) => errors.push(error),
+        complete: () => undefined,
+      },
+    );
+    return {
+      received,
+      errors,
+      async stop() {
+        stop();
+        await client.dispose();
+      },
+    };
+  }
+
+  /**
    * The Temporal workers as deployed (orchestration, gpu and the Python training worker, on
    * the default queues the API process uses), for tests that run workflows. No maintenance
    * pass: it would close the seeded rounds, which have no workflows.
@@ -268,6 +308,7 @@ export async function startStack() {
     browser,
     signIn,
     apiAs,
+    subscribeAs,
     startWorkers,
     newProject,
     imageFolders: () => writeImageFolders(path.join(dir, 'folders')),

@@ -71,6 +71,12 @@ const envSchema = z.object({
    */
   BEANSTALK_TRUSTED_PROXIES: z.string().min(1).default('loopback'),
   /**
+   * Web pages (origins, comma-separated) that may open subscription sockets to the API
+   * directly. None by default: browsers reach subscriptions through the web app, which checks
+   * its own origin; programs that send no Origin header are not affected.
+   */
+  BEANSTALK_API_ALLOWED_ORIGINS: z.string().default(''),
+  /**
    * How often an orchestration worker closes rounds left behind by their workflows and starts
    * ingests for items stored while Temporal was away, in seconds (0: never).
    */
@@ -118,6 +124,8 @@ export type Config = {
     rateLimitPerSecond: number;
     sessionDays: number;
     trustedProxies: string;
+    /** Origins whose pages may open subscription sockets to the API directly. */
+    allowedOrigins: string[];
     /** Absolute; null: importFolder is off. */
     importRoot: string | null;
   };
@@ -240,6 +248,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       rateLimitPerSecond: e.BEANSTALK_API_RATE_LIMIT,
       sessionDays: e.BEANSTALK_SESSION_DAYS,
       trustedProxies: e.BEANSTALK_TRUSTED_PROXIES,
+      allowedOrigins: e.BEANSTALK_API_ALLOWED_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       importRoot: e.BEANSTALK_IMPORT_ROOT ? path.resolve(repoRoot, e.BEANSTALK_IMPORT_ROOT) : null,
     },
     web: {

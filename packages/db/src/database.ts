@@ -5,6 +5,7 @@ import {
   type ConnectionLimits,
   type PrismaClient,
 } from './connection.ts';
+import { ChangeListener, type ChangeHandlers } from './changes.ts';
 import { transaction, type Queryable } from './queryable.ts';
 import { BudgetRepository } from './repositories/budget.ts';
 import { LabelClassRepository } from './repositories/classes.ts';
@@ -80,6 +81,16 @@ export class Database {
     return transaction(this.connection, (client) =>
       fn(new Database(this.pool, this.prisma, client)),
     );
+  }
+
+  /**
+   * Starts listening for live changes (rounds, campaigns, budgets) on a connection of its own;
+   * close the listener to give the connection back.
+   */
+  async listenForChanges(handlers: ChangeHandlers): Promise<ChangeListener> {
+    const listener = new ChangeListener(this.pool, handlers);
+    await listener.start();
+    return listener;
   }
 
   /** pgvector's version, or null when the extension is missing. */

@@ -1,5 +1,6 @@
 export { Database, createDatabase } from './database.ts';
 export { type Queryable } from './queryable.ts';
+export { ChangeListener, type ChangeHandlers, type LiveChange } from './changes.ts';
 export { isDatabaseUnavailable, type ConnectionLimits } from './connection.ts';
 export { migrate, MigrationError, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export * as cluster from './cluster.ts';

@@ -11,6 +11,7 @@ import {
   Prediction,
 } from './items.ts';
 import { LabelClass, labelClassMutations } from './label-class.ts';
+import { subscriptions } from './live.ts';
 import { LabelTask, labelingMutations } from './labeling.ts';
 import { Project, projectMutations } from './project.ts';
 import { coreQueries } from './core.ts';
@@ -48,6 +49,7 @@ export const resolvers: Resolvers = {
     ...encoderMutations,
     ...webhookMutations,
   },
+  Subscription: subscriptions,
   Project,
   LabelClass,
   Viewer,

@@ -2,10 +2,11 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { graphql } from '../generated/gql.ts';
-import type { ClaimTaskMutation } from '../generated/graphql.ts';
+import type { ClaimTaskMutation, QueueRoundSubscription } from '../generated/graphql.ts';
 import { call } from '../lib/client.ts';
 import { GraphQLRequestError } from '../lib/errors.ts';
 import { keyAction, keyFor, type KeyClass } from '../lib/keys.ts';
+import { useSubscription } from '../lib/live.ts';
 
 const ClaimTask = graphql(`
   mutation ClaimTask($slug: String!) {
@@ -72,15 +73,19 @@ const SkipTask = graphql(`
   }
 `);
 
-const QueueProgress = graphql(`
-  query QueueProgress($slug: String!) {
-    rounds(project: $slug) {
+const QueueRound = graphql(`
+  subscription QueueRound($slug: String!) {
+    roundUpdated(project: $slug) {
       number
-      status
       budgetAsked
       labelsReceived
     }
-    budget(project: $slug) {
+  }
+`);
+
+const QueueBudget = graphql(`
+  subscription QueueBudget($slug: String!) {
+    budgetUpdated(project: $slug) {
       remaining
     }
   }
@@ -115,12 +120,8 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
   const [saved, setSaved] = useState(0);
   const [selected, setSelected] = useState<string[]>([]);
   const [pendingView, setPendingView] = useState<{ name: string } | null>(null);
-  const [progress, setProgress] = useState<{
-    round: number;
-    asked: number;
-    received: number;
-    remaining: number;
-  } | null>(null);
+  const [round, setRound] = useState<QueueRoundSubscription['roundUpdated']>(null);
+  const [remaining, setRemaining] = useState<number | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const next = useRef<Promise<Task | null> | null>(null);
   const pending = useRef<Pending | null>(null);
@@ -297,33 +298,24 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
     return () => window.removeEventListener('keydown', onKey);
   }, [classes, label, skip, undo]);
 
-  useEffect(() => {
-    let stopped = false;
-    const poll = async () => {
-      try {
-        const data = await call(QueueProgress, { slug });
-        const current = data.rounds[0];
-        if (!stopped && current) {
-          setProgress({
-            round: current.number,
-            asked: current.budgetAsked,
-            received: current.labelsReceived,
-            remaining: data.budget.remaining,
-          });
+  // The progress line follows the round and the budget live (the queue works without it).
+  useSubscription(QueueRound, { slug }, ({ roundUpdated: round }) => setRound(round));
+  useSubscription(QueueBudget, { slug }, ({ budgetUpdated }) =>
+    setRemaining(budgetUpdated.remaining),
+  );
+  const progress =
+    round && remaining !== null
+      ? {
+          round: round.number,
+          asked: round.budgetAsked,
+          received: round.labelsReceived,
+          remaining,
         }
-      } catch {
-        // The queue works without the progress line.
-      }
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), 5000);
+      : null;
+  useEffect(() => {
     const clock = setInterval(() => setNow(Date.now()), 1000);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-      clearInterval(clock);
-    };
-  }, [slug, saved]);
+    return () => clearInterval(clock);
+  }, []);
 
   const leaseLeft = task?.leaseExpiresAt
     ? Math.round((new Date(task.leaseExpiresAt).getTime() - now) / 1000)

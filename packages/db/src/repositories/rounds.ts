@@ -73,6 +73,11 @@ export class RoundRepository {
     return this.prisma.round.findMany({ where: { projectId }, orderBy: { number: 'desc' } });
   }
 
+  /** A project's newest round. */
+  latestOfProject(projectId: string): Promise<Round | null> {
+    return this.prisma.round.findFirst({ where: { projectId }, orderBy: { number: 'desc' } });
+  }
+
   ofCampaign(campaignId: string): Promise<Round[]> {
     return this.prisma.round.findMany({ where: { campaignId }, orderBy: { number: 'asc' } });
   }

@@ -7,6 +7,7 @@ import {
   ModelActions,
 } from '../../../../src/components/manager-actions.tsx';
 import { BudgetChart, QualityChart } from '../../../../src/components/quality-chart.tsx';
+import { LiveRefresh } from '../../../../src/components/live-refresh.tsx';
 import { RoundsLive } from '../../../../src/components/rounds-live.tsx';
 import { ThresholdPreview } from '../../../../src/components/threshold-preview.tsx';
 import { graphql } from '../../../../src/generated/gql.ts';
@@ -114,6 +115,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
   return (
     <>
       <h1>Dashboard · {project.name}</h1>
+      <LiveRefresh slug={slug} />
       {/* Key figures and charts first: a grid from 1280 px on, one column below. */}
       <div className="dashboard-grid" data-testid="dashboard-grid">
         <section aria-labelledby="budget-title" className="card" data-testid="card-budget">
