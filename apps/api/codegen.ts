@@ -15,6 +15,7 @@ const config: CodegenConfig = {
           LabelClass: '@beanstalk/db#LabelClass as LabelClassModel',
           Item: '@beanstalk/db#Item as ItemModel',
           Label: '@beanstalk/db#Label as LabelModel',
+          LabelIssue: '@beanstalk/db#LabelIssue as LabelIssueModel',
           LabelTask: '@beanstalk/db#LabelTask as LabelTaskModel',
           Round: '@beanstalk/db#Round as RoundModel',
           Campaign: '@beanstalk/db#Campaign as CampaignModel',

@@ -13,6 +13,7 @@ export type RoundPhase =
   | 'training'
   | 'reindexing'
   | 'evaluating'
+  | 'checking-labels'
   | 'completed'
   | 'cancelled'
   | 'failed';
@@ -32,6 +33,8 @@ export interface RoundProgress {
   headVersionId: string | null;
   macroF1: number | null;
   promoted: boolean | null;
+  /** Open label issues after the round's label check (null before it, or when it failed). */
+  openLabelIssues: number | null;
   note: string | null;
   /** When each phase started (ISO time), in order. */
   phases: { phase: RoundPhase; startedAt: string }[];
@@ -53,6 +56,10 @@ export interface IngestProgress {
   /** The first 100 items that could not be encoded, and why. */
   failures: { itemId: string; reason: string }[];
   total: number | null;
+  /** Items the check after the ingest marked as near-duplicates of earlier ones. */
+  nearDuplicates: number;
+  /** Why the near-duplicate check did not run to the end, when it did not. */
+  note: string | null;
   done: boolean;
 }
 export const ingestProgress = defineQuery<IngestProgress>('ingestProgress');

@@ -1,4 +1,10 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { EmbedResult, GpuActivities, OrchestrationActivities } from '@beanstalk/activities';
 import { ingestProgress, type IngestProgress } from './definitions.ts';
 import { emitWebhookEvent } from './webhooks.ts';
@@ -41,6 +47,8 @@ export async function ingest(input: {
     failedCount: 0,
     failures: [],
     total: null,
+    nearDuplicates: 0,
+    note: null,
     done: false,
   };
   setHandler(ingestProgress, () => progress);
@@ -75,6 +83,18 @@ export async function ingest(input: {
     // Items that arrived behind the cursor are what the next pass is for.
     progress.total = Math.max(progress.total ?? 0, progress.embedded + progress.failedCount);
   }
+  // Patched: an ingest that started before the check existed replays without it.
+  if (patched('near-duplicate-check')) {
+    try {
+      progress.nearDuplicates = (
+        await model.markNearDuplicates({ projectId: input.projectId })
+      ).marked;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      // Advisory: the images are in and embedded whether or not duplicates were looked for.
+      progress.note = `near-duplicate check failed: ${(error as Error).message}`;
+    }
+  }
   progress.done = true;
   await emitWebhookEvent({
     projectId: input.projectId,
@@ -84,6 +104,7 @@ export async function ingest(input: {
       embedded: progress.embedded,
       failedCount: progress.failedCount,
       failures: progress.failures.slice(0, 10),
+      nearDuplicates: progress.nearDuplicates,
       encoderVersionId,
     },
   });

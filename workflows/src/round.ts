@@ -2,6 +2,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -36,7 +37,8 @@ function roundActivities(input: Pick<RoundInput, 'gpuTaskQueue' | 'retryWindowMs
       scheduleToCloseTimeout: window,
       retry: RETRY,
     }),
-    // Scoring pages through the whole pool; heartbeats carry the resume point.
+    // Scoring pages through the whole pool (heartbeats carry the resume point); the label
+    // check searches every label's neighbours, heartbeating per page.
     scoring: proxyActivities<OrchestrationActivities>({
       startToCloseTimeout: '1 hour',
       scheduleToCloseTimeout: 3 * window,
@@ -82,6 +84,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     headVersionId: null,
     macroF1: null,
     promoted: null,
+    openLabelIssues: null,
     note: null,
     phases: [],
   };
@@ -180,6 +183,17 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     });
     progress.promoted = decision.promoted;
     progress.note = decision.reason;
+    // Patched: a round that started before the check existed replays without it.
+    if (patched('label-check')) {
+      enter('checking-labels');
+      try {
+        progress.openLabelIssues = (await scoring.checkLabels({ roundId })).open;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        // Advisory: a check that cannot run leaves the round's head and labels as they are.
+        progress.note = `${decision.reason}; label check failed: ${(error as Error).message}`;
+      }
+    }
     await closing.closeRound({ roundId, status: 'COMPLETED', note: decision.reason });
     if (decision.promoted) {
       await emitWebhookEvent({

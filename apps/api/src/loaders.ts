@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '@beanstalk/shared';
-import type { Budget, Database, Label, Prediction } from '@beanstalk/db';
+import type { Budget, Database, Item, Label, Prediction } from '@beanstalk/db';
 
 /** Batches lookups by id into one query per tick; missing (or malformed) ids give null. */
 function byId<T extends { id: string }>(read: (ids: string[]) => Promise<T[]>) {
@@ -26,12 +26,18 @@ export function createLoaders(db: Database) {
     item: byId((ids) => db.items.byIds(ids)),
     labelClass: byId((ids) => db.classes.byIds(ids)),
     user: byId((ids) => db.users.byIds(ids)),
+    label: byId((ids) => db.labels.byIds(ids)),
     round: byId((ids) => db.rounds.byIds(ids)),
     headVersion: byId((ids) => db.heads.byIds(ids)),
     /** An item's label history, oldest first; its current label is the one nothing supersedes. */
     labelHistory: new DataLoader<string, Label[]>(async (itemIds) => {
       const rows = await db.labels.histories(itemIds.filter((id) => isUuid(id)));
       return itemIds.map((id) => rows.filter((l) => l.itemId === id));
+    }),
+    /** Later items that nearly duplicate an item (at most 50 each). */
+    nearDuplicates: new DataLoader<string, Item[]>(async (itemIds) => {
+      const rows = await db.items.nearDuplicatesOf(itemIds);
+      return itemIds.map((id) => rows.filter((i) => i.nearDuplicateOf === id));
     }),
     /** Predictions keyed `${headVersionId}:${itemId}`. */
     prediction: new DataLoader<string, Prediction | null>(async (keys) => {

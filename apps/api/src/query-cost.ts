@@ -30,6 +30,9 @@ const LIST_SIZE: Record<string, { arg?: string; fallback: number }> = {
   classifyBatch: { fallback: 64 }, // MAX_CLASSIFY_BATCH images
   webhookEndpoints: { fallback: 20 }, // MAX_ENDPOINTS_PER_PROJECT
   deliveries: { arg: 'first', fallback: 20 },
+  labelIssues: { arg: 'first', fallback: 20 },
+  nearDuplicates: { fallback: 50 },
+  issues: { fallback: 1 }, // counted on labelIssues
   classifyBase64: { fallback: 64 },
   points: { fallback: 1 }, // counted on embeddingMap
   precisionRecall: { fallback: 100 },

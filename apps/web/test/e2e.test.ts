@@ -212,6 +212,96 @@ describe('the web app against the running stack', () => {
     await outsider.context().close();
   });
 
+  it('a manager reviews flagged labels with the keyboard, and finds a near-duplicate in the explorer', async () => {
+    const { db, seeded } = stack;
+    const classes = await db.db.classes.ofProject(seeded.projectId);
+    const current = await db.db.labels.current(seeded.labeled.map((i) => i.id));
+    // Three labels flagged as the round's check would flag them, most suspect first.
+    const flagged = seeded.labeled.slice(0, 3).map((item, n) => {
+      const label = current.get(item.id)!;
+      const own = classes.findIndex((c) => c.id === label.labelClassId);
+      return {
+        labelId: label.id,
+        itemId: item.id,
+        own,
+        suggestedClassId: classes[(own + 1) % classes.length]!.id,
+        score: 0.9 - n * 0.2,
+        selfConfidence: 0.1,
+      };
+    });
+    await db.db.labelIssues.record({
+      projectId: seeded.projectId,
+      roundId: null,
+      found: flagged,
+      checkedLabelIds: flagged.map((f) => f.labelId),
+    });
+    const annotator = await stack.signIn(stack.people.annotator);
+    await annotator.goto(`${stack.web}/p/${stack.slug}/review`);
+    await annotator.getByTestId('forbidden').waitFor();
+    await annotator.context().close();
+
+    const page = await stack.signIn(stack.people.manager);
+    await page.goto(`${stack.web}/p/${stack.slug}/dashboard`);
+    expect(await page.getByTestId('flagged-open').textContent()).toBe('3');
+    await page.getByRole('link', { name: 'Review the flagged labels' }).click();
+    const issue = page.getByTestId('issue');
+    await issue.waitFor();
+    await noSeriousViolations(page, 'review queue');
+    await shot(page, 'review-queue');
+    expect(await page.getByTestId('review-left').textContent()).toMatch(/^3 flagged labels/);
+    const next = async (key: string) => {
+      const id = await issue.getAttribute('data-issue-id');
+      await page.keyboard.press(key);
+      await page.waitForFunction(
+        (previous) =>
+          document.querySelector('[data-testid="issue"]')?.getAttribute('data-issue-id') !==
+          previous,
+        id,
+      );
+    };
+    expect(await page.getByTestId('issue-summary').textContent()).toContain(
+      `Labeled ${classes[flagged[0]!.own]!.name}`,
+    );
+    await next('k');
+    await next('a');
+    // The third gets a class of the reviewer's choosing, by its digit, with a reason typed.
+    const chosen = (flagged[2]!.own + 2) % classes.length;
+    await page.getByLabel(/^Reason/).fill('a seam, not a scratch');
+    await page.locator('body').click();
+    await page.keyboard.press(chosen === 9 ? '0' : String(chosen + 1));
+    await page.getByTestId('review-empty').waitFor();
+
+    const issues = await db.prisma.labelIssue.findMany({
+      where: { labelId: { in: flagged.map((f) => f.labelId) } },
+    });
+    const statusOf = (i: number) => issues.find((x) => x.labelId === flagged[i]!.labelId)!.status;
+    expect([0, 1, 2].map(statusOf)).toEqual(['KEPT', 'RELABELED', 'RELABELED']);
+    const after = await db.db.labels.current(flagged.map((f) => f.itemId));
+    expect(after.get(flagged[0]!.itemId)!.id).toBe(flagged[0]!.labelId);
+    expect(after.get(flagged[1]!.itemId)!.labelClassId).toBe(flagged[1]!.suggestedClassId);
+    expect(after.get(flagged[2]!.itemId)!.labelClassId).toBe(classes[chosen]!.id);
+    const history = await db.db.labels.histories([flagged[2]!.itemId]);
+    expect(history.at(-1)).toMatchObject({ source: 'HUMAN', reason: 'a seam, not a scratch' });
+
+    // A near-duplicate as the check after an ingest marks it: the explorer filters to it and
+    // its page links the image it copies.
+    const [original, copy] = seeded.items.slice(-2);
+    await db.db.items.markNearDuplicates({
+      projectId: seeded.projectId,
+      marks: [{ itemId: copy!.id, ofId: original!.id }],
+      checkedIds: [],
+    });
+    await page.goto(`${stack.web}/p/${stack.slug}/items`);
+    await page.getByLabel('Near-duplicate').selectOption('yes');
+    await page.waitForURL(/duplicate=yes/);
+    await expect.poll(() => page.getByTestId('item-total').textContent()).toMatch(/^1\b/);
+    await page.locator('[data-testid="item-grid"] a').first().click();
+    const near = page.getByTestId('near-duplicates');
+    await near.waitFor();
+    expect(await near.textContent()).toContain(`item ${original!.id.slice(0, 8)}`);
+    await page.context().close();
+  });
+
   // It starts workers, which the tests before it do without; before the tests that use up the
   // sign-in allowance of this address.
   it('a manager trains the encoder of a new project in the browser and watches it to the end', async () => {

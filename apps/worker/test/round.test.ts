@@ -2,6 +2,8 @@ import { Worker } from '@temporalio/worker';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grayToPng, writeItems } from '@beanstalk/ingest';
+import { decodeSimplePng } from '@beanstalk/ml';
 import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, type RoundResult } from '@beanstalk/workflows';
 import { startHarness, type Harness } from './harness.ts';
@@ -22,6 +24,10 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
   // A webhook receiver on loopback: the events rounds send, in the order they arrive.
   const events: { type: string; data: any }[] = [];
   let receiver: Server;
+  /** Near-copies put in on purpose, and the item each copies. */
+  const copies = new Map<string, string>();
+  /** Labels imported wrong on purpose, and the class each item really is. */
+  const wrong = new Map<string, string>();
 
   beforeAll(async () => {
     h = await startHarness({ limit: 2000, budget: 250 });
@@ -66,6 +72,62 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
         source: 'IMPORT' as const,
       })),
     });
+    // Three gold images imported again a little brighter (other bytes, so not exact
+    // duplicates), for the near-duplicate check after the ingest to find.
+    const originals = await h.db.prisma.item.findMany({
+      where: { projectId: h.projectId, split: 'POOL' },
+      orderBy: { contentHash: 'asc' },
+      take: 3,
+    });
+    const result = await writeItems(
+      { db: h.db.db, blobs: h.activities.blobs },
+      h.projectId,
+      await Promise.all(
+        originals.map(async (item) => {
+          const png = decodeSimplePng(await h.activities.blobs.get(item.blobKey), 28 * 28)!;
+          const brighter = png.data.map((v) => Math.min(255, Math.round(v * 1.03)));
+          const bytes = grayToPng(brighter, png.width, png.height);
+          return {
+            bytes,
+            info: { mimeType: 'image/png', width: 28, height: 28, channels: 1 },
+            split: 'GOLD' as const,
+            sourceRef: `copy of ${item.sourceRef}`,
+          };
+        }),
+      ),
+    );
+    expect(result.imported).toBe(3);
+    for (const item of originals) {
+      const copy = await h.db.prisma.item.findFirstOrThrow({
+        where: { sourceRef: `copy of ${item.sourceRef}` },
+      });
+      copies.set(copy.id, item.id);
+    }
+    // Twelve gold items imported with the wrong class (the next one), for the label check to
+    // find; gold labels are checked but neither trained nor evaluated on.
+    const gold = await h.db.prisma.item.findMany({
+      where: { projectId: h.projectId, split: 'EVAL' },
+      include: { hiddenTruth: true },
+      orderBy: { contentHash: 'asc' },
+      skip: 600,
+      take: 12,
+    });
+    const classes = await h.db.db.classes.ofProject(h.projectId);
+    await h.db.prisma.item.updateMany({
+      where: { id: { in: gold.map((i) => i.id) } },
+      data: { split: 'GOLD' },
+    });
+    for (const item of gold) {
+      const truth = classes.findIndex((c) => c.id === item.hiddenTruth!.labelClassId);
+      const label = await h.db.db.labels.append({
+        projectId: h.projectId,
+        itemId: item.id,
+        labelClassId: classes[(truth + 1) % classes.length]!.id,
+        source: 'IMPORT',
+        supersedesId: null,
+      });
+      wrong.set(label, item.hiddenTruth!.labelClassId);
+    }
   });
   afterAll(async () => {
     receiver?.close();
@@ -74,10 +136,16 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
 
   it('ingest embeds every item once and reports progress; a re-run has nothing to do', async () => {
     const first = await h.ingestAll();
-    expect(first).toMatchObject({ embedded: 4000, failedCount: 0, total: 4000, done: true });
+    expect(first).toMatchObject({ embedded: 4003, failedCount: 0, total: 4003, done: true });
+    // The copies are found, each pointing at its original (Fashion-MNIST has near-identical
+    // images of its own: more may be marked).
+    expect(first.nearDuplicates).toBeGreaterThanOrEqual(copies.size);
+    const marked = await h.db.prisma.item.findMany({ where: { id: { in: [...copies.keys()] } } });
+    for (const copy of marked) expect(copy.nearDuplicateOf).toBe(copies.get(copy.id));
+    expect(await h.db.prisma.item.count({ where: { duplicatesChecked: false } })).toBe(0);
     const second = await h.ingestAll();
-    expect(second).toMatchObject({ embedded: 0, total: 0, done: true });
-    expect(await h.db.prisma.itemFeature.count()).toBe(4000);
+    expect(second).toMatchObject({ embedded: 0, total: 0, nearDuplicates: 0, done: true });
+    expect(await h.db.prisma.itemFeature.count()).toBe(4003);
   });
 
   it('cold start: random tasks up to the round size, labels in, head trained, indexed and promoted', async () => {
@@ -111,8 +179,29 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       'training',
       'reindexing',
       'evaluating',
+      'checking-labels',
       'completed',
     ]);
+    // The label check after the round: the wrong imports are found, most of them first in the
+    // review order. (The labels people gave here are right; the clean labels flagged are of
+    // classes the vote confuses, such as shirt and T-shirt: further down the queue.)
+    const issues = await h.db.prisma.labelIssue.findMany({
+      where: { projectId: h.projectId, status: 'OPEN' },
+      orderBy: { score: 'desc' },
+    });
+    expect(progress.openLabelIssues).toBe(issues.length);
+    const found = issues.filter((i) => wrong.has(i.labelId));
+    const top = issues.slice(0, wrong.size).filter((i) => wrong.has(i.labelId));
+    const rightSuggestions = found.filter((i) => i.suggestedClassId === wrong.get(i.labelId));
+    console.log(
+      `label check: ${issues.length} open issues among ${wrong.size + 700} labels, ${found.length} of ${wrong.size} wrong imports (${top.length} in the top ${wrong.size}), ${rightSuggestions.length} suggesting the true class`,
+    );
+    // 12 found and 10 in the top 12 when this was written (bench:data-quality measures the
+    // rates on 2000 labels). The suggestion is the neighbours' majority: for a shirt imported
+    // as a pullover it may well say T-shirt, so it is a hint for the reviewer, measured there.
+    expect(found.length).toBeGreaterThanOrEqual(10);
+    expect(top.length).toBeGreaterThanOrEqual(8);
+    expect(issues.every((i) => i.roundId === result.roundId)).toBe(true);
     // Webhooks: the round's opening first; at its end the promotion, the completion with its
     // figures, and the budget warning (100 of 250 spent: 150 left, below the level of 200).
     await expect.poll(() => events.length, { timeout: 20_000 }).toBe(4);

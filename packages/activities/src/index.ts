@@ -7,7 +7,9 @@ import {
   createEncoderPlanningActivities,
 } from './encoder-training.ts';
 import { createEvaluationActivities } from './evaluation.ts';
+import { createLabelCheckActivities } from './label-check.ts';
 import { createLabelingActivities } from './labeling.ts';
+import { createNearDuplicateActivities } from './near-duplicates.ts';
 import { createPlatformActivities } from './platform.ts';
 import { createReindexActivities } from './reindex.ts';
 import { createRoundActivities } from './rounds.ts';
@@ -18,7 +20,7 @@ import { createWebhookActivities } from './webhooks.ts';
 
 /**
  * The orchestration queue's activities: database work and in-memory kNN, one file per phase
- * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation) plus campaigns,
+ * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation, label check) plus campaigns,
  * planning and switching encoder training, platform reads and webhook deliveries.
  */
 export function createOrchestrationActivities(deps: ActivityDeps) {
@@ -30,6 +32,7 @@ export function createOrchestrationActivities(deps: ActivityDeps) {
     ...createAutoAcceptActivities(deps),
     ...createLabelingActivities(deps),
     ...createEvaluationActivities(deps),
+    ...createLabelCheckActivities(deps),
     ...createCampaignActivities(deps),
     ...createEncoderPlanningActivities(deps),
     ...createWebhookActivities(deps),
@@ -44,6 +47,7 @@ export function createOrchestrationActivities(deps: ActivityDeps) {
 export function createGpuActivities(deps: ActivityDeps) {
   return {
     ...createEmbeddingActivities(deps),
+    ...createNearDuplicateActivities(deps),
     ...createEncoderModelActivities(deps),
     ...createTrainingActivities(deps),
     ...createReindexActivities(deps),
@@ -56,6 +60,8 @@ export { createPlatformActivities };
 export type { ActivityDeps } from './deps.ts';
 export type { RoundSettings } from './rounds.ts';
 export type { Evaluation } from './evaluation.ts';
+export type { LabelCheck } from './label-check.ts';
+export type { NearDuplicateCheck } from './near-duplicates.ts';
 export { eventType, type WebhookEventInput } from './webhooks.ts';
 export { checkWebhookUrl, signature, WebhookRefused } from './webhook-http.ts';
 export type { EmbedResult } from './embedding.ts';

@@ -15,6 +15,7 @@ import { HeadRepository } from './repositories/heads.ts';
 import { ImportRunRepository } from './repositories/imports.ts';
 import { ItemRepository } from './repositories/items.ts';
 import { KnnRepository } from './repositories/knn.ts';
+import { LabelIssueRepository } from './repositories/label-issues.ts';
 import { LabelRepository } from './repositories/labels.ts';
 import { MetricRepository } from './repositories/metrics.ts';
 import { PredictionRepository } from './repositories/predictions.ts';
@@ -37,6 +38,7 @@ export class Database {
   readonly items: ItemRepository;
   readonly features: FeatureRepository;
   readonly labels: LabelRepository;
+  readonly labelIssues: LabelIssueRepository;
   readonly tasks: TaskRepository;
   readonly budget: BudgetRepository;
   readonly rounds: RoundRepository;
@@ -62,6 +64,7 @@ export class Database {
     this.items = new ItemRepository(q, prisma);
     this.features = new FeatureRepository(q);
     this.labels = new LabelRepository(q);
+    this.labelIssues = new LabelIssueRepository(q);
     this.tasks = new TaskRepository(q);
     this.budget = new BudgetRepository(q);
     this.rounds = new RoundRepository(q, prisma);

@@ -22,6 +22,7 @@ export type {
   ExportedLabel,
   AnnotatorStats,
 } from './repositories/labels.ts';
+export type { FoundIssue, IssueCheckResult, ReviewDecision } from './repositories/label-issues.ts';
 export type { NewPrediction } from './repositories/predictions.ts';
 export type { ProjectSettings, NewClass, ItemCounts } from './repositories/projects.ts';
 export type { NewHead } from './repositories/heads.ts';
@@ -54,6 +55,8 @@ export type {
   LabelClass,
   Item,
   Label,
+  LabelIssue,
+  LabelIssueStatus,
   LabelTask,
   Round,
   Campaign,

@@ -72,3 +72,16 @@ export {
 } from './png.ts';
 export { EVAL_LABELS_PER_CLASS, evalSampleSize, minEvalLabels } from './evaluation-policy.ts';
 export { kMeans, selectTypical } from './typicality.ts';
+export {
+  outOfSampleVotes,
+  findLabelIssues,
+  LABEL_CHECK_K,
+  type LabelIssue,
+} from './label-issues.ts';
+export {
+  nearDuplicatePairs,
+  nearDuplicateGroups,
+  NEAR_DUPLICATE_DISTANCE,
+  type NearDuplicatePair,
+} from './near-duplicates.ts';
+export { imageSignature, signatureOf, SIGNATURE_DIMS, SIGNATURE_SIDE } from './signature.ts';

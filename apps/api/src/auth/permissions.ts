@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   /** Claim, answer and skip label tasks. */
   label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   relabel: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  /** See flagged labels and decide on them (the review queue). */
+  review: ['ADMIN', 'MANAGER'],
   /** Settings, classes, budget, rounds, campaigns, auto labels, model versions, webhooks. */
   manage: ['ADMIN', 'MANAGER'],
   /** API keys, memberships, server-side folder imports. */

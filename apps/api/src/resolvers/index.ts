@@ -14,6 +14,7 @@ import { LabelClass, labelClassMutations } from './label-class.ts';
 import { subscriptions } from './live.ts';
 import { LabelTask, labelingMutations } from './labeling.ts';
 import { Project, projectMutations } from './project.ts';
+import { LabelIssue, reviewMutations, reviewQueries } from './review.ts';
 import { coreQueries } from './core.ts';
 import { EncoderVersion, encoderMutations } from './encoders.ts';
 import {
@@ -38,6 +39,7 @@ export const resolvers: Resolvers = {
     ...itemQueries,
     ...roundQueries,
     ...webhookQueries,
+    ...reviewQueries,
   },
   Mutation: {
     ...projectMutations,
@@ -48,6 +50,7 @@ export const resolvers: Resolvers = {
     ...roundMutations,
     ...encoderMutations,
     ...webhookMutations,
+    ...reviewMutations,
   },
   Subscription: subscriptions,
   Project,
@@ -58,6 +61,7 @@ export const resolvers: Resolvers = {
   ApiKey,
   Item,
   Label,
+  LabelIssue,
   Prediction,
   Neighbor,
   Classification,

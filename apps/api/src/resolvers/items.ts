@@ -59,6 +59,9 @@ export const Item: ItemResolvers = {
     return head ? ctx.loaders.prediction.load(`${head}:${item.id}`) : null;
   },
   neighbors: (item, { k, filter }, ctx) => neighborsOf(ctx, item, k, filter),
+  nearDuplicateOf: (item, _args, { loaders }) =>
+    item.nearDuplicateOf ? loaders.item.load(item.nearDuplicateOf) : null,
+  nearDuplicates: (item, _args, { loaders }) => loaders.nearDuplicates.load(item.id),
 };
 
 /** Nearest items to a stored item under its project's active head (itself left out). */
@@ -193,7 +196,9 @@ export const itemQueries: Pick<
   },
   async ingestProgress(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
-    return ingestStatus(await ctx.temporal(), project.id);
+    const status = await ingestStatus(await ctx.temporal(), project.id);
+    // Ingests started before the near-duplicate check existed report no such figure.
+    return status && { ...status, nearDuplicates: status.nearDuplicates ?? 0 };
   },
   async exportLabels(_parent, { project: slug, format }, ctx) {
     const project = await projectBySlug(ctx, slug, 'export');

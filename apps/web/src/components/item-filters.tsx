@@ -46,6 +46,10 @@ export function ItemFilters({
         ['yes', 'labeled'],
         ['no', 'unlabeled'],
       ])}
+      {select('duplicate', 'Near-duplicate', [
+        ['yes', 'near-duplicates only'],
+        ['no', 'no near-duplicates'],
+      ])}
       {select('label', 'Label', classOptions)}
       {select('source', 'Label source', [
         ['HUMAN', 'human'],

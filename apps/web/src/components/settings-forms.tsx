@@ -58,6 +58,7 @@ interface Settings {
   promotionTolerance: number;
   taskLeaseSeconds: number;
   evalLabelTarget: number;
+  skipNearDuplicates: boolean;
 }
 
 export function SettingsForm({ slug, settings }: { slug: string; settings: Settings }) {
@@ -79,6 +80,7 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           promotionTolerance: Number(f.get('promotionTolerance')),
           taskLeaseSeconds: Number(f.get('taskLeaseSeconds')),
           evalLabelTarget: Number(f.get('evalLabelTarget')),
+          skipNearDuplicates: f.get('skipNearDuplicates') === 'on',
         },
       }),
     );
@@ -161,6 +163,14 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           defaultChecked={settings.autoAcceptEnabled}
         />{' '}
         Auto-accept confident predictions
+      </label>
+      <label className="checkbox">
+        <input
+          name="skipNearDuplicates"
+          type="checkbox"
+          defaultChecked={settings.skipNearDuplicates}
+        />{' '}
+        Never ask for near-duplicates (images nearly the same as an earlier one)
       </label>
       <button type="submit">Save settings</button>
       {note}

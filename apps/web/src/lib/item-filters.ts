@@ -11,6 +11,8 @@ export interface FilterParams {
   maxConfidence?: string;
   minAnomaly?: string;
   round?: string;
+  /** yes: only near-duplicates of earlier images; no: none of them. */
+  duplicate?: string;
   sort?: string;
   /** Comma-separated item ids (a selection from the embedding map). */
   ids?: string;
@@ -35,6 +37,8 @@ export function toFilter(p: FilterParams): { filter: ItemFilter; sort: ItemSort 
   const minA = num(p.minAnomaly);
   if (minA !== undefined) filter.anomalyScore = { min: minA };
   if (p.round) filter.roundId = p.round;
+  if (p.duplicate === 'yes') filter.nearDuplicate = true;
+  if (p.duplicate === 'no') filter.nearDuplicate = false;
   if (p.ids) filter.ids = p.ids.split(',').filter(Boolean).slice(0, 500);
   const sort: ItemSort = p.sort === 'ANOMALY' || p.sort === 'UNCERTAINTY' ? p.sort : 'RECENT';
   return { filter, sort };

@@ -38,11 +38,12 @@ export type Role = 'ADMIN' | 'MANAGER' | 'ANNOTATOR' | 'INTEGRATOR';
 
 /** Pages a role may open; the API enforces the same (and more) on every operation. */
 export const PAGES: Record<
-  'overview' | 'label' | 'items' | 'dashboard' | 'settings' | 'encoder' | 'upload',
+  'overview' | 'label' | 'review' | 'items' | 'dashboard' | 'settings' | 'encoder' | 'upload',
   Role[]
 > = {
   overview: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  review: ['ADMIN', 'MANAGER'],
   items: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   dashboard: ['ADMIN', 'MANAGER'],
   settings: ['ADMIN', 'MANAGER'],

@@ -1,4 +1,6 @@
+import pgvector from 'pgvector';
 import { AppError, isUuid } from '@beanstalk/shared';
+import { decodeVector } from '../binary.ts';
 import type { Item, PrismaClient } from '../generated/prisma/client.ts';
 import { asModel, transaction, type Queryable } from '../queryable.ts';
 import type { LabelSource, Split } from './vector-sets.ts';
@@ -42,6 +44,7 @@ export interface ItemFilter {
   anomalyScore?: Range | null;
   ids?: string[] | null;
   roundId?: string | null;
+  nearDuplicate?: boolean | null;
 }
 
 export type ItemSort = 'RECENT' | 'ANOMALY' | 'UNCERTAINTY';
@@ -209,6 +212,120 @@ export class ItemRepository {
       [projectId, hashes],
     );
     return new Map(rows.map((r) => [r.content_hash, r.id]));
+  }
+
+  /** Later items that nearly duplicate each of these, oldest first (at most `limit` each). */
+  async nearDuplicatesOf(itemIds: readonly string[], limit = 50): Promise<Item[]> {
+    const valid = itemIds.filter((id) => isUuid(id));
+    if (valid.length === 0) return [];
+    const { rows } = await this.db.query(
+      `SELECT * FROM (
+         SELECT i.*, row_number() OVER (PARTITION BY i.near_duplicate_of
+                                        ORDER BY i.created_at, i.id) AS n
+           FROM items i WHERE i.near_duplicate_of = ANY($1::uuid[])) x
+        WHERE x.n <= $2 ORDER BY x.created_at, x.id`,
+      [valid, limit],
+    );
+    return rows.map(({ n: _, ...row }) => asModel<Item>(row)!);
+  }
+
+  /** Readable items of a project that have no signature yet, in id order, after `after`. */
+  async withoutSignature(input: {
+    projectId: string;
+    after: string | null;
+    limit: number;
+  }): Promise<{ id: string; blobKey: string }[]> {
+    const { rows } = await this.db.query<{ id: string; blob_key: string }>(
+      `SELECT i.id, i.blob_key FROM items i
+        WHERE i.project_id = $1 AND NOT (i.metadata ? 'unreadable')
+          AND NOT EXISTS (SELECT 1 FROM item_signatures s WHERE s.item_id = i.id)
+          AND ($2::uuid IS NULL OR i.id > $2)
+        ORDER BY i.id LIMIT $3`,
+      [input.projectId, input.after, input.limit],
+    );
+    return rows.map((r) => ({ id: r.id, blobKey: r.blob_key }));
+  }
+
+  async setSignatures(rows: { itemId: string; signature: ArrayLike<number> }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query(
+      `INSERT INTO item_signatures (item_id, signature)
+       SELECT s.item_id, s.signature::vector
+         FROM unnest($1::uuid[], $2::text[]) AS s(item_id, signature)
+       ON CONFLICT (item_id) DO NOTHING`,
+      [
+        rows.map((r) => r.itemId),
+        rows.map((r) => pgvector.toSql(Array.from(r.signature)) as string),
+      ],
+    );
+  }
+
+  /**
+   * A page of the signatures a near-duplicate check compares: of the project's `newest` most
+   * recent items, those with a signature, oldest first (keyset on creation time and id;
+   * `after` is the last row of the previous page).
+   */
+  async signaturePage(input: {
+    projectId: string;
+    newest: number;
+    after: { createdAt: string; itemId: string } | null;
+    limit: number;
+  }): Promise<{ itemId: string; createdAt: string; checked: boolean; signature: Float32Array }[]> {
+    const { rows } = await this.db.query<{
+      id: string;
+      created_at: string;
+      duplicates_checked: boolean;
+      signature: Buffer;
+    }>(
+      `WITH recent AS (
+         SELECT i.id, i.created_at FROM items i
+          WHERE i.project_id = $1 ORDER BY i.created_at DESC, i.id DESC LIMIT $2)
+       SELECT i.id, i.created_at::text AS created_at, i.duplicates_checked,
+              vector_send(s.signature) AS signature
+         FROM recent r JOIN items i ON i.id = r.id
+         JOIN item_signatures s ON s.item_id = r.id
+        WHERE ($3::timestamptz IS NULL OR (i.created_at, i.id) > ($3::timestamptz, $4::uuid))
+        ORDER BY i.created_at, i.id LIMIT $5`,
+      [
+        input.projectId,
+        input.newest,
+        input.after?.createdAt ?? null,
+        input.after?.itemId ?? null,
+        input.limit,
+      ],
+    );
+    return rows.map((r) => ({
+      itemId: r.id,
+      createdAt: r.created_at,
+      checked: r.duplicates_checked,
+      signature: decodeVector(r.signature),
+    }));
+  }
+
+  /**
+   * Stores one near-duplicate check: each marked item names the earlier item it duplicates
+   * (an item already marked keeps its mark), and every checked item is marked checked.
+   * Returns how many items were newly marked.
+   */
+  async markNearDuplicates(input: {
+    projectId: string;
+    marks: { itemId: string; ofId: string }[];
+    checkedIds: string[];
+  }): Promise<number> {
+    return transaction(this.db, async (client) => {
+      const marked = await client.query(
+        `UPDATE items i SET near_duplicate_of = m.of_id
+           FROM unnest($2::uuid[], $3::uuid[]) AS m(item_id, of_id)
+          WHERE i.id = m.item_id AND i.project_id = $1 AND i.near_duplicate_of IS NULL`,
+        [input.projectId, input.marks.map((m) => m.itemId), input.marks.map((m) => m.ofId)],
+      );
+      await client.query(
+        `UPDATE items SET duplicates_checked = true
+          WHERE project_id = $1 AND id = ANY($2::uuid[]) AND NOT duplicates_checked`,
+        [input.projectId, input.checkedIds],
+      );
+      return marked.rowCount ?? 0;
+    });
   }
 
   /** Rows by id (any order; unknown or malformed ids are absent). */
@@ -389,6 +506,9 @@ export class ItemRepository {
         (p) => `(EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.round_id = ${p})
                  OR EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = i.id AND t.round_id = ${p}))`,
       );
+    }
+    if (f.nearDuplicate != null) {
+      where.push(`i.near_duplicate_of IS ${f.nearDuplicate ? 'NOT ' : ''}NULL`);
     }
     const sort = SORTS[input.sort];
     // Sorting by a prediction's score leaves out items that have none.

@@ -127,6 +127,11 @@ export class LabelRepository {
     return asModel<Label>(rows[0]);
   }
 
+  async byIds(ids: readonly string[]): Promise<Label[]> {
+    const { rows } = await this.db.query('SELECT * FROM labels WHERE id = ANY($1::uuid[])', [ids]);
+    return rows.map((r) => asModel<Label>(r)!);
+  }
+
   /** Current labels (the heads of each item's history) for the given items. */
   async current(itemIds: string[]): Promise<Map<string, CurrentLabel>> {
     const { rows } = await this.db.query<{
@@ -344,6 +349,27 @@ export class LabelRepository {
       [projectId],
     );
     return rows.map((r) => ({ itemId: r.item_id, labelClassId: r.label_class_id }));
+  }
+
+  /**
+   * The labels a label check looks at: current labels people gave or imported, on any split,
+   * the newest `limit` of them (the check's cost grows with their square).
+   */
+  async forCheck(
+    projectId: string,
+    limit: number,
+  ): Promise<{ labelId: string; itemId: string; labelClassId: string }[]> {
+    const { rows } = await this.db.query<{
+      id: string;
+      item_id: string;
+      label_class_id: string;
+    }>(
+      `SELECT id, item_id, label_class_id FROM current_labels
+        WHERE project_id = $1 AND label_class_id IS NOT NULL AND source IN ('HUMAN', 'IMPORT')
+        ORDER BY created_at DESC, id LIMIT $2`,
+      [projectId, limit],
+    );
+    return rows.map((r) => ({ labelId: r.id, itemId: r.item_id, labelClassId: r.label_class_id }));
   }
 
   /** A project's current labels, for exports, in content-hash order. */

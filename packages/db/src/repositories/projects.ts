@@ -16,6 +16,7 @@ export type ProjectSettings = Partial<
     | 'promotionTolerance'
     | 'taskLeaseSeconds'
     | 'evalLabelTarget'
+    | 'skipNearDuplicates'
   >
 >;
 

@@ -388,8 +388,13 @@ export class TaskRepository {
     evalSample?: (take: number, have: number) => number;
   }): Promise<{ asked: number; evalAsked: number; budgetLeft: number }> {
     return transaction(this.db, async (client) => {
-      const { rows: roundRows } = await client.query<{ project_id: string; number: number }>(
-        'SELECT project_id, number FROM rounds WHERE id = $1',
+      const { rows: roundRows } = await client.query<{
+        project_id: string;
+        number: number;
+        skip_near_duplicates: boolean;
+      }>(
+        `SELECT r.project_id, r.number, p.skip_near_duplicates
+           FROM rounds r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
         [input.roundId],
       );
       const round = roundRows[0];
@@ -416,7 +421,8 @@ export class TaskRepository {
       const free = `NOT EXISTS (SELECT 1 FROM current_labels cl
                                  WHERE cl.item_id = i.id AND cl.label_class_id IS NOT NULL)
                     AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = i.id
-                                     AND t.status IN ('OPEN', 'CLAIMED', 'DONE'))`;
+                                     AND t.status IN ('OPEN', 'CLAIMED', 'DONE'))
+                    ${round.skip_near_duplicates ? 'AND i.near_duplicate_of IS NULL' : ''}`;
       let evalChosen: string[] = [];
       if (take > 0 && input.evalSample) {
         const have = await new TaskRepository(client).evalCovered(round.project_id);

@@ -91,6 +91,7 @@ export default async function ProjectHome({ params }: { params: Promise<{ slug: 
   const links = (
     <nav aria-label="Project pages" className="project-links">
       {PAGES.label.includes(role) && <Link href={`/p/${slug}/label`}>Label</Link>}
+      {PAGES.review.includes(role) && <Link href={`/p/${slug}/review`}>Review</Link>}
       {PAGES.items.includes(role) && <Link href={`/p/${slug}/items`}>Explore</Link>}
       {PAGES.items.includes(role) && <Link href={`/p/${slug}/map`}>Map</Link>}
       {manages && <Link href={`/p/${slug}/dashboard`}>Dashboard</Link>}

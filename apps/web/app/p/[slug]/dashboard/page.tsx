@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { ConfusionMatrix } from '../../../../src/components/confusion-matrix.tsx';
 import { Forbidden } from '../../../../src/components/forbidden.tsx';
@@ -51,6 +52,11 @@ const Dashboard = graphql(`
     campaign(project: $slug) {
       status
       stopReason
+    }
+    labelHealth(project: $slug) {
+      open
+      kept
+      relabeled
     }
     metrics(project: $slug) {
       snapshots {
@@ -208,7 +214,22 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
               <dt>Skipped</dt>
               <dd>{budget.perAnnotator.reduce((sum, a) => sum + a.skipped, 0)}</dd>
             </div>
+            <div>
+              <dt>Flagged, to review</dt>
+              <dd data-testid="flagged-open">{data.labelHealth.open}</dd>
+            </div>
+            <div>
+              <dt>Reviewed: kept · relabeled</dt>
+              <dd>
+                {data.labelHealth.kept} · {data.labelHealth.relabeled}
+              </dd>
+            </div>
           </dl>
+          {data.labelHealth.open > 0 && (
+            <p>
+              <Link href={`/p/${slug}/review`}>Review the flagged labels</Link>
+            </p>
+          )}
         </section>
       </div>
 

@@ -25,6 +25,7 @@ const Settings = graphql(`
       promotionTolerance
       taskLeaseSeconds
       evalLabelTarget
+      skipNearDuplicates
       encoderVersion {
         name
         dims

@@ -50,6 +50,12 @@ const ItemDetail = graphql(`
         entropy
         anomalyScore
       }
+      nearDuplicateOf {
+        id
+      }
+      nearDuplicates {
+        id
+      }
       neighbors(k: 12) {
         distance
         labelClass {
@@ -108,6 +114,32 @@ export default async function ItemPage({
           <dd>{item.split.toLowerCase()}</dd>
           <dt>Source</dt>
           <dd>{item.sourceRef ?? '—'}</dd>
+          {(item.nearDuplicateOf || item.nearDuplicates.length > 0) && (
+            <>
+              <dt>Near-duplicates</dt>
+              <dd data-testid="near-duplicates">
+                {item.nearDuplicateOf && (
+                  <>
+                    nearly the same image as{' '}
+                    <Link href={`/p/${slug}/items/${item.nearDuplicateOf.id}`}>
+                      item {item.nearDuplicateOf.id.slice(0, 8)}
+                    </Link>{' '}
+                  </>
+                )}
+                {item.nearDuplicates.length > 0 && (
+                  <>
+                    copied by{' '}
+                    {item.nearDuplicates.map((d, i) => (
+                      <span key={d.id}>
+                        {i > 0 && ', '}
+                        <Link href={`/p/${slug}/items/${d.id}`}>item {d.id.slice(0, 8)}</Link>
+                      </span>
+                    ))}
+                  </>
+                )}
+              </dd>
+            </>
+          )}
         </dl>
       </div>
       <section aria-labelledby="relabel-title">

@@ -1,0 +1,226 @@
+// Data quality through the API. The review queue: who sees flagged labels, what a decision
+// writes, and that two reviewers never both win. Near-duplicates: how an item shows the image it
+// copies, and how the explorer filters them. Issues and marks are stored here as the checks
+// store them (the checks themselves run in apps/worker/test/round.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, startApi, type Api } from './harness.ts';
+
+const ISSUES = `query ($slug: String!, $status: LabelIssueStatus, $first: Int, $offset: Int) {
+  labelIssues(project: $slug, status: $status, first: $first, offset: $offset) {
+    totalCount
+    issues { id status score selfConfidence suggestedClass { id name } reason
+      reviewedBy { email } reviewLabel { id labelClass { id } }
+      label { id source labelClass { id name } }
+      item { id labelHistory { id source labelClass { id } } neighbors(k: 3) { item { id } } } } } }`;
+const REVIEW = `mutation ($id: ID!, $decision: ReviewDecision!, $cls: ID, $reason: String) {
+  reviewLabelIssue(issueId: $id, decision: $decision, labelClassId: $cls, reason: $reason) {
+    id status reason reviewedBy { email } reviewLabel { source labelClass { id } annotator { email } } } }`;
+const HEALTH = `query ($slug: String!) { labelHealth(project: $slug) { open kept relabeled cleared } }`;
+
+describe('the review queue through the API', () => {
+  let api: Api;
+  let seeded: Awaited<ReturnType<Api['seedProject']>>;
+  let manager: { cookie: string };
+  let annotator: { cookie: string };
+  let outsider: { cookie: string };
+  const slug = 'fm-review';
+  /** Suggested class per flagged label: the next class of its own. */
+  const flagged: { labelId: string; itemId: string; suggestedClassId: string; score: number }[] =
+    [];
+
+  beforeAll(async () => {
+    api = await startApi();
+    seeded = await api.seedProject({ limit: 200, labeled: 40, slug, budget: 100 });
+    manager = await api.user('rev-manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+    annotator = await api.user('rev-annotator@example.com', {
+      projectId: seeded.projectId,
+      role: 'ANNOTATOR',
+    });
+    const other = await api.seedProject({ limit: 20, labeled: 0, slug: 'fm-review-other' });
+    outsider = await api.user('rev-outsider@example.com', {
+      projectId: other.projectId,
+      role: 'MANAGER',
+    });
+    const classes = await api.db.db.classes.ofProject(seeded.projectId);
+    const current = await api.db.db.labels.current(seeded.labeled.map((i) => i.id));
+    for (const [n, item] of seeded.labeled.slice(0, 3).entries()) {
+      const label = current.get(item.id)!;
+      const own = classes.findIndex((c) => c.id === label.labelClassId);
+      flagged.push({
+        labelId: label.id,
+        itemId: item.id,
+        suggestedClassId: classes[(own + 1) % classes.length]!.id,
+        score: 0.9 - n * 0.2,
+      });
+    }
+    await api.db.db.labelIssues.record({
+      projectId: seeded.projectId,
+      roundId: null,
+      found: flagged.map((f) => ({ ...f, selfConfidence: 0.1 })),
+      checkedLabelIds: [...current.values()].map((l) => l.id),
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('shows managers the flagged labels, most suspect first, with image, history and neighbours', async () => {
+    const { labelIssues } = await api.ok(manager, ISSUES, { slug });
+    expect(labelIssues.totalCount).toBe(3);
+    expect(labelIssues.issues.map((i: any) => i.label.id)).toEqual(flagged.map((f) => f.labelId));
+    const top = labelIssues.issues[0];
+    expect(top).toMatchObject({
+      status: 'OPEN',
+      score: 0.9,
+      selfConfidence: 0.1,
+      suggestedClass: { id: flagged[0]!.suggestedClassId },
+      label: { source: 'IMPORT' },
+      item: { id: flagged[0]!.itemId },
+    });
+    expect(top.item.labelHistory).toHaveLength(1);
+    expect(top.item.neighbors).toHaveLength(3);
+    const page = await api.ok(manager, ISSUES, { slug, first: 1, offset: 2 });
+    expect(page.labelIssues.issues.map((i: any) => i.label.id)).toEqual([flagged[2]!.labelId]);
+    expect(page.labelIssues.totalCount).toBe(3);
+    expect((await api.ok(annotator, HEALTH, { slug })).labelHealth).toEqual({
+      open: 3,
+      kept: 0,
+      relabeled: 0,
+      cleared: 0,
+    });
+  });
+
+  it('refuses annotators, other projects, unknown ids and oversized pages', async () => {
+    expect(codes(await api.gql(annotator, ISSUES, { slug }))).toEqual(['FORBIDDEN']);
+    expect(codes(await api.gql(outsider, ISSUES, { slug }))).toEqual(['FORBIDDEN']);
+    expect(codes(await api.gql(manager, ISSUES, { slug, first: 101 }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await api.gql(manager, ISSUES, { slug, offset: -1 }))).toEqual(['BAD_USER_INPUT']);
+    const { labelIssues } = await api.ok(manager, ISSUES, { slug });
+    const id = labelIssues.issues[0].id;
+    expect(codes(await api.gql(annotator, REVIEW, { id, decision: 'KEEP' }))).toEqual([
+      'FORBIDDEN',
+    ]);
+    // Another project's reviewer does not learn the issue exists.
+    expect(codes(await api.gql(outsider, REVIEW, { id, decision: 'KEEP' }))).toEqual(['NOT_FOUND']);
+    expect(codes(await api.gql(manager, REVIEW, { id: 'nope', decision: 'KEEP' }))).toEqual([
+      'NOT_FOUND',
+    ]);
+    expect(await api.db.prisma.labelIssue.count({ where: { status: 'OPEN' } })).toBe(3);
+  });
+
+  it('keep closes an issue; relabel writes the reviewer’s label on top; a second decision is refused', async () => {
+    const [first, second] = flagged;
+    const byLabel = async (labelId: string) =>
+      (await api.db.prisma.labelIssue.findUniqueOrThrow({ where: { labelId } })).id;
+    const kept = await api.ok(manager, REVIEW, {
+      id: await byLabel(first!.labelId),
+      decision: 'KEEP',
+      reason: 'the sleeve is short: it is a T-shirt',
+    });
+    expect(kept.reviewLabelIssue).toMatchObject({
+      status: 'KEPT',
+      reviewedBy: { email: 'rev-manager@example.com' },
+      reviewLabel: null,
+    });
+    const id = await byLabel(second!.labelId);
+    expect(codes(await api.gql(manager, REVIEW, { id, decision: 'RELABEL' }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    const spent = (await api.db.db.budget.of(seeded.projectId)).spent;
+    const relabeled = await api.ok(manager, REVIEW, {
+      id,
+      decision: 'RELABEL',
+      cls: second!.suggestedClassId,
+      reason: 'neighbours are right',
+    });
+    expect(relabeled.reviewLabelIssue).toMatchObject({
+      status: 'RELABELED',
+      reviewLabel: {
+        source: 'HUMAN',
+        labelClass: { id: second!.suggestedClassId },
+        annotator: { email: 'rev-manager@example.com' },
+      },
+    });
+    expect((await api.db.db.budget.of(seeded.projectId)).spent).toBe(spent + 1);
+    const current = await api.db.db.labels.current([second!.itemId]);
+    expect(current.get(second!.itemId)!.labelClassId).toBe(second!.suggestedClassId);
+    // Two reviewers at once on the last one: exactly one decision lands.
+    const last = await byLabel(flagged[2]!.labelId);
+    const both = await Promise.all([
+      api.gql(manager, REVIEW, { id: last, decision: 'KEEP' }),
+      api.gql(manager, REVIEW, {
+        id: last,
+        decision: 'RELABEL',
+        cls: flagged[2]!.suggestedClassId,
+        reason: 'r',
+      }),
+    ]);
+    expect(both.map(codes).flat()).toEqual(['CONFLICT']);
+    expect(codes(await api.gql(manager, REVIEW, { id, decision: 'KEEP' }))).toEqual(['CONFLICT']);
+    const health = (await api.ok(manager, HEALTH, { slug })).labelHealth;
+    expect(health.open).toBe(0);
+    expect(health.kept + health.relabeled).toBe(3);
+  });
+});
+
+describe('near-duplicates through the API', () => {
+  let api: Api;
+  let seeded: Awaited<ReturnType<Api['seedProject']>>;
+  let manager: { cookie: string };
+  const slug = 'fm-near-duplicates';
+  const ITEM = `query ($id: ID!) { item(id: $id) { id nearDuplicateOf { id } nearDuplicates { id } } }`;
+  const ITEMS = `query ($slug: String!, $near: Boolean) {
+    items(project: $slug, filter: { nearDuplicate: $near }, first: 100) { totalCount edges { node { id } } } }`;
+
+  beforeAll(async () => {
+    api = await startApi();
+    seeded = await api.seedProject({ limit: 60, labeled: 0, slug });
+    manager = await api.user('nd-manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('an item names the image it nearly duplicates, and the original lists its copies', async () => {
+    const [a, b, c] = seeded.items;
+    expect(
+      await api.db.db.items.markNearDuplicates({
+        projectId: seeded.projectId,
+        marks: [
+          { itemId: b!.id, ofId: a!.id },
+          { itemId: c!.id, ofId: a!.id },
+        ],
+        checkedIds: seeded.items.map((i) => i.id),
+      }),
+    ).toBe(2);
+    // A later check does not move a mark.
+    expect(
+      await api.db.db.items.markNearDuplicates({
+        projectId: seeded.projectId,
+        marks: [{ itemId: c!.id, ofId: b!.id }],
+        checkedIds: [],
+      }),
+    ).toBe(0);
+    const original = (await api.ok(manager, ITEM, { id: a!.id })).item;
+    expect(original.nearDuplicateOf).toBeNull();
+    expect(original.nearDuplicates.map((i: any) => i.id).sort()).toEqual([b!.id, c!.id].sort());
+    expect((await api.ok(manager, ITEM, { id: c!.id })).item.nearDuplicateOf).toEqual({
+      id: a!.id,
+    });
+    const only = (await api.ok(manager, ITEMS, { slug, near: true })).items;
+    expect(only.totalCount).toBe(2);
+    expect((await api.ok(manager, ITEMS, { slug, near: false })).items.totalCount).toBe(
+      seeded.items.length - 2,
+    );
+  });
+
+  it('managers keep near-duplicates out of label selection with a setting', async () => {
+    const SET = `mutation ($slug: String!) {
+      updateProjectSettings(project: $slug, input: { skipNearDuplicates: true }) { skipNearDuplicates } }`;
+    expect((await api.ok(manager, SET, { slug })).updateProjectSettings).toEqual({
+      skipNearDuplicates: true,
+    });
+  });
+});
