@@ -53,7 +53,9 @@ const EXPECTED: Record<string, Who[]> = {
   pingWebhookEndpoint: ['platformAdmin', 'admin', 'manager'],
   redeliverWebhook: ['platformAdmin', 'admin', 'manager'],
   webhookEndpoints: ['platformAdmin', 'admin', 'manager'],
+  reviewLabelIssue: ['platformAdmin', 'admin', 'manager'],
   // Queries that are not for everyone in a project.
+  labelIssues: ['platformAdmin', 'admin', 'manager'],
   exportLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
   knownContentHashes: ['platformAdmin', 'admin', 'manager', 'integrator'],
   apiKeys: ['platformAdmin', 'admin'],
@@ -68,6 +70,7 @@ describe('role x operation matrix', () => {
   const callers = {} as Record<Who | 'outsider', Caller>;
   const slug = 'fm-roles';
   let n = 0;
+  let flagged = 0;
   const unique = () => `${Date.now().toString(36)}${n++}`;
   let folder: string;
 
@@ -319,6 +322,38 @@ describe('role x operation matrix', () => {
         { i: item.id, c: other.id },
       );
     },
+    reviewLabelIssue: async (as) => {
+      // A fresh open issue on a labeled item the relabel operation leaves alone.
+      const item = seeded.labeled[50 + (flagged++ % 50)]!;
+      const label = await db().label.findFirstOrThrow({
+        where: { itemId: item.id, supersededBy: null },
+      });
+      const other = await db().labelClass.findFirstOrThrow({
+        where: { projectId: seeded.projectId, id: { not: label.labelClassId! } },
+      });
+      await db().labelIssue.deleteMany({ where: { labelId: label.id } });
+      await api.db.db.labelIssues.record({
+        projectId: seeded.projectId,
+        roundId: null,
+        found: [
+          {
+            labelId: label.id,
+            itemId: item.id,
+            suggestedClassId: other.id,
+            score: 0.9,
+            selfConfidence: 0.1,
+          },
+        ],
+        checkedLabelIds: [],
+      });
+      const issue = await db().labelIssue.findUniqueOrThrow({ where: { labelId: label.id } });
+      return api.gql(
+        as,
+        `mutation ($i: ID!) { reviewLabelIssue(issueId: $i, decision: KEEP) { status } }`,
+        { i: issue.id },
+      );
+    },
+    labelIssues: (as) => api.gql(as, `query { labelIssues(project: "${slug}") { totalCount } }`),
     revertAutoLabel: async (as) =>
       api.gql(as, `mutation ($i: ID!) { revertAutoLabel(itemId: $i) { source } }`, {
         i: await autoLabeled(),
