@@ -7,6 +7,7 @@ import { call } from '../lib/client.ts';
 import { GraphQLRequestError } from '../lib/errors.ts';
 import { keyAction, keyFor, type KeyClass } from '../lib/keys.ts';
 import { useSubscription } from '../lib/live.ts';
+import { NearestLabeled, QueueImage, QueueMessage } from './queue-parts.tsx';
 
 const ClaimTask = graphql(`
   mutation ClaimTask($slug: String!) {
@@ -27,16 +28,7 @@ const ClaimTask = graphql(`
           confidence
         }
         neighbors(k: 6, filter: { labeled: true }) {
-          distance
-          labelClass {
-            id
-            name
-          }
-          labelSource
-          item {
-            id
-            imageDataUrl
-          }
+          ...NeighbourThumb
         }
         similarUnlabeled: neighbors(k: 6, filter: { labeled: false, splits: [POOL] }) {
           distance
@@ -331,14 +323,7 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
         <span data-testid="saved-count">{saved}</span> saved in this session
         {pendingView ? ` · “${pendingView.name}” waiting (u to undo)` : ''}
       </p>
-      {message && (
-        <p
-          role={message.kind === 'error' ? 'alert' : 'status'}
-          className={message.kind === 'error' ? 'error' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
+      <QueueMessage message={message} />
       {failed.length > 0 && (
         <section aria-label="Labels not saved" className="failed">
           <h2>Not saved</h2>
@@ -362,28 +347,19 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
       )}
       {task && (
         <div className="task" data-testid="task" data-task-id={task.id}>
-          <figure className="task-image">
-            <img
-              src={task.item.imageDataUrl}
-              alt={`Item ${task.item.id.slice(0, 8)} to label`}
-              className="pixelated"
-              width={Math.max(task.item.width, 336)}
-              height={Math.max(task.item.height, 336)}
-            />
-            <figcaption>
-              {task.item.prediction
-                ? `Model says ${task.item.prediction.labelClass.name} (${Math.round(task.item.prediction.confidence * 100)}% confident)`
-                : 'No prediction yet (cold start)'}
-              {leaseLeft !== null && (
-                <span className={leaseLeft < 30 ? 'error' : undefined}>
-                  {' · '}
-                  {leaseLeft > 0
-                    ? `lease ${leaseLeft} s`
-                    : 'lease expired: labeling it will be refused'}
-                </span>
-              )}
-            </figcaption>
-          </figure>
+          <QueueImage item={task.item} alt={`Item ${task.item.id.slice(0, 8)} to label`}>
+            {task.item.prediction
+              ? `Model says ${task.item.prediction.labelClass.name} (${Math.round(task.item.prediction.confidence * 100)}% confident)`
+              : 'No prediction yet (cold start)'}
+            {leaseLeft !== null && (
+              <span className={leaseLeft < 30 ? 'error' : undefined}>
+                {' · '}
+                {leaseLeft > 0
+                  ? `lease ${leaseLeft} s`
+                  : 'lease expired: labeling it will be refused'}
+              </span>
+            )}
+          </QueueImage>
           <section className="choices" aria-label="Classes">
             <h2>Label it</h2>
             <ul>
@@ -413,28 +389,7 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
               <kbd>u</kbd> undo · <kbd>?</kbd> all keys
             </p>
           </section>
-          <section className="neighbours" aria-label="Nearest labeled images">
-            <h2>Nearest labeled</h2>
-            <ul>
-              {task.item.neighbors.map((n) => (
-                <li key={n.item.id}>
-                  <img
-                    src={n.item.imageDataUrl}
-                    alt=""
-                    className="pixelated"
-                    width={56}
-                    height={56}
-                  />
-                  <span>
-                    {n.labelClass?.name ?? '—'}{' '}
-                    <small>
-                      ({n.labelSource?.toLowerCase()}, d={n.distance.toFixed(2)})
-                    </small>
-                  </span>
-                </li>
-              ))}
-            </ul>
-          </section>
+          <NearestLabeled neighbours={task.item.neighbors} />
           <section className="alongside" aria-label="Also label these">
             <h2>Also label these</h2>
             <p className="muted">

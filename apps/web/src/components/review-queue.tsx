@@ -7,6 +7,7 @@ import { call } from '../lib/client.ts';
 import { GraphQLRequestError } from '../lib/errors.ts';
 import { keyAction, keyFor } from '../lib/keys.ts';
 import type { QueueClass } from './labeling-queue.tsx';
+import { NearestLabeled, QueueImage, QueueMessage } from './queue-parts.tsx';
 
 const ReviewIssues = graphql(`
   query ReviewIssues($slug: String!) {
@@ -51,16 +52,7 @@ const ReviewIssues = graphql(`
             }
           }
           neighbors(k: 8, filter: { labeled: true }) {
-            distance
-            labelClass {
-              id
-              name
-            }
-            labelSource
-            item {
-              id
-              imageDataUrl
-            }
+            ...NeighbourThumb
           }
         }
       }
@@ -203,14 +195,7 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
         {total} flagged label{total === 1 ? '' : 's'} to review
         {passed.length ? ` · ${passed.length} passed over` : ''}
       </p>
-      {message && (
-        <p
-          role={message.kind === 'error' ? 'alert' : 'status'}
-          className={message.kind === 'error' ? 'error' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
+      <QueueMessage message={message} />
       {!issue && (
         <p data-testid="review-empty">
           Nothing to review{passed.length ? ' but what you passed over (reload to see it)' : ''}.
@@ -219,23 +204,17 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
       )}
       {issue && (
         <div className="task" data-testid="issue" data-issue-id={issue.id}>
-          <figure className="task-image">
-            <img
-              src={issue.item.imageDataUrl}
-              alt={`Item ${issue.item.id.slice(0, 8)} under review`}
-              className="pixelated"
-              width={Math.max(issue.item.width, 336)}
-              height={Math.max(issue.item.height, 336)}
-            />
-            <figcaption data-testid="issue-summary">
-              Labeled <strong>{issue.label.labelClass?.name ?? '—'}</strong> (
-              {issue.label.source.toLowerCase()}
-              {issue.label.annotator ? ` by ${issue.label.annotator.name}` : ''}); its neighbours
-              say <strong>{issue.suggestedClass.name}</strong> · doubt{' '}
-              {Math.round(issue.score * 100)}%
-              {issue.roundNumber ? ` · flagged after round ${issue.roundNumber}` : ''}
-            </figcaption>
-          </figure>
+          <QueueImage
+            item={issue.item}
+            alt={`Item ${issue.item.id.slice(0, 8)} under review`}
+            captionTestId="issue-summary"
+          >
+            Labeled <strong>{issue.label.labelClass?.name ?? '—'}</strong> (
+            {issue.label.source.toLowerCase()}
+            {issue.label.annotator ? ` by ${issue.label.annotator.name}` : ''}); its neighbours say{' '}
+            <strong>{issue.suggestedClass.name}</strong> · doubt {Math.round(issue.score * 100)}%
+            {issue.roundNumber ? ` · flagged after round ${issue.roundNumber}` : ''}
+          </QueueImage>
           <section className="choices" aria-label="Decision">
             <h2>Decide</h2>
             <ul>
@@ -289,28 +268,7 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
               <kbd>?</kbd> all keys
             </p>
           </section>
-          <section className="neighbours" aria-label="Nearest labeled images">
-            <h2>Nearest labeled</h2>
-            <ul>
-              {issue.item.neighbors.map((n) => (
-                <li key={n.item.id}>
-                  <img
-                    src={n.item.imageDataUrl}
-                    alt=""
-                    className="pixelated"
-                    width={56}
-                    height={56}
-                  />
-                  <span>
-                    {n.labelClass?.name ?? '—'}{' '}
-                    <small>
-                      ({n.labelSource?.toLowerCase()}, d={n.distance.toFixed(2)})
-                    </small>
-                  </span>
-                </li>
-              ))}
-            </ul>
-          </section>
+          <NearestLabeled neighbours={issue.item.neighbors} />
           <section aria-label="Label history">
             <h2>History</h2>
             <ol>

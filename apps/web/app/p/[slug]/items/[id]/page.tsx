@@ -57,15 +57,7 @@ const ItemDetail = graphql(`
         id
       }
       neighbors(k: 12) {
-        distance
-        labelClass {
-          name
-        }
-        labelSource
-        item {
-          id
-          imageDataUrl
-        }
+        ...NeighbourThumb
       }
     }
   }
