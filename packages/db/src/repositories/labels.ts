@@ -338,14 +338,18 @@ export class LabelRepository {
     return counts;
   }
 
-  /** Current labels a head trains on: pool items, people's (and imported, gold) labels only. */
+  /**
+   * Current labels a head trains on: pool items, people's (and imported, gold) labels only. In
+   * content-hash order, so the same images and labels train the same head (item ids are random:
+   * ordered by them, two projects with the same data trained different heads).
+   */
   async forTraining(projectId: string): Promise<{ itemId: string; labelClassId: string }[]> {
     const { rows } = await this.db.query<{ item_id: string; label_class_id: string }>(
       `SELECT cl.item_id, cl.label_class_id FROM current_labels cl
          JOIN items i ON i.id = cl.item_id
         WHERE cl.project_id = $1 AND i.split = 'POOL' AND cl.label_class_id IS NOT NULL
           AND cl.source <> 'AUTO'
-        ORDER BY cl.item_id`,
+        ORDER BY i.content_hash, cl.item_id`,
       [projectId],
     );
     return rows.map((r) => ({ itemId: r.item_id, labelClassId: r.label_class_id }));
