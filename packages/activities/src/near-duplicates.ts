@@ -60,6 +60,10 @@ export function createNearDuplicateActivities({ db, blobs }: ActivityDeps) {
     markNearDuplicates(input: { projectId: string }): Promise<NearDuplicateCheck> {
       return surfacing(async () => {
         await signMissing(input.projectId);
+        // A re-run with nothing new does not load the whole project's signatures.
+        if (!(await db.items.hasUncheckedSignatures(input.projectId))) {
+          return { checked: 0, marked: 0 };
+        }
         const rows: Awaited<ReturnType<typeof db.items.signaturePage>> = [];
         for (let after = null; ;) {
           const page: typeof rows = await db.items.signaturePage({

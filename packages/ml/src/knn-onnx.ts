@@ -2,6 +2,17 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
 import { graphSession } from './onnx-graph.ts';
 
+/** Similarities one search may hold at once (64 MiB of floats). */
+const MAX_SIMILARITIES = 16 * 1024 * 1024;
+
+/**
+ * Query rows to search at once against `references` rows, so the similarity matrix a page
+ * makes stays within MAX_SIMILARITIES (1024 rows at most, 1 at least).
+ */
+export function queryPageRows(references: number): number {
+  return Math.max(1, Math.min(1024, Math.floor(MAX_SIMILARITIES / Math.max(1, references))));
+}
+
 /**
  * Exact k nearest neighbours by cosine distance against a fixed set of L2-normalised
  * references, run by onnxruntime (MatMul, then TopK): the answer of `nearestNeighbours`

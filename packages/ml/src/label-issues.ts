@@ -3,10 +3,8 @@
 // Dataset Labels", JAIR 2021). Each labeled item is voted on by the other labeled items only, so
 // its own label cannot vouch for itself; a label is suspect when the vote says another class and
 // is less sure of the given one than it usually is about items given that class.
-import { ReferenceSearch } from './knn-onnx.ts';
+import { queryPageRows, ReferenceSearch } from './knn-onnx.ts';
 import { vote, type Vote } from './scoring.ts';
-
-const PAGE = 1024;
 
 /**
  * Neighbours a label is voted on by: bench:data-quality found 20 clearly better than 10 at
@@ -44,8 +42,9 @@ export async function outOfSampleVotes(
   const search = await ReferenceSearch.create(vectors, dims, k + 1);
   const votes: Vote[] = [];
   try {
-    for (let start = 0; start < rows; start += PAGE) {
-      const end = Math.min(rows, start + PAGE);
+    const size = queryPageRows(rows);
+    for (let start = 0; start < rows; start += size) {
+      const end = Math.min(rows, start + size);
       const { index, distance } = await search.search(vectors.subarray(start * dims, end * dims));
       const kk = index.length / (end - start);
       for (let r = start; r < end; r++) {

@@ -1,16 +1,13 @@
 // Near-duplicate images: pairs whose signatures (signature.ts) are within a cosine distance of
 // each other (a re-shot part, the same image re-encoded, brighter, or a pixel off). Exact
 // duplicates never get this far: the blob store keys images by content hash.
-import { ReferenceSearch } from './knn-onnx.ts';
+import { queryPageRows, ReferenceSearch } from './knn-onnx.ts';
 
 /**
  * Cosine distance between signatures below which two images count as near-duplicates.
  * bench:data-quality chose it on Fashion-MNIST with copies shifted, noised and brightened.
  */
 export const NEAR_DUPLICATE_DISTANCE = 0.005;
-
-/** Rows searched against all at once; the similarity page is PAGE x rows floats. */
-const PAGE = 1024;
 
 /** Two rows within the threshold: `index` > `of`, so each pair appears once. */
 export interface NearDuplicatePair {
@@ -37,8 +34,9 @@ export async function nearDuplicatePairs(
   const search = await ReferenceSearch.create(vectors, dims, k + 1);
   const pairs = new Map<string, NearDuplicatePair>();
   try {
-    for (let start = 0; start < queries.length; start += PAGE) {
-      const page = queries.slice(start, start + PAGE);
+    const size = queryPageRows(rows);
+    for (let start = 0; start < queries.length; start += size) {
+      const page = queries.slice(start, start + size);
       const batch = new Float32Array(page.length * dims);
       page.forEach((r, n) => batch.set(vectors.subarray(r * dims, (r + 1) * dims), n * dims));
       const { index, distance } = await search.search(batch);

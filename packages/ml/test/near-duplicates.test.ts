@@ -2,6 +2,7 @@
 // and only they, pair up with their originals and form one group each.
 import { describe, expect, it } from 'vitest';
 import { normaliseRows } from '../src/exact-knn.ts';
+import { queryPageRows } from '../src/knn-onnx.ts';
 import { nearDuplicateGroups, nearDuplicatePairs } from '../src/near-duplicates.ts';
 import { seededRandom } from '../src/random.ts';
 
@@ -62,5 +63,11 @@ describe('near-duplicates', () => {
         { index: 9, of: 8, distance: 0 },
       ]),
     ).toEqual([[1, 2, 4, 8, 9]]);
+  });
+
+  it('pages queries so a search against many rows holds at most 16M similarities', () => {
+    expect(queryPageRows(1000)).toBe(1024);
+    expect(queryPageRows(200_000)).toBe(83);
+    expect(queryPageRows(100_000_000)).toBe(1);
   });
 });

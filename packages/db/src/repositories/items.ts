@@ -260,6 +260,16 @@ export class ItemRepository {
     );
   }
 
+  /** Whether any item of the project with a signature awaits a near-duplicate check. */
+  async hasUncheckedSignatures(projectId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM items i JOIN item_signatures s ON s.item_id = i.id
+        WHERE i.project_id = $1 AND NOT i.duplicates_checked LIMIT 1`,
+      [projectId],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * A page of the signatures a near-duplicate check compares: of the project's `newest` most
    * recent items, those with a signature, oldest first (keyset on creation time and id;
