@@ -302,6 +302,100 @@ describe('the web app against the running stack', () => {
     await page.context().close();
   });
 
+  it('gold questions: a manager sets the rate, the queue mixes them in, the dashboard warns', async () => {
+    const { db, seeded } = stack;
+    // Eight unlabeled, unasked pool images become the gold set, labeled with their true class.
+    const free = await db.prisma.item.findMany({
+      where: {
+        projectId: seeded.projectId,
+        split: 'POOL',
+        labels: { none: {} },
+        tasks: { none: {} },
+      },
+      orderBy: { contentHash: 'asc' },
+      take: 8,
+    });
+    const truth = new Map(seeded.items.map((i) => [i.id, i.hiddenClassId!]));
+    for (const item of free) {
+      await db.prisma.item.update({ where: { id: item.id }, data: { split: 'GOLD' } });
+      await db.prisma.label.create({
+        data: {
+          projectId: seeded.projectId,
+          itemId: item.id,
+          labelClassId: truth.get(item.id)!,
+          source: 'GOLD',
+        },
+      });
+    }
+    const manager = await stack.signIn(stack.people.manager);
+    await manager.goto(`${stack.web}/p/${stack.slug}/settings`);
+    await manager.getByLabel(/^Gold questions/).fill('50');
+    await manager.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(async () => (await db.db.projects.bySlug(stack.slug))!.goldRate).toBe(0.5);
+
+    const page = await stack.signIn(stack.people.annotator);
+    await page.goto(`${stack.web}/p/${stack.slug}/label`);
+    const task = page.getByTestId('task');
+    await task.waitFor();
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = (await task.getAttribute('data-task-id'))!;
+      seen.push(id);
+      await page.keyboard.press('1');
+      await page.waitForFunction(
+        (previous) =>
+          document.querySelector('[data-testid="task"]')?.getAttribute('data-task-id') !== previous,
+        id,
+      );
+    }
+    await expect
+      .poll(() => page.getByTestId('saved-count').textContent(), { timeout: 15_000 })
+      .toBe('6');
+    await page.context().close();
+    // Six claims in a row at rate 0.5 hold three gold questions (a claim the page made but
+    // did not show, such as a prefetch, could shift that by one).
+    const classes = await db.db.classes.ofProject(seeded.projectId);
+    const golds = await db.prisma.goldTask.findMany({ where: { id: { in: seen } } });
+    expect(golds.length).toBeGreaterThanOrEqual(2);
+    expect(golds.length).toBeLessThanOrEqual(4);
+    // Key 1: the class with that hotkey, else the first by position.
+    const one =
+      classes.find((c) => c.hotkey === '1') ??
+      [...classes].sort((a, b) => a.position - b.position)[0]!;
+    for (const g of golds) expect(g).toMatchObject({ status: 'DONE', answerClassId: one.id });
+    // Answered, they left the gold labels as they were and wrote no label.
+    expect(await db.prisma.label.count({ where: { taskId: { in: golds.map((g) => g.id) } } })).toBe(
+      0,
+    );
+    // Three more wrong answers from the same person: at least five, at most half right.
+    const annotator = golds[0]!.annotatorId;
+    const unused = free.filter((item) => !golds.some((g) => g.itemId === item.id)).slice(0, 3);
+    for (const item of unused) {
+      const expected = truth.get(item.id)!;
+      await db.prisma.goldTask.create({
+        data: {
+          projectId: seeded.projectId,
+          itemId: item.id,
+          annotatorId: annotator,
+          roundId: golds[0]!.roundId,
+          expectedClassId: expected,
+          answerClassId: classes.find((c) => c.id !== expected)!.id,
+          status: 'DONE',
+          leaseExpiresAt: new Date(),
+          answeredAt: new Date(),
+        },
+      });
+    }
+    await manager.goto(`${stack.web}/p/${stack.slug}/dashboard`);
+    const warning = manager.getByTestId('gold-warning');
+    await warning.waitFor();
+    expect(await warning.textContent()).toMatch(/Below 80\.0% on gold questions: Test annotator/);
+    await manager.getByRole('heading', { name: 'Annotators' }).scrollIntoViewIfNeeded();
+    await noSeriousViolations(manager, 'dashboard with gold accuracy');
+    await shot(manager, 'dashboard-gold');
+    await manager.context().close();
+  });
+
   // It starts workers, which the tests before it do without; before the tests that use up the
   // sign-in allowance of this address.
   it('a manager trains the encoder of a new project in the browser and watches it to the end', async () => {

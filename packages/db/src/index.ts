@@ -23,6 +23,7 @@ export type {
   AnnotatorStats,
 } from './repositories/labels.ts';
 export type { FoundIssue, IssueCheckResult, ReviewDecision } from './repositories/label-issues.ts';
+export { MIN_GOLD_ANSWERS, isGoldClaim } from './repositories/gold.ts';
 export type { NewPrediction } from './repositories/predictions.ts';
 export type { ProjectSettings, NewClass, ItemCounts } from './repositories/projects.ts';
 export type { NewHead } from './repositories/heads.ts';

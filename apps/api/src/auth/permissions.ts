@@ -16,6 +16,11 @@ export const PERMISSIONS = {
   /** Claim, answer and skip label tasks. */
   label: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
   relabel: ['ADMIN', 'MANAGER', 'ANNOTATOR'],
+  /**
+   * See GOLD items as such, with their labels. Annotators answer gold questions, so to them a
+   * gold item reads as a pool item without a label and is left out of item lists.
+   */
+  seeGold: ['ADMIN', 'MANAGER', 'INTEGRATOR'],
   /** See flagged labels and decide on them (the review queue). */
   review: ['ADMIN', 'MANAGER'],
   /** Settings, classes, budget, rounds, campaigns, auto labels, model versions, webhooks. */
@@ -98,6 +103,13 @@ export function authorize(viewer: Viewer, projectId: string, permission: Permiss
     throw new AppError('FORBIDDEN', `the ${role.toLowerCase()} role may not ${permission} here`);
   }
   return role;
+}
+
+/** Whether the caller may `permission` in the project (for fields that read null otherwise). */
+export function may(viewer: Viewer, projectId: string, permission: Permission): boolean {
+  if (isPlatformAdmin(viewer)) return true;
+  const role = roleIn(viewer, projectId);
+  return role !== null && (PERMISSIONS[permission] as readonly Role[]).includes(role);
 }
 
 /** The user id to record as annotator/creator (null for API keys). */

@@ -22,7 +22,8 @@ import { embeddingMap } from '../services/embedding-map.ts';
 import { exportLabels } from '../services/label-export.ts';
 import { parseLabelLines } from '../services/label-import.ts';
 import { readUpload } from '../services/uploads.ts';
-import { actor, requirePlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
+import { actor, may, requirePlatformAdmin, requireSignedIn } from '../auth/permissions.ts';
+import type { Viewer } from '../auth/viewer.ts';
 import { owned, projectBySlug } from './access.ts';
 
 const knnFilter = (f: NeighborFilter | null | undefined) => ({
@@ -39,6 +40,10 @@ function checkK(k: number | null | undefined, fallback: number): number {
   return value;
 }
 
+/** A gold item seen by someone who answers gold questions: its answer key stays hidden. */
+const goldHidden = (viewer: Viewer, item: ItemRow) =>
+  item.split === 'GOLD' && !may(viewer, item.projectId, 'seeGold');
+
 async function activeHead(ctx: Context, projectId: string): Promise<string | null> {
   return (await ctx.loaders.project.load(projectId))?.activeHeadVersionId ?? null;
 }
@@ -49,11 +54,14 @@ export const Item: ItemResolvers = {
     return `data:${item.mimeType};base64,${Buffer.from(bytes).toString('base64')}`;
   },
   createdAt: (item) => item.createdAt.toISOString(),
-  async label(item, _args, { loaders }) {
+  split: (item, _args, { viewer }) => (goldHidden(viewer, item) ? 'POOL' : item.split),
+  async label(item, _args, { loaders, viewer }) {
+    if (goldHidden(viewer, item)) return null;
     const current = currentOf(await loaders.labelHistory.load(item.id));
     return current?.labelClassId ? current : null;
   },
-  labelHistory: (item, _args, { loaders }) => loaders.labelHistory.load(item.id),
+  labelHistory: (item, _args, { loaders, viewer }) =>
+    goldHidden(viewer, item) ? [] : loaders.labelHistory.load(item.id),
   async prediction(item, _args, ctx) {
     const head = await activeHead(ctx, item.projectId);
     return head ? ctx.loaders.prediction.load(`${head}:${item.id}`) : null;
@@ -164,6 +172,7 @@ export const itemQueries: Pick<
       sort: sort ?? 'RECENT',
       first: first ?? 50,
       after,
+      hideGold: !may(ctx.viewer, project.id, 'seeGold'),
     });
   },
   async item(_parent, { id }, ctx) {

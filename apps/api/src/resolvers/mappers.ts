@@ -1,5 +1,5 @@
 // Parent shapes of GraphQL types that are not plain database rows (see codegen.ts mappers).
-import type { Models, Neighbor } from '@beanstalk/db';
+import type { AnnotatorStats, Models, Neighbor } from '@beanstalk/db';
 import type { ClassMetrics } from '@beanstalk/ml';
 import type { Classification } from '@beanstalk/model-runtime';
 
@@ -20,11 +20,8 @@ export interface ClassMetricsParent extends ClassMetrics {
   labelClassId: string;
 }
 
-export interface AnnotatorCountParent {
-  userId: string | null;
-  labels: number;
-  skipped: number;
-  labelsPerHour: number;
+export interface AnnotatorCountParent extends AnnotatorStats {
+  projectId: string;
 }
 
 /** Objects computed per project on demand (budget, metrics). */

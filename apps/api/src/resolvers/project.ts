@@ -57,6 +57,18 @@ function settingsProblems(input: ProjectSettingsInput): Record<string, string> {
         input.evalLabelTarget <= 100_000,
       'evalLabelTarget must be 0..100000',
     );
+  if (input.goldRate != null)
+    check(
+      'goldRate',
+      input.goldRate >= 0 && input.goldRate <= 0.5,
+      'goldRate must be 0..0.5 (a queue of mostly gold questions teaches the model nothing)',
+    );
+  if (input.goldAccuracyWarning != null)
+    check(
+      'goldAccuracyWarning',
+      input.goldAccuracyWarning >= 0 && input.goldAccuracyWarning <= 1,
+      'goldAccuracyWarning must be 0..1',
+    );
   if (input.name != null) check('name', input.name.trim().length > 0, 'name must not be empty');
   return problems;
 }

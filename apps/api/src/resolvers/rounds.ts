@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { precisionRecallCurve } from '@beanstalk/ml';
 import { cancelCampaign, roundStatus, startCampaign, startRound } from '@beanstalk/orchestration';
+import { MIN_GOLD_ANSWERS } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 
 import type { Context } from '../context.ts';
@@ -17,7 +18,7 @@ import type {
   AnnotatorCountResolvers,
 } from '../generated/graphql.ts';
 import { iso, owned, projectBySlug } from './access.ts';
-import { isPlatformAdmin, requireSignedIn, visibleProjects } from '../auth/permissions.ts';
+import { isPlatformAdmin, may, requireSignedIn, visibleProjects } from '../auth/permissions.ts';
 import type { ClassMetricsParent } from './mappers.ts';
 import { emitFromApi } from './webhooks.ts';
 
@@ -68,7 +69,8 @@ export const Budget: BudgetResolvers = {
   spent: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).spent,
   reserved: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).reserved,
   remaining: async (b, _args, ctx) => (await ctx.loaders.budget.load(b.projectId)).remaining,
-  perAnnotator: (b, _args, { db }) => db.labels.annotatorStats(b.projectId),
+  perAnnotator: async (b, _args, { db }) =>
+    (await db.labels.annotatorStats(b.projectId)).map((a) => ({ ...a, projectId: b.projectId })),
   labelsPerHour: (b, _args, { db }) => db.labels.humanLabelsPerHour(b.projectId),
   agreement: (b, _args, { db }) => db.labels.agreement(b.projectId),
   async roundsLeft(b, _args, ctx) {
@@ -82,6 +84,24 @@ export const Budget: BudgetResolvers = {
 
 export const AnnotatorCount: AnnotatorCountResolvers = {
   user: (a, _args, { loaders }) => (a.userId ? loaders.user.load(a.userId) : null),
+  async quality(a, _args, ctx) {
+    if (!may(ctx.viewer, a.projectId, 'manage')) return null;
+    const project = (await ctx.loaders.project.load(a.projectId))!;
+    const goldAccuracy = a.goldAnswered ? a.goldCorrect / a.goldAnswered : null;
+    return {
+      goldAnswered: a.goldAnswered,
+      goldCorrect: a.goldCorrect,
+      goldAccuracy,
+      belowGoldLevel:
+        goldAccuracy !== null &&
+        a.goldAnswered >= MIN_GOLD_ANSWERS &&
+        goldAccuracy < project.goldAccuracyWarning,
+      minGoldAnswers: MIN_GOLD_ANSWERS,
+      compared: a.compared,
+      agreed: a.agreed,
+      agreement: a.compared ? a.agreed / a.compared : null,
+    };
+  },
 };
 
 export const HeadVersion: HeadVersionResolvers = {

@@ -59,6 +59,8 @@ interface Settings {
   taskLeaseSeconds: number;
   evalLabelTarget: number;
   skipNearDuplicates: boolean;
+  goldRate: number;
+  goldAccuracyWarning: number;
 }
 
 export function SettingsForm({ slug, settings }: { slug: string; settings: Settings }) {
@@ -81,6 +83,9 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           taskLeaseSeconds: Number(f.get('taskLeaseSeconds')),
           evalLabelTarget: Number(f.get('evalLabelTarget')),
           skipNearDuplicates: f.get('skipNearDuplicates') === 'on',
+          // Percent in the form, a share in the API.
+          goldRate: Number(f.get('goldPercent')) / 100,
+          goldAccuracyWarning: Number(f.get('goldWarnPercent')) / 100,
         },
       }),
     );
@@ -155,6 +160,35 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
       <p id="eval-target-help" className="muted">
         Rounds spend part of their labels on a random sample of eval images until this many are
         labeled: what quality figures and auto-accept are measured on.
+      </p>
+      <label>
+        Gold questions (% of each annotator&rsquo;s tasks)
+        <input
+          name="goldPercent"
+          type="number"
+          min={0}
+          max={50}
+          step={1}
+          defaultValue={Math.round(settings.goldRate * 100)}
+          aria-describedby="gold-help"
+        />
+      </label>
+      <label>
+        Warn below gold accuracy (%)
+        <input
+          name="goldWarnPercent"
+          type="number"
+          min={0}
+          max={100}
+          step={1}
+          defaultValue={Math.round(settings.goldAccuracyWarning * 100)}
+          aria-describedby="gold-help"
+        />
+      </label>
+      <p id="gold-help" className="muted">
+        Gold questions are images of the gold split, whose label is known, mixed into the labeling
+        queue and shown like any other task; answers are scored, never stored as labels, and do not
+        count in the budget. The dashboard shows each person&rsquo;s accuracy on them.
       </p>
       <label className="checkbox">
         <input

@@ -470,6 +470,8 @@ export class ItemRepository {
     sort: ItemSort;
     first: number;
     after?: string | null;
+    /** Leaves GOLD items out (for people whose gold questions must stay blind). */
+    hideGold?: boolean;
   }) {
     if (!Number.isInteger(input.first) || input.first < 1 || input.first > 500) {
       throw new AppError('BAD_USER_INPUT', 'first must be 1..500');
@@ -482,6 +484,7 @@ export class ItemRepository {
     };
     const f = input.filter;
     if (f.split) add(f.split, (p) => `i.split = ${p}::"Split"`);
+    if (input.hideGold) where.push(`i.split <> 'GOLD'`);
     if (f.labeled != null) where.push(`cl.label_class_id IS ${f.labeled ? 'NOT ' : ''}NULL`);
     if (f.labelClassIds?.length) {
       add(f.labelClassIds, (p) => `cl.label_class_id = ANY(${p}::uuid[])`);

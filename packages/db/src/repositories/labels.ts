@@ -51,6 +51,15 @@ export interface AnnotatorStats {
   labels: number;
   skipped: number;
   labelsPerHour: number;
+  /** Gold questions answered, and answered with the gold label's class. */
+  goldAnswered: number;
+  goldCorrect: number;
+  /**
+   * Comparisons with other people on the same items (each other person's latest human label
+   * against this person's latest), and how many gave the same class.
+   */
+  compared: number;
+  agreed: number;
 }
 
 /**
@@ -466,23 +475,49 @@ export class LabelRepository {
     });
   }
 
-  /** Human labels and skips per person; labels per hour over the last 24 hours. */
+  /**
+   * Per person: human labels and skips, labels per hour over the last 24 hours, gold answers
+   * and how many were right, and agreement with other people on items both labeled.
+   */
   async annotatorStats(projectId: string): Promise<AnnotatorStats[]> {
     const { rows } = await this.db.query<{
       user_id: string | null;
       labels: string;
       recent: string;
       skipped: string;
+      gold_answered: string;
+      gold_correct: string;
+      compared: string;
+      agreed: string;
     }>(
-      `SELECT user_id, sum(labels) AS labels, sum(recent) AS recent, sum(skipped) AS skipped FROM (
+      `WITH latest AS (
+         SELECT DISTINCT ON (item_id, annotator_id) item_id, annotator_id, label_class_id
+           FROM labels
+          WHERE project_id = $1 AND source = 'HUMAN' AND annotator_id IS NOT NULL
+          ORDER BY item_id, annotator_id, created_at DESC, id DESC)
+       SELECT user_id, sum(labels) AS labels, sum(recent) AS recent, sum(skipped) AS skipped,
+              sum(gold_answered) AS gold_answered, sum(gold_correct) AS gold_correct,
+              sum(compared) AS compared, sum(agreed) AS agreed FROM (
          SELECT annotator_id AS user_id, count(*) AS labels,
                 count(*) FILTER (WHERE created_at > now() - interval '24 hours') AS recent,
-                0 AS skipped
+                0 AS skipped, 0 AS gold_answered, 0 AS gold_correct, 0 AS compared, 0 AS agreed
            FROM labels WHERE project_id = $1 AND source = 'HUMAN' GROUP BY annotator_id
          UNION ALL
-         SELECT assignee_id, 0, 0, count(*) FROM label_tasks
-          WHERE project_id = $1 AND status = 'SKIPPED' GROUP BY assignee_id) x
-       GROUP BY user_id ORDER BY sum(labels) DESC`,
+         SELECT assignee_id, 0, 0, count(*), 0, 0, 0, 0 FROM label_tasks
+          WHERE project_id = $1 AND status = 'SKIPPED' GROUP BY assignee_id
+         UNION ALL
+         SELECT annotator_id, 0, 0, count(*) FILTER (WHERE status = 'SKIPPED'),
+                count(*) FILTER (WHERE status = 'DONE'),
+                count(*) FILTER (WHERE status = 'DONE' AND answer_class_id = expected_class_id),
+                0, 0
+           FROM gold_tasks WHERE project_id = $1 GROUP BY annotator_id
+         UNION ALL
+         SELECT a.annotator_id, 0, 0, 0, 0, 0, count(*),
+                count(*) FILTER (WHERE a.label_class_id IS NOT DISTINCT FROM b.label_class_id)
+           FROM latest a JOIN latest b ON b.item_id = a.item_id AND b.annotator_id <> a.annotator_id
+          WHERE a.label_class_id IS NOT NULL AND b.label_class_id IS NOT NULL
+          GROUP BY a.annotator_id) x
+       GROUP BY user_id ORDER BY sum(labels) DESC, user_id`,
       [projectId],
     );
     return rows.map((r) => ({
@@ -490,6 +525,10 @@ export class LabelRepository {
       labels: Number(r.labels),
       skipped: Number(r.skipped),
       labelsPerHour: Number(r.recent) / 24,
+      goldAnswered: Number(r.gold_answered),
+      goldCorrect: Number(r.gold_correct),
+      compared: Number(r.compared),
+      agreed: Number(r.agreed),
     }));
   }
 

@@ -17,6 +17,8 @@ export type ProjectSettings = Partial<
     | 'taskLeaseSeconds'
     | 'evalLabelTarget'
     | 'skipNearDuplicates'
+    | 'goldRate'
+    | 'goldAccuracyWarning'
   >
 >;
 

@@ -3,6 +3,7 @@ import { decodeVector } from '../binary.ts';
 import type { Label, LabelTask } from '../generated/prisma/client.ts';
 import { asModel, transaction, type Queryable } from '../queryable.ts';
 import { BudgetRepository } from './budget.ts';
+import { GoldRepository } from './gold.ts';
 import { labelConflict } from './labels.ts';
 
 /** Unexpired claims one person may hold in a project at once. */
@@ -61,10 +62,11 @@ export const MAX_ALSO_ITEMS = 50;
 export class TaskRepository {
   constructor(private readonly db: Queryable) {}
 
+  /** A label task, or a gold question as its person sees it. */
   async byId(id: string): Promise<LabelTask | null> {
     if (!isUuid(id)) return null;
     const { rows } = await this.db.query('SELECT * FROM label_tasks WHERE id = $1', [id]);
-    return asModel<LabelTask>(rows[0]);
+    return asModel<LabelTask>(rows[0]) ?? new GoldRepository(this.db).byId(id);
   }
 
   /**
@@ -72,7 +74,8 @@ export class TaskRepository {
    * `leaseSeconds`; concurrent annotators never get the same task (SKIP LOCKED). Tasks of a
    * round that has ended (or was left behind by its workflow and reaped) are never handed out.
    * A person holds at most MAX_OPEN_CLAIMS unexpired claims per project (a claim withholds its
-   * item from everyone else); their claims are counted under a lock of their own.
+   * item from everyone else); their claims are counted under a lock of their own. At the
+   * project's gold rate the claim is a gold question instead (gold.ts), looking the same.
    */
   async claimNext(input: {
     projectId: string;
@@ -86,6 +89,9 @@ export class TaskRepository {
                     hashtextextended('claims:' || $1::uuid::text || ':' || $2::uuid::text, 0)),
                   (SELECT count(*)::int FROM label_tasks
                     WHERE project_id = $1::uuid AND assignee_id = $2::uuid AND status = 'CLAIMED'
+                      AND lease_expires_at > now())
+                + (SELECT count(*)::int FROM gold_tasks
+                    WHERE project_id = $1::uuid AND annotator_id = $2::uuid AND status = 'CLAIMED'
                       AND lease_expires_at > now()) AS n`,
           [input.projectId, input.annotatorId],
         );
@@ -95,6 +101,12 @@ export class TaskRepository {
             `you hold ${held[0]!.n} open tasks in this project (at most ${MAX_OPEN_CLAIMS}); answer or skip one first`,
           );
         }
+        const gold = await new GoldRepository(client).claim({
+          projectId: input.projectId,
+          annotatorId: input.annotatorId,
+          leaseSeconds: input.leaseSeconds,
+        });
+        if (gold) return gold;
       }
       const { rows } = await client.query(
         `UPDATE label_tasks t
@@ -149,7 +161,24 @@ export class TaskRepository {
         [submission.taskId, isUuid(submission.labelClassId) ? submission.labelClassId : null],
       );
       const row = rows[0];
-      if (!row) throw new AppError('NOT_FOUND', `task ${submission.taskId} does not exist`);
+      if (!row) {
+        const gold = await new GoldRepository(client).answer({ ...submission, annotatorId });
+        if (!gold) throw new AppError('NOT_FOUND', `task ${submission.taskId} does not exist`);
+        // Extra items given with a gold question are real labels, as with any task.
+        const extras = await this.reserveExtras(client, gold.task, gold.duplicate ? [] : also);
+        return {
+          ...gold,
+          also: await this.writeExtras(
+            client,
+            gold.task,
+            extras.ok,
+            submission.labelClassId,
+            annotatorId,
+          ),
+          alsoSkipped: extras.skipped,
+          workflowId: null,
+        };
+      }
       const { lease_over, workflow_id, class_name, class_retired, ...taskRow } = row;
       const task = asModel<LabelTask>(taskRow)!;
       submission.authorize?.(task.projectId);
@@ -189,24 +218,7 @@ export class TaskRepository {
       }
       if (class_retired) throw new AppError('BAD_USER_INPUT', `class ${class_name} is retired`);
 
-      let extras: string[] = [];
-      const alsoSkipped: SubmittedLabel['alsoSkipped'] = [];
-      if (also.length > 0) {
-        const budget = new BudgetRepository(client);
-        await budget.lock(task.projectId);
-        const eligible = await this.eligibleExtras(client, task, also);
-        extras = eligible.ok;
-        alsoSkipped.push(...eligible.skipped);
-        // The task's own label was reserved when it opened; the extras need budget of their own.
-        const left = (await budget.of(task.projectId)).remaining;
-        if (extras.length > left) {
-          throw new AppError(
-            'BUDGET_EXHAUSTED',
-            `labeling ${extras.length} more items needs ${extras.length} labels of budget; ${left} left`,
-            { remaining: left, needed: extras.length },
-          );
-        }
-      }
+      const extras = await this.reserveExtras(client, task, also);
 
       let label: Label;
       try {
@@ -228,32 +240,61 @@ export class TaskRepository {
       }
       // Both timestamps are the transaction's now().
       const done: LabelTask = { ...task, status: 'DONE', completedAt: label.createdAt };
-      const alsoLabels = extras.length
-        ? await client.query(
-            `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id,
-                                 round_id, reason, supersedes_id)
-             SELECT i.project_id, i.id, $2, 'HUMAN', $3, $4, $5,
-                    (SELECT id FROM current_labels WHERE item_id = i.id)
-               FROM items i WHERE i.id = ANY($1::uuid[])
-             RETURNING *`,
-            [
-              extras,
-              submission.labelClassId,
-              annotatorId,
-              task.roundId,
-              `labeled with task ${task.id}`,
-            ],
-          )
-        : { rows: [] };
       return {
         label,
         task: done,
         duplicate: false,
-        also: alsoLabels.rows.map((r) => asModel<Label>(r)!),
-        alsoSkipped,
+        also: await this.writeExtras(client, task, extras.ok, submission.labelClassId, annotatorId),
+        alsoSkipped: extras.skipped,
         workflowId: workflow_id,
       };
     });
+  }
+
+  /**
+   * The extra items of an answer that may be labeled, with their budget checked under the
+   * budget lock (BUDGET_EXHAUSTED for the whole answer when it does not cover them); the
+   * task's own label was reserved when the task opened.
+   */
+  private async reserveExtras(
+    client: Queryable,
+    task: LabelTask,
+    also: string[],
+  ): Promise<{ ok: string[]; skipped: { itemId: string; reason: string }[] }> {
+    if (also.length === 0) return { ok: [], skipped: [] };
+    const budget = new BudgetRepository(client);
+    await budget.lock(task.projectId);
+    const eligible = await this.eligibleExtras(client, task, also);
+    const left = (await budget.of(task.projectId)).remaining;
+    if (eligible.ok.length > left) {
+      throw new AppError(
+        'BUDGET_EXHAUSTED',
+        `labeling ${eligible.ok.length} more items needs ${eligible.ok.length} labels of budget; ${left} left`,
+        { remaining: left, needed: eligible.ok.length },
+      );
+    }
+    return eligible;
+  }
+
+  /** Human labels for an answer's extra items, in the task's round. */
+  private async writeExtras(
+    client: Queryable,
+    task: LabelTask,
+    itemIds: string[],
+    labelClassId: string,
+    annotatorId: string | null,
+  ): Promise<Label[]> {
+    if (itemIds.length === 0) return [];
+    const { rows } = await client.query(
+      `INSERT INTO labels (project_id, item_id, label_class_id, source, annotator_id,
+                           round_id, reason, supersedes_id)
+       SELECT i.project_id, i.id, $2, 'HUMAN', $3, $4, $5,
+              (SELECT id FROM current_labels WHERE item_id = i.id)
+         FROM items i WHERE i.id = ANY($1::uuid[])
+       RETURNING *`,
+      [itemIds, labelClassId, annotatorId, task.roundId, `labeled with task ${task.id}`],
+    );
+    return rows.map((r) => asModel<Label>(r)!);
   }
 
   /** Which extra items may be labeled with a task: the project's, unlabeled, not asked. */
@@ -310,6 +351,8 @@ export class TaskRepository {
       const { workflow_id, ...task } = rows[0] as Record<string, unknown>;
       return { task: asModel<LabelTask>(task)!, workflowId: (workflow_id as string) ?? null };
     }
+    const gold = await new GoldRepository(this.db).skip(input);
+    if (gold) return { task: gold, workflowId: null };
     const found = await this.byId(input.taskId);
     if (!found) throw new AppError('NOT_FOUND', `task ${input.taskId} does not exist`);
     throw new AppError(

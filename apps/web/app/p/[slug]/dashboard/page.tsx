@@ -22,6 +22,7 @@ const Dashboard = graphql(`
   query Dashboard($slug: String!) {
     project(slug: $slug) {
       simulation
+      goldAccuracyWarning
       evalLabelTarget
       evalLabelsNeeded
       itemCounts {
@@ -47,6 +48,15 @@ const Dashboard = graphql(`
         labels
         skipped
         labelsPerHour
+        quality {
+          goldAnswered
+          goldCorrect
+          goldAccuracy
+          belowGoldLevel
+          minGoldAnswers
+          compared
+          agreement
+        }
       }
     }
     campaign(project: $slug) {
@@ -118,6 +128,7 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
   const classNames = project.classes.map((c) => c.name);
   const target = project.targetMacroF1 ?? null;
   const toTarget = roundsToTarget(metrics.snapshots, target);
+  const belowGold = budget.perAnnotator.filter((a) => a.quality?.belowGoldLevel);
   return (
     <>
       <h1>Dashboard · {project.name}</h1>
@@ -230,6 +241,18 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
               <Link href={`/p/${slug}/review`}>Review the flagged labels</Link>
             </p>
           )}
+          {belowGold.length > 0 && (
+            <p className="callout" role="alert" data-testid="gold-warning">
+              Below {pct(data.project?.goldAccuracyWarning ?? 0)} on gold questions:{' '}
+              {belowGold
+                .map(
+                  (a) =>
+                    `${a.user?.name ?? 'API'} (${a.quality!.goldCorrect} of ${a.quality!.goldAnswered})`,
+                )
+                .join(', ')}
+              . Their labels may need a second look.
+            </p>
+          )}
         </section>
       </div>
 
@@ -289,6 +312,8 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
                 <th scope="col">Skipped</th>
                 <th scope="col">Skip rate</th>
                 <th scope="col">Labels / hour (24 h)</th>
+                <th scope="col">Gold accuracy</th>
+                <th scope="col">Agreement with others</th>
               </tr>
             </thead>
             <tbody>
@@ -299,6 +324,17 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
                   <td>{a.skipped}</td>
                   <td>{a.labels + a.skipped ? pct(a.skipped / (a.labels + a.skipped)) : '—'}</td>
                   <td>{a.labelsPerHour.toFixed(1)}</td>
+                  <td data-testid="gold-accuracy">
+                    {a.quality?.goldAccuracy == null
+                      ? '—'
+                      : `${pct(a.quality.goldAccuracy)} (${a.quality.goldCorrect} of ${a.quality.goldAnswered})`}
+                    {a.quality?.belowGoldLevel && ' ⚠ below the warning level'}
+                  </td>
+                  <td>
+                    {a.quality?.agreement == null
+                      ? '—'
+                      : `${pct(a.quality.agreement)} of ${a.quality.compared}`}
+                  </td>
                 </tr>
               ))}
             </tbody>

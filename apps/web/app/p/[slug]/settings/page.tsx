@@ -26,6 +26,8 @@ const Settings = graphql(`
       taskLeaseSeconds
       evalLabelTarget
       skipNearDuplicates
+      goldRate
+      goldAccuracyWarning
       encoderVersion {
         name
         dims
