@@ -164,6 +164,114 @@ describe('the review queue through the API', () => {
   });
 });
 
+describe('disagreements and second opinions through the API', () => {
+  let api: Api;
+  let seeded: Awaited<ReturnType<Api['seedProject']>>;
+  let manager: { cookie: string };
+  const people: { id: string; cookie: string }[] = [];
+  const slug = 'fm-disagree';
+  const RELABEL = `mutation ($item: ID!, $cls: ID!) {
+    relabel(itemId: $item, labelClassId: $cls, reason: "my reading") { id } }`;
+  const CLAIM = `mutation ($slug: String!) { claimNextTask(project: $slug) { id item { id } } }`;
+
+  beforeAll(async () => {
+    api = await startApi();
+    seeded = await api.seedProject({ limit: 100, labeled: 20, slug, budget: 100 });
+    manager = await api.user('dis-manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+    for (const name of ['ann1', 'ann2', 'ann3']) {
+      people.push(
+        await api.user(`dis-${name}@example.com`, {
+          projectId: seeded.projectId,
+          role: 'ANNOTATOR',
+        }),
+      );
+    }
+  });
+  afterAll(() => api?.stop());
+
+  it('two people who label an image differently open a disagreement; a reviewer sends it to a third', async () => {
+    const [ann1, ann2, ann3] = people;
+    const classes = await api.db.db.classes.ofProject(seeded.projectId);
+    const [a, b] = classes;
+    const pool = seeded.items.filter((i) => i.split === 'POOL').slice(40);
+    const [x, z, w] = pool;
+    await api.ok(ann1!, RELABEL, { item: x!.id, cls: a!.id });
+    await api.ok(ann2!, RELABEL, { item: x!.id, cls: b!.id });
+    await api.ok(ann1!, RELABEL, { item: z!.id, cls: a!.id });
+    // Once, however often the check runs.
+    expect(await api.db.db.labelIssues.recordDisagreements(seeded.projectId, null)).toBe(1);
+    expect(await api.db.db.labelIssues.recordDisagreements(seeded.projectId, null)).toBe(0);
+    const listed = (
+      await api.ok(
+        manager,
+        `query ($slug: String!) { labelIssues(project: $slug) { issues { id kind score
+          suggestedClass { id } label { id labelClass { id } annotator { email } } item { id } } } }`,
+        { slug },
+      )
+    ).labelIssues.issues;
+    expect(listed).toHaveLength(1);
+    const issue = listed[0];
+    expect(issue).toMatchObject({
+      kind: 'DISAGREEMENT',
+      score: 1,
+      suggestedClass: { id: a!.id },
+      label: { labelClass: { id: b!.id }, annotator: { email: 'dis-ann2@example.com' } },
+      item: { id: x!.id },
+    });
+    // The neighbour check neither clears nor downgrades it.
+    await api.db.db.labelIssues.record({
+      projectId: seeded.projectId,
+      roundId: null,
+      found: [],
+      checkedLabelIds: [issue.label.id],
+    });
+    expect(
+      await api.db.prisma.labelIssue.findUniqueOrThrow({ where: { id: issue.id } }),
+    ).toMatchObject({ kind: 'DISAGREEMENT', status: 'OPEN' });
+
+    // A second opinion needs a round taking labels.
+    const send = { id: issue.id, decision: 'SEND', reason: 'ask someone else' };
+    const early = await api.gql(manager, REVIEW, send);
+    expect(codes(early)).toEqual(['CONFLICT']);
+    expect(early.errors![0]!.message).toMatch(/no round is taking labels/);
+    const round = await api.db.prisma.round.create({
+      data: { projectId: seeded.projectId, number: 1, status: 'LABELING', budgetAsked: 1 },
+    });
+    await api.db.prisma.labelTask.create({
+      data: { projectId: seeded.projectId, roundId: round.id, itemId: w!.id, priority: 0.5 },
+    });
+    const reserved = async () =>
+      (
+        await api.ok(manager, `query ($slug: String!) { budget(project: $slug) { reserved } }`, {
+          slug,
+        })
+      ).budget.reserved;
+    const before = await reserved();
+    expect((await api.ok(manager, REVIEW, send)).reviewLabelIssue.status).toBe('SENT');
+    expect(await reserved()).toBe(before + 1);
+    // First in the queue, but not for the two who disagreed.
+    expect((await api.ok(ann1!, CLAIM, { slug })).claimNextTask.item.id).toBe(w!.id);
+    expect((await api.ok(ann2!, CLAIM, { slug })).claimNextTask).toBeNull();
+    const third = (await api.ok(ann3!, CLAIM, { slug })).claimNextTask;
+    expect(third.item.id).toBe(x!.id);
+    // Sent once: the issue is closed.
+    expect(codes(await api.gql(manager, REVIEW, send))).toEqual(['CONFLICT']);
+    const health = (
+      await api.ok(
+        manager,
+        `query ($slug: String!) { labelHealth(project: $slug) { open sent } }`,
+        {
+          slug,
+        },
+      )
+    ).labelHealth;
+    expect(health).toEqual({ open: 0, sent: 1 });
+  });
+});
+
 describe('near-duplicates through the API', () => {
   let api: Api;
   let seeded: Awaited<ReturnType<Api['seedProject']>>;

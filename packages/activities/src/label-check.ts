@@ -12,14 +12,15 @@ export interface LabelCheck extends IssueCheckResult {
   checked: number;
 }
 
-/** After a round: which labels people gave look wrong to their neighbours. */
+/** After a round: which labels people gave look wrong to their neighbours or to each other. */
 export function createLabelCheckActivities({ db }: ActivityDeps) {
   return {
     /**
      * Checks the project's current human and imported labels (the newest MAX_CHECKED_LABELS)
      * by confident learning over leave-one-out kNN votes in the encoder's backbone space (not
      * the head's: the head was trained on these very labels) and stores the suspects as open
-     * label issues for review. Idempotent: a retry records the same findings.
+     * label issues for review, after the labels another person contradicts (disagreements).
+     * Idempotent: a retry records the same findings.
      */
     checkLabels(input: { roundId: string }): Promise<LabelCheck> {
       return surfacing(async () => {
@@ -60,13 +61,18 @@ export function createLabelCheckActivities({ db }: ActivityDeps) {
             selfConfidence: issue.selfConfidence,
           }));
         }
+        // People contradicting each other first: a neighbour check never downgrades those.
+        const disagreements = await db.labelIssues.recordDisagreements(
+          round.projectId,
+          input.roundId,
+        );
         const result = await db.labelIssues.record({
           projectId: round.projectId,
           roundId: input.roundId,
           found,
           checkedLabelIds: checked.map((l) => l.labelId),
         });
-        return { ...result, checked: checked.length };
+        return { ...result, opened: result.opened + disagreements, checked: checked.length };
       });
     },
   };

@@ -52,6 +52,7 @@ export const reviewQueries: Pick<QueryResolvers, 'labelIssues' | 'labelHealth'> 
       kept: counts.KEPT,
       relabeled: counts.RELABELED,
       cleared: counts.CLEARED,
+      sent: counts.SENT,
     };
   },
 };

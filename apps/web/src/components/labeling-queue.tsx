@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { graphql } from '../generated/gql.ts';
 import type { ClaimTaskMutation, QueueRoundSubscription } from '../generated/graphql.ts';
 import { call } from '../lib/client.ts';
@@ -265,7 +265,9 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
     return () => window.removeEventListener('pagehide', away);
   }, [flush]);
 
-  useEffect(() => {
+  // Bound in the commit that shows a new item (a layout effect), so a key pressed the moment it
+  // appears acts on it, never on the one before.
+  useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement | null;
       const inField = !!target?.closest('input, textarea, select, [contenteditable]');

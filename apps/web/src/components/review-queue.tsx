@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { graphql } from '../generated/gql.ts';
 import type { ReviewIssuesQuery } from '../generated/graphql.ts';
 import { call } from '../lib/client.ts';
@@ -15,6 +15,7 @@ const ReviewIssues = graphql(`
       totalCount
       issues {
         id
+        kind
         score
         selfConfidence
         roundNumber
@@ -75,8 +76,9 @@ type Issue = ReviewIssuesQuery['labelIssues']['issues'][number];
 const DEFAULT_REASON = 'corrected in review: the neighbours were right';
 
 /**
- * The reviewer's queue of flagged labels, one at a time: keep the label (k), take the
- * neighbours' class (a), give another class by its key, or pass (n). Class keys are the
+ * The reviewer's queue of flagged labels (doubted by their neighbours, or contradicted by
+ * another person), one at a time: keep the label (k), take the suggested class (a), give
+ * another class by its key, ask another annotator (o), or pass (n). Class keys are the
  * labeling queue's; a class hotkey wins over the review keys.
  */
 export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueClass[] }) {
@@ -109,7 +111,7 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
   const issue = waiting[0] ?? null;
 
   const decide = useCallback(
-    async (decision: 'KEEP' | 'RELABEL', classId?: string) => {
+    async (decision: 'KEEP' | 'RELABEL' | 'SEND', classId?: string) => {
       if (!issue || busy) return;
       if (decision === 'RELABEL' && classId === issue.label.labelClass?.id) {
         setMessage({ kind: 'info', text: 'That is the label it has: press k to keep it.' });
@@ -130,7 +132,9 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
           text:
             decision === 'KEEP'
               ? `Kept ${issue.label.labelClass?.name ?? 'the label'}.`
-              : `Relabeled ${issue.label.labelClass?.name ?? '—'} → ${name}.`,
+              : decision === 'SEND'
+                ? 'Sent to another annotator: it is first in their queue.'
+                : `Relabeled ${issue.label.labelClass?.name ?? '—'} → ${name}.`,
         });
       } catch (error) {
         // Someone else decided first, or the label changed: that issue is settled anyway; any
@@ -154,7 +158,9 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
     if (issue) setPassed((p) => [...p, issue.id]);
   }, [issue]);
 
-  useEffect(() => {
+  // Bound in the commit that shows a new item (a layout effect), so a key pressed the moment it
+  // appears acts on it, never on the one before.
+  useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement | null;
       const inField = !!target?.closest('input, textarea, select, [contenteditable]');
@@ -180,6 +186,7 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
       const key = event.key.toLowerCase();
       if (key === 'k') void decide('KEEP');
       else if (key === 'a' && issue) void decide('RELABEL', issue.suggestedClass.id);
+      else if (key === 'o') void decide('SEND');
       else if (key === 'n' || key === 's') pass();
       else return;
       event.preventDefault();
@@ -211,8 +218,17 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
           >
             Labeled <strong>{issue.label.labelClass?.name ?? '—'}</strong> (
             {issue.label.source.toLowerCase()}
-            {issue.label.annotator ? ` by ${issue.label.annotator.name}` : ''}); its neighbours say{' '}
-            <strong>{issue.suggestedClass.name}</strong> · doubt {Math.round(issue.score * 100)}%
+            {issue.label.annotator ? ` by ${issue.label.annotator.name}` : ''});{' '}
+            {issue.kind === 'DISAGREEMENT' ? (
+              <>
+                another person said <strong>{issue.suggestedClass.name}</strong>
+              </>
+            ) : (
+              <>
+                its neighbours say <strong>{issue.suggestedClass.name}</strong> · doubt{' '}
+                {Math.round(issue.score * 100)}%
+              </>
+            )}
             {issue.roundNumber ? ` · flagged after round ${issue.roundNumber}` : ''}
           </QueueImage>
           <section className="choices" aria-label="Decision">
@@ -249,6 +265,11 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
                     </li>
                   );
                 })}
+              <li>
+                <button type="button" disabled={busy} onClick={() => void decide('SEND')}>
+                  <kbd>o</kbd> Ask another annotator
+                </button>
+              </li>
               <li>
                 <button type="button" onClick={pass}>
                   <kbd>n</kbd> Pass
@@ -289,8 +310,8 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
           <h2>Keys</h2>
           <ul>
             <li>
-              <kbd>k</kbd> keep the label · <kbd>a</kbd> take the neighbours&apos; class ·{' '}
-              <kbd>n</kbd> pass
+              <kbd>k</kbd> keep the label · <kbd>a</kbd> take the suggested class · <kbd>o</kbd> ask
+              another annotator · <kbd>n</kbd> pass
             </li>
             {classes
               .filter((c) => !c.retired)

@@ -29,6 +29,7 @@ function asLabelTask(gold: GoldTask): LabelTask {
     leaseExpiresAt: gold.leaseExpiresAt,
     claimedAt: gold.claimedAt,
     completedAt: gold.answeredAt,
+    excludeAnnotatorIds: [],
     createdAt: gold.claimedAt,
   };
 }
@@ -96,6 +97,7 @@ export class GoldRepository {
            SELECT o.round_id, o.priority FROM label_tasks o JOIN rounds r ON r.id = o.round_id
             WHERE o.project_id = p.id AND o.status = 'OPEN'
               AND r.status IN ('SELECTING', 'LABELING')
+              AND NOT ($2::uuid = ANY(o.exclude_annotator_ids))
             ORDER BY o.priority DESC, o.created_at, o.id LIMIT 1) next ON true
         WHERE p.id = $1`,
       [input.projectId, input.annotatorId],

@@ -22,7 +22,11 @@ export interface IssueCheckResult {
   open: number;
 }
 
-export type ReviewDecision = 'KEEP' | 'RELABEL';
+/** KEEP the label, RELABEL it, or SEND the image to another annotator for a second opinion. */
+export type ReviewDecision = 'KEEP' | 'RELABEL' | 'SEND';
+
+/** Priority of a second-opinion task: above every selection score (0..1), so it comes first. */
+const SECOND_OPINION_PRIORITY = 2;
 
 /**
  * Label issues (labels their neighbours disagree with) and their review. An issue is keyed by
@@ -59,7 +63,7 @@ export class LabelIssueRepository {
             SET round_id = EXCLUDED.round_id, suggested_class_id = EXCLUDED.suggested_class_id,
                 score = EXCLUDED.score, self_confidence = EXCLUDED.self_confidence,
                 status = 'OPEN'
-          WHERE li.status IN ('OPEN', 'CLEARED')`,
+          WHERE li.status IN ('OPEN', 'CLEARED') AND li.kind = 'NEIGHBOURS'`,
         [
           input.projectId,
           input.roundId,
@@ -73,7 +77,7 @@ export class LabelIssueRepository {
       const cleared = await client.query(
         `UPDATE label_issues li SET status = 'CLEARED'
           WHERE li.project_id = $1 AND li.status = 'OPEN' AND NOT (li.label_id = ANY($2::uuid[]))
-            AND (li.label_id = ANY($3::uuid[])
+            AND (li.kind = 'NEIGHBOURS' AND li.label_id = ANY($3::uuid[])
                  OR EXISTS (SELECT 1 FROM labels n WHERE n.supersedes_id = li.label_id))`,
         [input.projectId, found.map((f) => f.labelId), input.checkedLabelIds],
       );
@@ -87,6 +91,40 @@ export class LabelIssueRepository {
         open: rows[0]!.n,
       };
     });
+  }
+
+  /**
+   * Opens an issue for each current human label that another person's latest label of the same
+   * image contradicts (suggesting that person's class, score 1: people disagreeing come first).
+   * A reviewer's own label is not one: it settled a disagreement. A label flagged by its
+   * neighbours becomes a disagreement; one already reviewed stays closed. Returns how many
+   * opened.
+   */
+  async recordDisagreements(projectId: string, roundId: string | null): Promise<number> {
+    const result = await this.db.query(
+      `WITH latest AS (
+         SELECT DISTINCT ON (item_id, annotator_id) item_id, annotator_id, label_class_id,
+                created_at
+           FROM labels
+          WHERE project_id = $1 AND source = 'HUMAN' AND annotator_id IS NOT NULL
+          ORDER BY item_id, annotator_id, created_at DESC, id DESC)
+       INSERT INTO label_issues AS li (project_id, round_id, label_id, item_id,
+                                       suggested_class_id, score, self_confidence, kind)
+       SELECT DISTINCT ON (cl.id) $1, $2, cl.id, cl.item_id, o.label_class_id, 1, 0,
+              'DISAGREEMENT'::"LabelIssueKind"
+         FROM current_labels cl
+         JOIN latest o ON o.item_id = cl.item_id AND o.annotator_id IS DISTINCT FROM cl.annotator_id
+        WHERE cl.project_id = $1 AND cl.source = 'HUMAN' AND cl.label_class_id IS NOT NULL
+          AND o.label_class_id IS NOT NULL AND o.label_class_id <> cl.label_class_id
+          AND NOT EXISTS (SELECT 1 FROM label_issues r WHERE r.review_label_id = cl.id)
+        ORDER BY cl.id, o.created_at DESC
+       ON CONFLICT (label_id) DO UPDATE
+          SET kind = 'DISAGREEMENT', suggested_class_id = EXCLUDED.suggested_class_id,
+              score = 1, self_confidence = 0, status = 'OPEN', round_id = EXCLUDED.round_id
+        WHERE li.kind = 'NEIGHBOURS' AND li.status IN ('OPEN', 'CLEARED')`,
+      [projectId, roundId],
+    );
+    return result.rowCount ?? 0;
   }
 
   async byId(id: string): Promise<LabelIssue | null> {
@@ -124,7 +162,13 @@ export class LabelIssueRepository {
       `SELECT status, count(*)::int AS n FROM label_issues WHERE project_id = $1 GROUP BY status`,
       [projectId],
     );
-    const counts: Record<LabelIssueStatus, number> = { OPEN: 0, KEPT: 0, RELABELED: 0, CLEARED: 0 };
+    const counts: Record<LabelIssueStatus, number> = {
+      OPEN: 0,
+      KEPT: 0,
+      RELABELED: 0,
+      CLEARED: 0,
+      SENT: 0,
+    };
     for (const r of rows) counts[r.status] = r.n;
     return counts;
   }
@@ -194,6 +238,8 @@ export class LabelIssueRepository {
           supersedesId: issue.labelId,
         });
         label = await labels.byId(id);
+      } else if (input.decision === 'SEND') {
+        await this.askSecondOpinion(client, issue);
       }
       const updated = await client.query(
         `UPDATE label_issues
@@ -202,7 +248,7 @@ export class LabelIssueRepository {
           WHERE id = $1 RETURNING *`,
         [
           issue.id,
-          input.decision === 'KEEP' ? 'KEPT' : 'RELABELED',
+          { KEEP: 'KEPT', RELABEL: 'RELABELED', SEND: 'SENT' }[input.decision],
           input.reviewerId,
           reason,
           label?.id ?? null,
@@ -210,5 +256,43 @@ export class LabelIssueRepository {
       );
       return { issue: asModel<LabelIssue>(updated.rows[0])!, label };
     });
+  }
+
+  /**
+   * A task for the issue's image in the round now taking labels, first in the queue, that the
+   * people who labeled the image cannot claim; paid from the budget like any task. CONFLICT
+   * when no round is taking labels or the image was asked in it already.
+   */
+  private async askSecondOpinion(client: Queryable, issue: LabelIssue): Promise<void> {
+    const { rows: rounds } = await client.query<{ id: string }>(
+      `SELECT id FROM rounds WHERE project_id = $1 AND status = 'LABELING'
+        ORDER BY number DESC LIMIT 1`,
+      [issue.projectId],
+    );
+    if (!rounds[0]) {
+      throw new AppError(
+        'CONFLICT',
+        'no round is taking labels: send it for a second opinion once one is',
+      );
+    }
+    await new BudgetRepository(client).reserve(issue.projectId, 1, 'a second opinion');
+    const inserted = await client.query(
+      `INSERT INTO label_tasks (project_id, round_id, item_id, priority, exclude_annotator_ids)
+       SELECT $1, $2, $3, $4,
+              coalesce(array_agg(DISTINCT annotator_id)
+                         FILTER (WHERE annotator_id IS NOT NULL), '{}')
+         FROM labels WHERE item_id = $3 AND source = 'HUMAN'
+       ON CONFLICT (round_id, item_id) DO NOTHING`,
+      [issue.projectId, rounds[0].id, issue.itemId, SECOND_OPINION_PRIORITY],
+    );
+    if (!inserted.rowCount) {
+      throw new AppError(
+        'CONFLICT',
+        'this image was asked in the round taking labels already: send it in the next one',
+      );
+    }
+    await client.query('UPDATE rounds SET budget_asked = budget_asked + 1 WHERE id = $1', [
+      rounds[0].id,
+    ]);
   }
 }

@@ -76,6 +76,7 @@ export class TaskRepository {
    * A person holds at most MAX_OPEN_CLAIMS unexpired claims per project (a claim withholds its
    * item from everyone else); their claims are counted under a lock of their own. At the
    * project's gold rate the claim is a gold question instead (gold.ts), looking the same.
+   * A second-opinion task never goes to the people whose labels it asks about.
    */
   async claimNext(input: {
     projectId: string;
@@ -115,6 +116,7 @@ export class TaskRepository {
           WHERE t.id = (SELECT o.id FROM label_tasks o JOIN rounds r ON r.id = o.round_id
                          WHERE o.project_id = $1 AND o.status = 'OPEN'
                            AND r.status IN ('SELECTING', 'LABELING')
+                           AND NOT ($2::uuid = ANY(o.exclude_annotator_ids))
                          ORDER BY o.priority DESC, o.created_at, o.id
                          LIMIT 1 FOR UPDATE OF o SKIP LOCKED)
           RETURNING t.*`,

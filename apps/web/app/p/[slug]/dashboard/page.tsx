@@ -67,6 +67,7 @@ const Dashboard = graphql(`
       open
       kept
       relabeled
+      sent
     }
     metrics(project: $slug) {
       snapshots {
@@ -230,9 +231,9 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
               <dd data-testid="flagged-open">{data.labelHealth.open}</dd>
             </div>
             <div>
-              <dt>Reviewed: kept · relabeled</dt>
+              <dt>Reviewed: kept · relabeled · sent on</dt>
               <dd>
-                {data.labelHealth.kept} · {data.labelHealth.relabeled}
+                {data.labelHealth.kept} · {data.labelHealth.relabeled} · {data.labelHealth.sent}
               </dd>
             </div>
           </dl>
