@@ -32,7 +32,9 @@ const LIST_SIZE: Record<string, { arg?: string; fallback: number }> = {
   deliveries: { arg: 'first', fallback: 20 },
   labelIssues: { arg: 'first', fallback: 20 },
   nearDuplicates: { fallback: 50 },
+  proposedAlongside: { fallback: 50 },
   issues: { fallback: 1 }, // counted on labelIssues
+  autoLabels: { arg: 'first', fallback: 20 },
   classifyBase64: { fallback: 64 },
   points: { fallback: 1 }, // counted on embeddingMap
   precisionRecall: { fallback: 100 },

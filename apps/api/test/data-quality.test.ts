@@ -164,6 +164,65 @@ describe('the review queue through the API', () => {
   });
 });
 
+describe('auto labels under review through the API', () => {
+  let api: Api;
+  let seeded: Awaited<ReturnType<Api['seedProject']>>;
+  let manager: { cookie: string };
+  const slug = 'fm-auto-review';
+  const AUTO = `query ($slug: String!, $first: Int) { autoLabels(project: $slug, first: $first) {
+    totalCount labels { confidence source labelClass { id } item { id } } } }`;
+
+  beforeAll(async () => {
+    api = await startApi();
+    seeded = await api.seedProject({ limit: 60, labeled: 10, slug, budget: 100 });
+    manager = await api.user('auto-manager@example.com', {
+      projectId: seeded.projectId,
+      role: 'MANAGER',
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('lists current auto labels least confident first; a confirmed or withdrawn one leaves', async () => {
+    const classes = await api.db.db.classes.ofProject(seeded.projectId);
+    const free = seeded.items.filter((i) => i.split === 'POOL').slice(20, 25);
+    const confidences = [0.97, 0.91, 0.99, 0.93, 0.95];
+    for (const [n, item] of free.entries()) {
+      await api.db.prisma.label.create({
+        data: {
+          projectId: seeded.projectId,
+          itemId: item.id,
+          labelClassId: classes[n]!.id,
+          source: 'AUTO',
+          confidence: confidences[n]!,
+        },
+      });
+    }
+    const list = async (first = 20) => (await api.ok(manager, AUTO, { slug, first })).autoLabels;
+    const all = await list();
+    expect(all.totalCount).toBe(5);
+    expect(all.labels.map((l: { confidence: number }) => l.confidence)).toEqual([
+      0.91, 0.93, 0.95, 0.97, 0.99,
+    ]);
+    expect((await list(2)).totalCount).toBe(5);
+    // Confirming the least confident makes it a person's label; withdrawing the next ends it.
+    const [first, second] = all.labels;
+    await api.ok(
+      manager,
+      `mutation ($item: ID!, $cls: ID!) { relabel(itemId: $item, labelClassId: $cls, reason: "confirmed") { source } }`,
+      { item: first.item.id, cls: first.labelClass.id },
+    );
+    await api.ok(manager, `mutation ($item: ID!) { revertAutoLabel(itemId: $item) { id } }`, {
+      item: second.item.id,
+    });
+    const after = await list();
+    expect(after.totalCount).toBe(3);
+    expect(after.labels.map((l: { confidence: number }) => l.confidence)).toEqual([
+      0.95, 0.97, 0.99,
+    ]);
+    expect(codes(await api.gql(manager, AUTO, { slug, first: 101 }))).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
 describe('disagreements and second opinions through the API', () => {
   let api: Api;
   let seeded: Awaited<ReturnType<Api['seedProject']>>;
@@ -322,6 +381,37 @@ describe('near-duplicates through the API', () => {
     expect((await api.ok(manager, ITEMS, { slug, near: false })).items.totalCount).toBe(
       seeded.items.length - 2,
     );
+  });
+
+  it('with near-duplicates linked, an image proposes the unlabeled rest of its group', async () => {
+    const [a, b, c, d] = seeded.items;
+    const PROPOSED = `query ($id: ID!) { item(id: $id) { proposedAlongside { id } } }`;
+    const proposed = async (id: string) =>
+      (await api.ok(manager, PROPOSED, { id })).item.proposedAlongside
+        .map((i: { id: string }) => i.id)
+        .sort();
+    const pool = (...items: (typeof a)[]) =>
+      items
+        .filter((i) => i!.split === 'POOL')
+        .map((i) => i!.id)
+        .sort();
+    expect(await proposed(b!.id)).toEqual([]);
+    const LINK = `mutation ($slug: String!) {
+      updateProjectSettings(project: $slug, input: { linkNearDuplicates: true }) { linkNearDuplicates } }`;
+    expect((await api.ok(manager, LINK, { slug })).updateProjectSettings).toEqual({
+      linkNearDuplicates: true,
+    });
+    expect(await proposed(b!.id)).toEqual(pool(a, c));
+    expect(await proposed(a!.id)).toEqual(pool(b, c));
+    expect(await proposed(d!.id)).toEqual([]);
+    // A labeled member is no longer proposed.
+    const classes = await api.db.db.classes.ofProject(seeded.projectId);
+    await api.ok(
+      manager,
+      `mutation ($item: ID!, $cls: ID!) { relabel(itemId: $item, labelClassId: $cls, reason: "seen") { id } }`,
+      { item: c!.id, cls: classes[0]!.id },
+    );
+    expect(await proposed(b!.id)).toEqual(pool(a));
   });
 
   it('managers keep near-duplicates out of label selection with a setting', async () => {

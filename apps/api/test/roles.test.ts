@@ -56,6 +56,7 @@ const EXPECTED: Record<string, Who[]> = {
   reviewLabelIssue: ['platformAdmin', 'admin', 'manager'],
   // Queries that are not for everyone in a project.
   labelIssues: ['platformAdmin', 'admin', 'manager'],
+  autoLabels: ['platformAdmin', 'admin', 'manager'],
   exportLabels: ['platformAdmin', 'admin', 'manager', 'integrator'],
   knownContentHashes: ['platformAdmin', 'admin', 'manager', 'integrator'],
   apiKeys: ['platformAdmin', 'admin'],
@@ -354,6 +355,7 @@ describe('role x operation matrix', () => {
       );
     },
     labelIssues: (as) => api.gql(as, `query { labelIssues(project: "${slug}") { totalCount } }`),
+    autoLabels: (as) => api.gql(as, `query { autoLabels(project: "${slug}") { totalCount } }`),
     revertAutoLabel: async (as) =>
       api.gql(as, `mutation ($i: ID!) { revertAutoLabel(itemId: $i) { source } }`, {
         i: await autoLabeled(),

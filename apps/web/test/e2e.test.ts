@@ -292,6 +292,37 @@ describe('the web app against the running stack', () => {
     const history = await db.db.labels.histories([flagged[2]!.itemId]);
     expect(history.at(-1)).toMatchObject({ source: 'HUMAN', reason: 'a seam, not a scratch' });
 
+    // Auto labels wait below the queue, least confident first; confirming one makes it a
+    // person's label.
+    const autoItem = await db.prisma.item.findFirstOrThrow({
+      where: {
+        projectId: seeded.projectId,
+        split: 'POOL',
+        labels: { none: {} },
+        tasks: { none: {} },
+      },
+      orderBy: { contentHash: 'desc' },
+    });
+    await db.prisma.label.create({
+      data: {
+        projectId: seeded.projectId,
+        itemId: autoItem.id,
+        labelClassId: classes[0]!.id,
+        source: 'AUTO',
+        confidence: 0.01,
+      },
+    });
+    await page.reload();
+    const row = page.locator(`[data-testid="auto-label"][data-item-id="${autoItem.id}"]`);
+    await row.waitFor();
+    await noSeriousViolations(page, 'auto labels under review');
+    await row.getByRole('button', { name: `Confirm ${classes[0]!.name}` }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await db.db.labels.current([autoItem.id])).get(autoItem.id)).toMatchObject({
+      source: 'HUMAN',
+      labelClassId: classes[0]!.id,
+    });
+
     // A near-duplicate as the check after an ingest marks it: the explorer filters to it and
     // its page links the image it copies.
     const [original, copy] = seeded.items.slice(-2);
@@ -300,6 +331,11 @@ describe('the web app against the running stack', () => {
       marks: [{ itemId: copy!.id, ofId: original!.id }],
       checkedIds: [],
     });
+    // The project's page counts them (the import's report of what the check found).
+    await page.goto(`${stack.web}/p/${stack.slug}`);
+    expect(await page.getByTestId('near-duplicate-count').textContent()).toMatch(
+      /^1 nearly duplicate an\s+earlier image/,
+    );
     await page.goto(`${stack.web}/p/${stack.slug}/items`);
     await page.getByLabel('Near-duplicate').selectOption('yes');
     await page.waitForURL(/duplicate=yes/);
@@ -405,6 +441,68 @@ describe('the web app against the running stack', () => {
     await noSeriousViolations(manager, 'dashboard with gold accuracy');
     await shot(manager, 'dashboard-gold');
     await manager.context().close();
+  });
+
+  it('linked near-duplicates: the queue ticks an image’s near-duplicate, and it gets the same label', async () => {
+    const { db, seeded } = stack;
+    const projectId = seeded.projectId;
+    await db.db.projects.update(projectId, { goldRate: 0, linkNearDuplicates: true });
+    // The images of the next open tasks each get an unlabeled, unasked near-duplicate.
+    const open = await db.prisma.labelTask.findMany({
+      where: { projectId, status: 'OPEN' },
+      orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
+      take: 3,
+    });
+    const free = await db.prisma.item.findMany({
+      where: {
+        projectId,
+        split: 'POOL',
+        labels: { none: {} },
+        tasks: { none: {} },
+        nearDuplicateOf: null,
+        nearDuplicates: { none: {} },
+      },
+      orderBy: { contentHash: 'asc' },
+      take: open.length,
+    });
+    await db.db.items.markNearDuplicates({
+      projectId,
+      marks: open.map((t, i) => ({ itemId: free[i]!.id, ofId: t.itemId })),
+      checkedIds: [],
+    });
+    const page = await stack.signIn(stack.people.annotator);
+    await page.goto(`${stack.web}/p/${stack.slug}/label`);
+    const task = page.getByTestId('task');
+    await task.waitFor();
+    const taskId = (await task.getAttribute('data-task-id'))!;
+    const index = open.findIndex((t) => t.id === taskId);
+    expect(index, 'an open task with a near-duplicate is shown').toBeGreaterThanOrEqual(0);
+    const dup = free[index]!;
+    const tick = page
+      .locator('section.alongside li', {
+        has: page.getByAltText(`Near-duplicate item ${dup.id.slice(0, 8)}`),
+      })
+      .locator('input');
+    expect(await tick.isChecked()).toBe(true);
+    await page.keyboard.press('1');
+    await page.waitForFunction(
+      (previous) =>
+        document.querySelector('[data-testid="task"]')?.getAttribute('data-task-id') !== previous,
+      taskId,
+    );
+    await expect
+      .poll(() => page.getByTestId('saved-count').textContent(), { timeout: 15_000 })
+      .toBe('2'); // the image and its near-duplicate
+    await page.context().close();
+    const [asked, alongside] = await Promise.all([
+      db.prisma.label.findFirstOrThrow({ where: { taskId } }),
+      db.prisma.label.findFirstOrThrow({ where: { itemId: dup.id } }),
+    ]);
+    expect(alongside).toMatchObject({
+      source: 'HUMAN',
+      labelClassId: asked.labelClassId,
+      roundId: asked.roundId,
+    });
   });
 
   // It starts workers, which the tests before it do without; before the tests that use up the

@@ -95,6 +95,7 @@ describe('label issues', () => {
       KEPT: 0,
       RELABELED: 0,
       CLEARED: 1,
+      SENT: 0,
     });
   });
 

@@ -70,6 +70,10 @@ export const Item: ItemResolvers = {
   nearDuplicateOf: (item, _args, { loaders }) =>
     item.nearDuplicateOf ? loaders.item.load(item.nearDuplicateOf) : null,
   nearDuplicates: (item, _args, { loaders }) => loaders.nearDuplicates.load(item.id),
+  async proposedAlongside(item, _args, { db, loaders }) {
+    const project = await loaders.project.load(item.projectId);
+    return project?.linkNearDuplicates ? db.items.unlabeledNearDuplicateGroup(item.id) : [];
+  },
 };
 
 /** Nearest items to a stored item under its project's active head (itself left out). */
@@ -93,6 +97,7 @@ async function neighborsOf(
 }
 
 export const Label: LabelResolvers = {
+  item: async (l, _args, { loaders }) => (await loaders.item.load(l.itemId))!,
   labelClass: (l, _args, { loaders }) =>
     l.labelClassId ? loaders.labelClass.load(l.labelClassId) : null,
   annotator: (l, _args, { loaders }) => (l.annotatorId ? loaders.user.load(l.annotatorId) : null),

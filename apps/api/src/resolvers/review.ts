@@ -25,17 +25,23 @@ export const LabelIssue: LabelIssueResolvers = {
   createdAt: (issue) => issue.createdAt.toISOString(),
 };
 
-export const reviewQueries: Pick<QueryResolvers, 'labelIssues' | 'labelHealth'> = {
+/** A page's size and start, checked: 1..100 rows from at most 100,000 in. */
+function page(first: number | null | undefined, offset: number | null | undefined) {
+  const n = first ?? 20;
+  const skip = offset ?? 0;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ISSUES_PAGE) {
+    throw new AppError('BAD_USER_INPUT', `first must be 1..${MAX_ISSUES_PAGE}`);
+  }
+  if (!Number.isInteger(skip) || skip < 0 || skip > MAX_ISSUES_OFFSET) {
+    throw new AppError('BAD_USER_INPUT', `offset must be 0..${MAX_ISSUES_OFFSET}`);
+  }
+  return { n, skip };
+}
+
+export const reviewQueries: Pick<QueryResolvers, 'labelIssues' | 'labelHealth' | 'autoLabels'> = {
   async labelIssues(_parent, { project: slug, status, first, offset }, ctx) {
     const project = await projectBySlug(ctx, slug, 'review');
-    const n = first ?? 20;
-    const skip = offset ?? 0;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_ISSUES_PAGE) {
-      throw new AppError('BAD_USER_INPUT', `first must be 1..${MAX_ISSUES_PAGE}`);
-    }
-    if (!Number.isInteger(skip) || skip < 0 || skip > MAX_ISSUES_OFFSET) {
-      throw new AppError('BAD_USER_INPUT', `offset must be 0..${MAX_ISSUES_OFFSET}`);
-    }
+    const { n, skip } = page(first, offset);
     const { issues, total } = await ctx.db.labelIssues.list({
       projectId: project.id,
       status: status ?? 'OPEN',
@@ -43,6 +49,16 @@ export const reviewQueries: Pick<QueryResolvers, 'labelIssues' | 'labelHealth'> 
       offset: skip,
     });
     return { issues, totalCount: total };
+  },
+  async autoLabels(_parent, { project: slug, first, offset }, ctx) {
+    const project = await projectBySlug(ctx, slug, 'review');
+    const { n, skip } = page(first, offset);
+    const { labels, total } = await ctx.db.labels.currentAuto({
+      projectId: project.id,
+      first: n,
+      offset: skip,
+    });
+    return { labels, totalCount: total };
   },
   async labelHealth(_parent, { project: slug }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');

@@ -37,6 +37,10 @@ const ClaimTask = graphql(`
             imageDataUrl
           }
         }
+        proposedAlongside {
+          id
+          imageDataUrl
+        }
       }
     }
   }
@@ -135,7 +139,8 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
     try {
       const shown = await upcoming;
       setTask(shown);
-      setSelected([]);
+      // Near-duplicates the project links come ticked; similar images wait to be chosen.
+      setSelected(shown?.item.proposedAlongside.map((i) => i.id) ?? []);
       if (shown) next.current = claim();
       next.current?.catch(() => undefined);
     } catch (error) {
@@ -398,25 +403,31 @@ export function LabelingQueue({ slug, classes }: { slug: string; classes: QueueC
               Ticked images get the same label (each counts against the budget).
             </p>
             <ul>
-              {task.item.similarUnlabeled.map((n) => (
-                <li key={n.item.id}>
+              {[
+                ...task.item.proposedAlongside.map((item) => ({ item, nearDuplicate: true })),
+                ...task.item.similarUnlabeled
+                  .filter((n) => !task.item.proposedAlongside.some((p) => p.id === n.item.id))
+                  .map((n) => ({ item: n.item, nearDuplicate: false })),
+              ].map(({ item, nearDuplicate }) => (
+                <li key={item.id}>
                   <label>
                     <input
                       type="checkbox"
-                      checked={selected.includes(n.item.id)}
+                      checked={selected.includes(item.id)}
                       onChange={(e) =>
                         setSelected((s) =>
-                          e.target.checked ? [...s, n.item.id] : s.filter((x) => x !== n.item.id),
+                          e.target.checked ? [...s, item.id] : s.filter((x) => x !== item.id),
                         )
                       }
                     />
                     <img
-                      src={n.item.imageDataUrl}
-                      alt={`Similar item ${n.item.id.slice(0, 8)}`}
+                      src={item.imageDataUrl}
+                      alt={`${nearDuplicate ? 'Near-duplicate' : 'Similar'} item ${item.id.slice(0, 8)}`}
                       className="pixelated"
                       width={56}
                       height={56}
                     />
+                    {nearDuplicate && <span className="muted"> near-duplicate</span>}
                   </label>
                 </li>
               ))}

@@ -59,6 +59,7 @@ interface Settings {
   taskLeaseSeconds: number;
   evalLabelTarget: number;
   skipNearDuplicates: boolean;
+  linkNearDuplicates: boolean;
   goldRate: number;
   goldAccuracyWarning: number;
 }
@@ -83,6 +84,7 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           taskLeaseSeconds: Number(f.get('taskLeaseSeconds')),
           evalLabelTarget: Number(f.get('evalLabelTarget')),
           skipNearDuplicates: f.get('skipNearDuplicates') === 'on',
+          linkNearDuplicates: f.get('linkNearDuplicates') === 'on',
           // Percent in the form, a share in the API.
           goldRate: Number(f.get('goldPercent')) / 100,
           goldAccuracyWarning: Number(f.get('goldWarnPercent')) / 100,
@@ -205,6 +207,14 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           defaultChecked={settings.skipNearDuplicates}
         />{' '}
         Never ask for near-duplicates (images nearly the same as an earlier one)
+      </label>
+      <label className="checkbox">
+        <input
+          name="linkNearDuplicates"
+          type="checkbox"
+          defaultChecked={settings.linkNearDuplicates}
+        />{' '}
+        Link near-duplicates: labeling an image ticks the rest of its group to get the same label
       </label>
       <button type="submit">Save settings</button>
       {note}

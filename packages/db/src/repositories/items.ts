@@ -229,6 +229,26 @@ export class ItemRepository {
     return rows.map(({ n: _, ...row }) => asModel<Item>(row)!);
   }
 
+  /**
+   * The unlabeled pool items of an item's near-duplicate group (the group's earliest item and
+   * every item marked as nearly duplicating it), the item itself left out, oldest first.
+   */
+  async unlabeledNearDuplicateGroup(itemId: string, limit = 50): Promise<Item[]> {
+    if (!isUuid(itemId)) return [];
+    const { rows } = await this.db.query(
+      `WITH me AS (SELECT id, project_id, coalesce(near_duplicate_of, id) AS root
+                     FROM items WHERE id = $1)
+       SELECT i.* FROM items i, me
+        WHERE i.project_id = me.project_id AND i.id <> me.id AND i.split = 'POOL'
+          AND (i.id = me.root OR i.near_duplicate_of = me.root)
+          AND NOT EXISTS (SELECT 1 FROM current_labels cl
+                           WHERE cl.item_id = i.id AND cl.label_class_id IS NOT NULL)
+        ORDER BY i.created_at, i.id LIMIT $2`,
+      [itemId, limit],
+    );
+    return rows.map((r) => asModel<Item>(r)!);
+  }
+
   /** Readable items of a project that have no signature yet, in id order, after `after`. */
   async withoutSignature(input: {
     projectId: string;

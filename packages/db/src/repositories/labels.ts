@@ -532,6 +532,31 @@ export class LabelRepository {
     }));
   }
 
+  /** A page of the project's current auto labels, least confident first, and how many there are. */
+  async currentAuto(input: {
+    projectId: string;
+    first: number;
+    offset: number;
+  }): Promise<{ labels: Label[]; total: number }> {
+    const { rows } = await this.db.query(
+      `SELECT cl.*, count(*) OVER () AS total FROM current_labels cl
+        WHERE cl.project_id = $1 AND cl.source = 'AUTO' AND cl.label_class_id IS NOT NULL
+        ORDER BY cl.confidence NULLS FIRST, cl.id
+        LIMIT $2 OFFSET $3`,
+      [input.projectId, input.first, input.offset],
+    );
+    let total = rows.length ? Number((rows[0] as { total: string }).total) : 0;
+    if (!rows.length && input.offset > 0) {
+      const { rows: n } = await this.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM current_labels
+          WHERE project_id = $1 AND source = 'AUTO' AND label_class_id IS NOT NULL`,
+        [input.projectId],
+      );
+      total = n[0]!.n;
+    }
+    return { labels: rows.map(({ total: _, ...row }) => asModel<Label>(row)!), total };
+  }
+
   /** Human labels per hour over the last 24 hours. */
   async humanLabelsPerHour(projectId: string): Promise<number> {
     const { rows } = await this.db.query<{ n: string }>(

@@ -17,6 +17,7 @@ export type ProjectSettings = Partial<
     | 'taskLeaseSeconds'
     | 'evalLabelTarget'
     | 'skipNearDuplicates'
+    | 'linkNearDuplicates'
     | 'goldRate'
     | 'goldAccuracyWarning'
   >

@@ -45,6 +45,9 @@ const Overview = graphql(`
       spent
       remaining
     }
+    nearDuplicateItems: items(project: $slug, filter: { nearDuplicate: true }, first: 1) {
+      totalCount
+    }
     rounds(project: $slug) {
       number
       status
@@ -137,6 +140,15 @@ export default async function ProjectHome({ params }: { params: Promise<{ slug: 
           <Step done={steps.images} title="Add images" testId="step-images">
             {counts.pool.toLocaleString('en')} pool images
             {counts.gold > 0 && `, ${counts.gold.toLocaleString('en')} gold`}.{' '}
+            {data.nearDuplicateItems.totalCount > 0 && (
+              <>
+                <Link href={`/p/${slug}/items?duplicate=yes`} data-testid="near-duplicate-count">
+                  {data.nearDuplicateItems.totalCount.toLocaleString('en')} nearly duplicate an
+                  earlier image
+                </Link>
+                .{' '}
+              </>
+            )}
             <Link href={`/p/${slug}/upload`}>
               {steps.images ? 'Add more images' : 'Upload images'}
             </Link>

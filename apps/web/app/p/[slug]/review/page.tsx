@@ -1,5 +1,6 @@
 import { notFound } from 'next/navigation';
 import { Forbidden } from '../../../../src/components/forbidden.tsx';
+import { AutoLabelReview } from '../../../../src/components/auto-label-review.tsx';
 import { ReviewQueue } from '../../../../src/components/review-queue.tsx';
 import { projectPage } from '../../../../src/lib/session.ts';
 
@@ -15,10 +16,15 @@ export default async function ReviewPage({ params }: { params: Promise<{ slug: s
       <h1>Review labels · {project.name}</h1>
       <p className="muted">
         After each round every label people gave or imported is compared with its twenty nearest
-        labeled images; these are the ones the neighbours confidently call something else, most
-        suspect first.
+        labeled images, and with the labels other people gave the same image. First come images two
+        people labeled differently, then the labels the neighbours confidently call something else,
+        most suspect first.
       </p>
       <ReviewQueue slug={slug} classes={project.classes} />
+      <section aria-labelledby="auto-review-title">
+        <h2 id="auto-review-title">Auto labels, least confident first</h2>
+        <AutoLabelReview slug={slug} classes={project.classes} />
+      </section>
     </>
   );
 }

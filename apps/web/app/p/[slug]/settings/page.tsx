@@ -26,6 +26,7 @@ const Settings = graphql(`
       taskLeaseSeconds
       evalLabelTarget
       skipNearDuplicates
+      linkNearDuplicates
       goldRate
       goldAccuracyWarning
       encoderVersion {
