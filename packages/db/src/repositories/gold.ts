@@ -1,6 +1,7 @@
 import { AppError, isUuid } from '@beanstalk/shared';
 import type { GoldTask, Label, LabelTask } from '../generated/prisma/client.ts';
 import { asModel, type Queryable } from '../queryable.ts';
+import { refuseUnanswerable } from './answer-checks.ts';
 
 /** Gold answers below which an annotator's gold accuracy says too little to warn about. */
 export const MIN_GOLD_ANSWERS = 5;
@@ -159,22 +160,15 @@ export class GoldRepository {
       }
       throw new AppError('CONFLICT', `task ${gold.id} already has a label`);
     }
-    if (gold.status !== 'CLAIMED' || lease_over) {
-      throw new AppError(
-        'CONFLICT',
-        `task ${gold.id} is ${lease_over ? 'past its lease' : gold.status.toLowerCase()}; its item went back to the pool`,
-      );
-    }
-    if (gold.annotatorId !== input.annotatorId) {
-      throw new AppError('CONFLICT', `task ${gold.id} is claimed by someone else`);
-    }
-    if (!class_name) {
-      throw new AppError(
-        'BAD_USER_INPUT',
-        `class ${input.labelClassId} is not a class of this project`,
-      );
-    }
-    if (class_retired) throw new AppError('BAD_USER_INPUT', `class ${class_name} is retired`);
+    refuseUnanswerable({
+      taskId: gold.id,
+      status: gold.status,
+      leaseOver: lease_over,
+      assigneeId: gold.annotatorId,
+      annotatorId: input.annotatorId,
+      labelClassId: input.labelClassId,
+      cls: class_name ? { name: class_name, retired: !!class_retired } : null,
+    });
     const { rows: done } = await this.db.query(
       `UPDATE gold_tasks SET status = 'DONE', answer_class_id = $2, answered_at = now()
         WHERE id = $1 RETURNING *`,

@@ -2,6 +2,7 @@ import { AppError, isUuid } from '@beanstalk/shared';
 import { decodeVector } from '../binary.ts';
 import type { Label, LabelTask } from '../generated/prisma/client.ts';
 import { asModel, transaction, type Queryable } from '../queryable.ts';
+import { refuseUnanswerable } from './answer-checks.ts';
 import { BudgetRepository } from './budget.ts';
 import { GoldRepository } from './gold.ts';
 import { labelConflict } from './labels.ts';
@@ -203,22 +204,15 @@ export class TaskRepository {
         }
         throw new AppError('CONFLICT', `task ${task.id} already has a label`);
       }
-      if (task.status === 'EXPIRED' || task.status === 'SKIPPED' || lease_over) {
-        throw new AppError(
-          'CONFLICT',
-          `task ${task.id} is ${lease_over ? 'past its lease' : task.status.toLowerCase()}; its item went back to the pool`,
-        );
-      }
-      if (task.assigneeId && task.assigneeId !== annotatorId) {
-        throw new AppError('CONFLICT', `task ${task.id} is claimed by someone else`);
-      }
-      if (!class_name) {
-        throw new AppError(
-          'BAD_USER_INPUT',
-          `class ${submission.labelClassId} is not a class of this project`,
-        );
-      }
-      if (class_retired) throw new AppError('BAD_USER_INPUT', `class ${class_name} is retired`);
+      refuseUnanswerable({
+        taskId: task.id,
+        status: task.status,
+        leaseOver: lease_over,
+        assigneeId: task.assigneeId,
+        annotatorId,
+        labelClassId: submission.labelClassId,
+        cls: class_name ? { name: class_name, retired: !!class_retired } : null,
+      });
 
       const extras = await this.reserveExtras(client, task, also);
 
