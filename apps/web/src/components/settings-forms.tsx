@@ -60,6 +60,7 @@ interface Settings {
   evalLabelTarget: number;
   skipNearDuplicates: boolean;
   linkNearDuplicates: boolean;
+  secondOpinions: boolean;
   goldRate: number;
   goldAccuracyWarning: number;
 }
@@ -85,6 +86,7 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           evalLabelTarget: Number(f.get('evalLabelTarget')),
           skipNearDuplicates: f.get('skipNearDuplicates') === 'on',
           linkNearDuplicates: f.get('linkNearDuplicates') === 'on',
+          secondOpinions: f.get('secondOpinions') === 'on',
           // Percent in the form, a share in the API.
           goldRate: Number(f.get('goldPercent')) / 100,
           goldAccuracyWarning: Number(f.get('goldWarnPercent')) / 100,
@@ -215,6 +217,11 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           defaultChecked={settings.linkNearDuplicates}
         />{' '}
         Link near-duplicates: labeling an image ticks the rest of its group to get the same label
+      </label>
+      <label className="checkbox">
+        <input name="secondOpinions" type="checkbox" defaultChecked={settings.secondOpinions} />{' '}
+        Second opinions: each round first asks someone else about images two people labeled
+        differently
       </label>
       <button type="submit">Save settings</button>
       {note}

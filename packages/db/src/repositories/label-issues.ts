@@ -3,6 +3,7 @@ import type { Label, LabelIssue, LabelIssueStatus } from '../generated/prisma/cl
 import { asModel, transaction, type Queryable } from '../queryable.ts';
 import { BudgetRepository } from './budget.ts';
 import { checkUsableClass, LabelRepository } from './labels.ts';
+import { SECOND_OPINION_PRIORITY } from './tasks.ts';
 
 /** A label a check found suspect, with the class its neighbours give it. */
 export interface FoundIssue {
@@ -24,9 +25,6 @@ export interface IssueCheckResult {
 
 /** KEEP the label, RELABEL it, or SEND the image to another annotator for a second opinion. */
 export type ReviewDecision = 'KEEP' | 'RELABEL' | 'SEND';
-
-/** Priority of a second-opinion task: above every selection score (0..1), so it comes first. */
-const SECOND_OPINION_PRIORITY = 2;
 
 /**
  * Label issues (labels their neighbours disagree with) and their review. An issue is keyed by

@@ -18,6 +18,7 @@ export type ProjectSettings = Partial<
     | 'evalLabelTarget'
     | 'skipNearDuplicates'
     | 'linkNearDuplicates'
+    | 'secondOpinions'
     | 'goldRate'
     | 'goldAccuracyWarning'
   >

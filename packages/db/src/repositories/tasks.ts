@@ -56,6 +56,9 @@ export interface SelectionCandidate {
   embedding: Float32Array;
 }
 
+/** Priority of a second-opinion task: above every selection score (0..1), so it comes first. */
+export const SECOND_OPINION_PRIORITY = 2;
+
 /** The most extra items one submission may carry. */
 export const MAX_ALSO_ITEMS = 50;
 
@@ -431,8 +434,9 @@ export class TaskRepository {
         project_id: string;
         number: number;
         skip_near_duplicates: boolean;
+        second_opinions: boolean;
       }>(
-        `SELECT r.project_id, r.number, p.skip_near_duplicates
+        `SELECT r.project_id, r.number, p.skip_near_duplicates, p.second_opinions
            FROM rounds r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
         [input.roundId],
       );
@@ -462,6 +466,11 @@ export class TaskRepository {
                     AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = i.id
                                      AND t.status IN ('OPEN', 'CLAIMED', 'DONE'))
                     ${round.skip_near_duplicates ? 'AND i.near_duplicate_of IS NULL' : ''}`;
+      const secondOpinions =
+        take > 0 && round.second_opinions
+          ? await this.openSecondOpinions(client, round.project_id, input.roundId, take)
+          : 0;
+      take -= secondOpinions;
       let evalChosen: string[] = [];
       if (take > 0 && input.evalSample) {
         const have = await new TaskRepository(client).evalCovered(round.project_id);
@@ -544,12 +553,51 @@ export class TaskRepository {
          ON CONFLICT (round_id, item_id) DO NOTHING`,
         [round.project_id, input.roundId, ids, priorities],
       );
+      const asked = ids.length + secondOpinions;
       await client.query('UPDATE rounds SET budget_asked = $2, eval_asked = $3 WHERE id = $1', [
         input.roundId,
-        ids.length,
+        asked,
         evalChosen.length,
       ]);
-      return { asked: ids.length, evalAsked: evalChosen.length, budgetLeft: left - ids.length };
+      return { asked, evalAsked: evalChosen.length, budgetLeft: left - asked };
     });
+  }
+
+  /**
+   * The round's second opinions, when the project asks for them: a task for each image with an
+   * open disagreement between people (oldest first, at most `take`), first in the queue and
+   * never for the people who labeled it; their issues are marked SENT. Inside openForRound's
+   * transaction, under the budget lock.
+   */
+  private async openSecondOpinions(
+    client: Queryable,
+    projectId: string,
+    roundId: string,
+    take: number,
+  ): Promise<number> {
+    const { rows } = await client.query<{ issue_id: string }>(
+      `WITH due AS (
+         SELECT li.id AS issue_id, li.item_id, li.created_at FROM label_issues li
+          WHERE li.project_id = $1 AND li.kind = 'DISAGREEMENT' AND li.status = 'OPEN'
+            AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = li.item_id
+                             AND t.status IN ('OPEN', 'CLAIMED'))
+          ORDER BY li.created_at, li.id LIMIT $3),
+       opened AS (
+         INSERT INTO label_tasks (project_id, round_id, item_id, priority, exclude_annotator_ids)
+         SELECT $1, $2, due.item_id, $4,
+                (SELECT coalesce(array_agg(DISTINCT l.annotator_id)
+                                   FILTER (WHERE l.annotator_id IS NOT NULL), '{}')
+                   FROM labels l WHERE l.item_id = due.item_id AND l.source = 'HUMAN')
+           FROM due
+         ON CONFLICT (round_id, item_id) DO NOTHING
+         RETURNING item_id)
+       UPDATE label_issues li SET status = 'SENT', reviewed_at = now(),
+              reason = 'a second opinion, as the project asks for disagreements'
+         FROM due JOIN opened ON opened.item_id = due.item_id
+        WHERE li.id = due.issue_id
+       RETURNING li.id AS issue_id`,
+      [projectId, roundId, take, SECOND_OPINION_PRIORITY],
+    );
+    return rows.length;
   }
 }

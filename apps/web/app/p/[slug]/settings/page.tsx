@@ -27,6 +27,7 @@ const Settings = graphql(`
       evalLabelTarget
       skipNearDuplicates
       linkNearDuplicates
+      secondOpinions
       goldRate
       goldAccuracyWarning
       encoderVersion {
