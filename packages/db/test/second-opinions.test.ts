@@ -49,7 +49,7 @@ describe('second opinions in label selection', () => {
       await db.db.labels.append({
         projectId,
         itemId,
-        labelClassId: cls.id,
+        labelClassId: cls!.id,
         source: 'HUMAN',
         annotatorId: people[who]!,
         supersedesId: current?.id ?? null,
