@@ -81,6 +81,12 @@ export class GoldRepository {
     annotatorId: string;
     leaseSeconds: number;
   }): Promise<LabelTask | null> {
+    // Every claim comes here: a project without gold questions costs one primary-key read.
+    const { rows: rate } = await this.db.query<{ gold_rate: number }>(
+      'SELECT gold_rate FROM projects WHERE id = $1',
+      [input.projectId],
+    );
+    if (!((rate[0]?.gold_rate ?? 0) > 0)) return null;
     const { rows: state } = await this.db.query<{
       rate: number;
       claims: number;

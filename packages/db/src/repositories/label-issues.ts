@@ -3,7 +3,7 @@ import type { Label, LabelIssue, LabelIssueStatus } from '../generated/prisma/cl
 import { asModel, transaction, type Queryable } from '../queryable.ts';
 import { BudgetRepository } from './budget.ts';
 import { checkUsableClass, LabelRepository } from './labels.ts';
-import { SECOND_OPINION_PRIORITY } from './tasks.ts';
+import { TaskRepository } from './tasks.ts';
 
 /** A label a check found suspect, with the class its neighbours give it. */
 export interface FoundIssue {
@@ -274,16 +274,12 @@ export class LabelIssueRepository {
       );
     }
     await new BudgetRepository(client).reserve(issue.projectId, 1, 'a second opinion');
-    const inserted = await client.query(
-      `INSERT INTO label_tasks (project_id, round_id, item_id, priority, exclude_annotator_ids)
-       SELECT $1, $2, $3, $4,
-              coalesce(array_agg(DISTINCT annotator_id)
-                         FILTER (WHERE annotator_id IS NOT NULL), '{}')
-         FROM labels WHERE item_id = $3 AND source = 'HUMAN'
-       ON CONFLICT (round_id, item_id) DO NOTHING`,
-      [issue.projectId, rounds[0].id, issue.itemId, SECOND_OPINION_PRIORITY],
-    );
-    if (!inserted.rowCount) {
+    const opened = await new TaskRepository(client).openSecondOpinionTasks({
+      projectId: issue.projectId,
+      roundId: rounds[0].id,
+      itemIds: [issue.itemId],
+    });
+    if (opened.length === 0) {
       throw new AppError(
         'CONFLICT',
         'this image was asked in the round taking labels already: send it in the next one',

@@ -57,7 +57,7 @@ export interface SelectionCandidate {
 }
 
 /** Priority of a second-opinion task: above every selection score (0..1), so it comes first. */
-export const SECOND_OPINION_PRIORITY = 2;
+const SECOND_OPINION_PRIORITY = 2;
 
 /** The most extra items one submission may carry. */
 export const MAX_ALSO_ITEMS = 50;
@@ -575,29 +575,51 @@ export class TaskRepository {
     roundId: string,
     take: number,
   ): Promise<number> {
-    const { rows } = await client.query<{ issue_id: string }>(
-      `WITH due AS (
-         SELECT li.id AS issue_id, li.item_id, li.created_at FROM label_issues li
-          WHERE li.project_id = $1 AND li.kind = 'DISAGREEMENT' AND li.status = 'OPEN'
-            AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = li.item_id
-                             AND t.status IN ('OPEN', 'CLAIMED'))
-          ORDER BY li.created_at, li.id LIMIT $3),
-       opened AS (
-         INSERT INTO label_tasks (project_id, round_id, item_id, priority, exclude_annotator_ids)
-         SELECT $1, $2, due.item_id, $4,
-                (SELECT coalesce(array_agg(DISTINCT l.annotator_id)
-                                   FILTER (WHERE l.annotator_id IS NOT NULL), '{}')
-                   FROM labels l WHERE l.item_id = due.item_id AND l.source = 'HUMAN')
-           FROM due
-         ON CONFLICT (round_id, item_id) DO NOTHING
-         RETURNING item_id)
-       UPDATE label_issues li SET status = 'SENT', reviewed_at = now(),
-              reason = 'a second opinion, as the project asks for disagreements'
-         FROM due JOIN opened ON opened.item_id = due.item_id
-        WHERE li.id = due.issue_id
-       RETURNING li.id AS issue_id`,
-      [projectId, roundId, take, SECOND_OPINION_PRIORITY],
+    const { rows: due } = await client.query<{ item_id: string }>(
+      `SELECT li.item_id FROM label_issues li
+        WHERE li.project_id = $1 AND li.kind = 'DISAGREEMENT' AND li.status = 'OPEN'
+          AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = li.item_id
+                           AND t.status IN ('OPEN', 'CLAIMED'))
+        ORDER BY li.created_at, li.id LIMIT $2`,
+      [projectId, take],
     );
-    return rows.length;
+    const opened = await new TaskRepository(client).openSecondOpinionTasks({
+      projectId,
+      roundId,
+      itemIds: due.map((r) => r.item_id),
+    });
+    await client.query(
+      `UPDATE label_issues SET status = 'SENT', reviewed_at = now(),
+              reason = 'a second opinion, as the project asks for disagreements'
+        WHERE project_id = $1 AND kind = 'DISAGREEMENT' AND status = 'OPEN'
+          AND item_id = ANY($2::uuid[])`,
+      [projectId, opened],
+    );
+    return opened.length;
+  }
+
+  /**
+   * Second-opinion tasks for these images in a round: first in the queue, never claimable by
+   * the people who labeled the image. An image the round asks about already is left out.
+   * Returns the images given a task. The caller holds the budget lock and has checked it.
+   */
+  async openSecondOpinionTasks(input: {
+    projectId: string;
+    roundId: string;
+    itemIds: string[];
+  }): Promise<string[]> {
+    if (input.itemIds.length === 0) return [];
+    const { rows } = await this.db.query<{ item_id: string }>(
+      `INSERT INTO label_tasks (project_id, round_id, item_id, priority, exclude_annotator_ids)
+       SELECT $1, $2, x.item_id, $4,
+              (SELECT coalesce(array_agg(DISTINCT l.annotator_id)
+                                 FILTER (WHERE l.annotator_id IS NOT NULL), '{}')
+                 FROM labels l WHERE l.item_id = x.item_id AND l.source = 'HUMAN')
+         FROM unnest($3::uuid[]) AS x(item_id)
+       ON CONFLICT (round_id, item_id) DO NOTHING
+       RETURNING item_id`,
+      [input.projectId, input.roundId, input.itemIds, SECOND_OPINION_PRIORITY],
+    );
+    return rows.map((r) => r.item_id);
   }
 }
