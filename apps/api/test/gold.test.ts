@@ -1,11 +1,13 @@
 // Gold questions: GOLD items mixed into an annotator's queue at the project's rate, looking like
 // tasks, scored against the gold label without touching it; accuracy for managers only.
 import { isGoldClaim } from '@beanstalk/db';
+import { scorePool } from '@beanstalk/model-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApi, type Api } from './harness.ts';
 
 const CLAIM = `mutation ($slug: String!) { claimNextTask(project: $slug) {
-  id status priority roundNumber item { id split label { id } labelHistory { id } } } }`;
+  id status priority roundNumber
+  item { id split label { id } labelHistory { id } prediction { confidence } } } }`;
 const SUBMIT = `mutation ($task: ID!, $cls: ID!) { submitLabel(taskId: $task, labelClassId: $cls) {
   duplicate label { source labelClass { id } } task { status } } }`;
 const SKIP = `mutation ($t: ID!) { skipTask(taskId: $t) { status } }`;
@@ -45,6 +47,13 @@ describe('gold questions', () => {
         },
       });
     }
+    // The vector set keeps its own copy of the split (set when items are ingested).
+    await api.db.prisma.$executeRaw`UPDATE item_vectors SET split = 'GOLD'
+      WHERE item_id = ANY(${[...gold.keys()]}::uuid[])`;
+    // Gold from the start, as at ingest: no prediction from the days they were pool items.
+    await api.db.prisma.prediction.deleteMany({ where: { itemId: { in: [...gold.keys()] } } });
+    // The round's scoring: predictions for the unlabeled pool and for the gold items.
+    await scorePool(api.db.db, { headVersionId: seeded.headVersionId, roundId: null, k: 10 });
     // A round without a workflow, with 40 open tasks.
     const round = await api.db.prisma.round.create({
       data: { projectId: seeded.projectId, number: 1, status: 'LABELING', budgetAsked: 40 },
@@ -85,6 +94,8 @@ describe('gold questions', () => {
       // To the annotator a gold item is a pool item without a label.
       expect(c).toMatchObject({ status: 'CLAIMED', roundNumber: 1 });
       expect(c.item).toMatchObject({ split: 'POOL', label: null, labelHistory: [] });
+      // and the model's guess is shown for gold questions as for tasks.
+      expect(c.item.prediction?.confidence).toBeGreaterThan(0);
     }
     // Gold questions take nothing from the budget: only the five real claims are reserved,
     // and those were reserved when the round opened.

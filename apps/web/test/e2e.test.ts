@@ -292,9 +292,9 @@ describe('the web app against the running stack', () => {
     const history = await db.db.labels.histories([flagged[2]!.itemId]);
     expect(history.at(-1)).toMatchObject({ source: 'HUMAN', reason: 'a seam, not a scratch' });
 
-    // Auto labels wait below the queue, least confident first; confirming one makes it a
-    // person's label.
-    const autoItem = await db.prisma.item.findFirstOrThrow({
+    // Auto labels wait below the queue, least confident first, all by keyboard: `l` enters the
+    // list, `c` confirms (a person's label now), a class's key corrects the next one.
+    const autoItems = await db.prisma.item.findMany({
       where: {
         projectId: seeded.projectId,
         split: 'POOL',
@@ -302,26 +302,44 @@ describe('the web app against the running stack', () => {
         tasks: { none: {} },
       },
       orderBy: { contentHash: 'desc' },
+      take: 2,
     });
-    await db.prisma.label.create({
-      data: {
-        projectId: seeded.projectId,
-        itemId: autoItem.id,
-        labelClassId: classes[0]!.id,
-        source: 'AUTO',
-        confidence: 0.01,
-      },
-    });
+    for (const [i, item] of autoItems.entries()) {
+      await db.prisma.label.create({
+        data: {
+          projectId: seeded.projectId,
+          itemId: item.id,
+          labelClassId: classes[0]!.id,
+          source: 'AUTO',
+          confidence: 0.01 * (i + 1),
+        },
+      });
+    }
     await page.reload();
-    const row = page.locator(`[data-testid="auto-label"][data-item-id="${autoItem.id}"]`);
-    await row.waitFor();
+    const rowOf = (id: string) => page.locator(`[data-testid="auto-label"][data-item-id="${id}"]`);
+    await rowOf(autoItems[1]!.id).waitFor();
     await noSeriousViolations(page, 'auto labels under review');
-    await row.getByRole('button', { name: `Confirm ${classes[0]!.name}` }).click();
-    await row.waitFor({ state: 'detached' });
-    expect((await db.db.labels.current([autoItem.id])).get(autoItem.id)).toMatchObject({
+    await page.keyboard.press('l');
+    await page.keyboard.press('c');
+    await rowOf(autoItems[0]!.id).waitFor({ state: 'detached' });
+    // The focus moved to the row that took its place.
+    await page.waitForFunction(
+      (id) => document.activeElement?.getAttribute('data-item-id') === id,
+      autoItems[1]!.id,
+    );
+    await page.keyboard.press(keyFor(keyed[1]!, keyed)!);
+    await rowOf(autoItems[1]!.id).waitFor({ state: 'detached' });
+    const reviewed = await db.db.labels.current(autoItems.map((i) => i.id));
+    expect(reviewed.get(autoItems[0]!.id)).toMatchObject({
       source: 'HUMAN',
       labelClassId: classes[0]!.id,
     });
+    expect(reviewed.get(autoItems[1]!.id)).toMatchObject({
+      source: 'HUMAN',
+      labelClassId: classes[1]!.id,
+    });
+    const corrected = await db.db.labels.histories([autoItems[1]!.id]);
+    expect(corrected.at(-1)).toMatchObject({ reason: 'auto label corrected in review' });
 
     // A near-duplicate as the check after an ingest marks it: the explorer filters to it and
     // its page links the image it copies.

@@ -14,7 +14,11 @@ export interface PoolScoringProgress {
  * Scores every unlabeled pool item of a head's vector set with the Scorer (kNN vote against
  * the labeled references in head space, and the calibrated anomaly score in backbone space)
  * and stores the predictions keyed by (head, item). Pages in item-id order; `onPage` runs
- * after each page is stored.
+ * after each pool page is stored.
+ *
+ * GOLD items are scored too, first (they are never references, so their predictions are held
+ * out): a gold question then shows the model's guess like any task, and nothing on the screen
+ * tells it apart. Nothing selects or accepts them, both read the POOL split only.
  */
 export async function scorePool(
   db: Database,
@@ -34,15 +38,18 @@ export async function scorePool(
   let scored = input.resume?.scored ?? 0;
   const anomaly = await loadAnomalyReferences(db, set, head.encoderVersionId);
   const scorer = await scorerFor(set, { k: input.k }, anomaly);
-  try {
-    await pipelinePages(input.resume?.after ?? null, {
+  const scorePages = (
+    after: string | null,
+    filter: { splits: ('POOL' | 'GOLD')[]; labeled: boolean },
+    onStored: (page: { itemId: string }[]) => void,
+  ) =>
+    pipelinePages(after, {
       // A page's backbone features are read with it, so both reads overlap the computing.
-      read: async (after) => {
+      read: async (from) => {
         const page = await db.vectorSets.readPage({
           headVersionId: head.id,
-          splits: ['POOL'],
-          labeled: false,
-          after,
+          ...filter,
+          after: from,
           limit: input.pageSize ?? 5000,
         });
         const features =
@@ -84,9 +91,15 @@ export async function scorePool(
             };
           }),
         );
-        scored += page.length;
-        onPage({ after: page.at(-1)!.itemId, scored, total });
+        onStored(page);
       },
+    });
+  try {
+    // A retry resumes in the pool pass: the gold pass (a few items) is done by then.
+    if (!input.resume) await scorePages(null, { splits: ['GOLD'], labeled: true }, () => {});
+    await scorePages(input.resume?.after ?? null, { splits: ['POOL'], labeled: false }, (page) => {
+      scored += page.length;
+      onPage({ after: page.at(-1)!.itemId, scored, total });
     });
   } finally {
     await scorer.release();

@@ -5,7 +5,7 @@ import { graphql } from '../generated/gql.ts';
 import type { ReviewIssuesQuery } from '../generated/graphql.ts';
 import { call } from '../lib/client.ts';
 import { GraphQLRequestError } from '../lib/errors.ts';
-import { keyAction, keyFor } from '../lib/keys.ts';
+import { keyAction, keyFor, OWN_KEYS } from '../lib/keys.ts';
 import type { QueueClass } from './labeling-queue.tsx';
 import { NearestLabeled, QueueImage, QueueMessage } from './queue-parts.tsx';
 
@@ -163,6 +163,8 @@ export function ReviewQueue({ slug, classes }: { slug: string; classes: QueueCla
   useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement | null;
+      // The auto-label list below handles its own keys.
+      if (target?.closest(`[${OWN_KEYS}]`)) return;
       const inField = !!target?.closest('input, textarea, select, [contenteditable]');
       const press = {
         key: event.key,

@@ -1,3 +1,6 @@
+/** Marks a region whose key presses the page's other key handlers leave alone. */
+export const OWN_KEYS = 'data-own-keys';
+
 /** What a key press means in the labeling queue. */
 export type KeyAction =
   | { type: 'label'; classId: string }
