@@ -9,6 +9,7 @@ import type { Context, Services } from './context.ts';
 import { unavailable } from './errors.ts';
 import { createLoaders } from './loaders.ts';
 import { createApolloServer } from './server.ts';
+import { processUploadRequest } from './services/uploads.ts';
 import { attachSubscriptions, type SubscriptionOptions } from './websocket.ts';
 
 const HTTP_STATUS: Record<string, number> = {
@@ -128,7 +129,11 @@ export async function createHttpApp(services: Services) {
     '/graphql',
     limitPerAddress(perAddress),
     identify(db, perCaller, config.api.maxRequestBytes),
-    graphqlUploadExpress({ maxFileSize: config.api.maxUploadBytes, maxFiles: config.api.maxFiles }),
+    graphqlUploadExpress({
+      processRequest: processUploadRequest,
+      maxFileSize: config.api.maxUploadBytes,
+      maxFiles: config.api.maxFiles,
+    }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       async context({ req, res }): Promise<Context> {
