@@ -41,7 +41,7 @@ import {
   loadFashionMnist,
   log,
 } from './lib/fashion-mnist.ts';
-import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { meanSd, printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
 /** Share of anomalies in the unlabeled pool. */
 const CONTAMINATION = 0.05;
@@ -201,12 +201,7 @@ function summarise(
       : null;
   }).filter((v): v is number => v !== null);
   if (perSeed.length === 0) return null;
-  const mean = perSeed.reduce((a, b) => a + b, 0) / perSeed.length;
-  const sd =
-    perSeed.length > 1
-      ? Math.sqrt(perSeed.reduce((a, b) => a + (b - mean) ** 2, 0) / (perSeed.length - 1))
-      : 0;
-  return { mean, sd, seeds: perSeed.length };
+  return { ...meanSd(perSeed), seeds: perSeed.length };
 }
 
 const table: Record<string, string | number>[] = [];

@@ -41,7 +41,14 @@ import {
   simulatedLabeler,
   spawnWorker,
 } from './lib/platform.ts';
-import { commandLine, printTable, RESULTS_DIR, withRun, writeResults } from './lib/results.ts';
+import {
+  commandLine,
+  meanSd,
+  printTable,
+  RESULTS_DIR,
+  withRun,
+  writeResults,
+} from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -265,9 +272,6 @@ async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Pro
   return points;
 }
 
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const sd = (xs: number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const configName = (c: { strategy: string; auto: boolean }) =>
   `${c.strategy}${c.auto ? ' + auto-accept' : ''}`;
 
@@ -298,9 +302,8 @@ function curves() {
       const xs = ps.map(value);
       rows.push({
         series,
-        humanLabels: Math.round(mean(ps.map((p) => p.humanLabels))),
-        mean: mean(xs),
-        sd: sd(xs),
+        humanLabels: Math.round(meanSd(ps.map((p) => p.humanLabels)).mean),
+        ...meanSd(xs),
         n: xs.length,
       });
     }

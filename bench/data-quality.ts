@@ -40,7 +40,7 @@ import {
 } from './lib/fashion-mnist.ts';
 import { knnScore } from './lib/knn.ts';
 import { measureNearDuplicates } from './lib/near-duplicates.ts';
-import { printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { meanSd, printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -197,14 +197,7 @@ for (const [s, seed] of SEEDS.entries()) {
   log(`seed ${seed}: done, ETA ${((elapsed / (s + 1)) * (SEEDS.length - s - 1)).toFixed(0)} s`);
 }
 
-const stat = (values: number[]) => {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd =
-    values.length > 1
-      ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
-      : 0;
-  return { mean, sd };
-};
+const stat = meanSd;
 const shown = (values: number[], digits = 3) => {
   const { mean, sd } = stat(values);
   return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;

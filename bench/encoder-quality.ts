@@ -26,7 +26,7 @@ import {
   ROOT,
 } from './lib/fashion-mnist.ts';
 import { knnScore } from './lib/knn.ts';
-import { printTable, withRun, writeResults } from './lib/results.ts';
+import { meanSd, printTable, withRun, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,13 +62,7 @@ interface Spread {
   sd: number;
   values: number[];
 }
-const spread = (values: number[]): Spread => {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = Math.sqrt(
-    values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1),
-  );
-  return { mean, sd, values };
-};
+const spread = (values: number[]): Spread => ({ ...meanSd(values), values });
 
 const data = await loadFashionMnist();
 const truth = data.trainLabels.subarray(0, POOL);

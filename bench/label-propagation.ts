@@ -30,7 +30,7 @@ import {
   log,
 } from './lib/fashion-mnist.ts';
 import { knnScore } from './lib/knn.ts';
-import { commandLine, printTable, withRun, writeResults } from './lib/results.ts';
+import { commandLine, meanSd, printTable, withRun, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -162,13 +162,7 @@ for (const seed of SEEDS) {
   }
 }
 
-const stats = (values: number[]) => {
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  const sd = Math.sqrt(
-    values.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, values.length - 1),
-  );
-  return { mean, sd };
-};
+const stats = meanSd;
 const series = LABELS.map((count) => {
   const at = points.filter((p) => p.labels === count);
   return {

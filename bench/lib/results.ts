@@ -37,6 +37,16 @@ export function percentile(values: number[], p: number): number {
     : NaN;
 }
 
+/** Mean and sample standard deviation (0 for fewer than two values). */
+export function meanSd(values: number[]): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd =
+    values.length > 1
+      ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
+      : 0;
+  return { mean, sd };
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

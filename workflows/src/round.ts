@@ -37,8 +37,8 @@ function roundActivities(input: Pick<RoundInput, 'gpuTaskQueue' | 'retryWindowMs
       scheduleToCloseTimeout: window,
       retry: RETRY,
     }),
-    // Scoring pages through the whole pool (heartbeats carry the resume point); the label
-    // check searches every label's neighbours, heartbeating per page.
+    // Scoring and auto-accept page through the whole pool (heartbeats carry the resume point);
+    // the label check searches every label's neighbours, heartbeating per page.
     scoring: proxyActivities<OrchestrationActivities>({
       startToCloseTimeout: '1 hour',
       scheduleToCloseTimeout: 3 * window,
@@ -133,7 +133,8 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     progress.evalAsked = opened.evalAsked;
     if (active && settings.autoAcceptEnabled) {
       enter('auto-accepting');
-      const auto = await db.autoAccept({
+      // Votes on the whole pool again (with people's labels only), page by page: heartbeats.
+      const auto = await scoring.autoAccept({
         roundId,
         headVersionId: active,
         k: settings.k,

@@ -269,6 +269,17 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       expect(label.annotatorId).toBeNull();
       expect(label.taskId).toBeNull();
     }
+    // The eval items voted on as confidently are set aside from later calibration: some, not
+    // all, and eval items only.
+    const spent = await h.db.db.rounds.spentCalibration(h.projectId);
+    const evalItems = await h.db.prisma.item.findMany({
+      where: { projectId: h.projectId, split: 'EVAL' },
+      select: { id: true },
+    });
+    const evalIds = new Set(evalItems.map((i) => i.id));
+    expect(spent.size).toBeGreaterThan(0);
+    expect(spent.size).toBeLessThan(evalIds.size);
+    expect([...spent].every((id) => evalIds.has(id))).toBe(true);
 
     expect(result.macroF1).toBeGreaterThan(results[0]!.macroF1!);
     expect(result.promoted).toBe(true);

@@ -271,30 +271,42 @@ export class LabelRepository {
   }
 
   /**
-   * Auto labels for a head's confident pool predictions (confidence >= threshold, most
-   * confident first, at most `limit`), on items with no label history and no open task. One
-   * statement: an item a person labels meanwhile keeps their label (the insert skips it).
+   * Auto labels for pool items voted on at or above the round's threshold, on items with no
+   * label history and no open task. One statement: an item a person labels meanwhile keeps
+   * their label (the insert skips it).
    */
-  async acceptPredictions(input: {
+  async acceptVotes(input: {
     roundId: string;
-    headVersionId: string;
     threshold: number;
     precisionTarget: number;
+    votes: { itemId: string; labelClassId: string; confidence: number }[];
   }): Promise<number> {
     const result = await this.db.query(
       `INSERT INTO labels (project_id, item_id, label_class_id, source, round_id, confidence,
                            reason, supersedes_id)
-       SELECT i.project_id, p.item_id, p.label_class_id, 'AUTO', $1, p.confidence,
-              'kNN confidence ' || round(p.confidence::numeric, 3) || ' >= ' ||
-                round($3::numeric, 3) || ' (precision target ' || $4 || ')', NULL
-         FROM predictions p
-         JOIN items i ON i.id = p.item_id AND i.split = 'POOL'
-        WHERE p.head_version_id = $2 AND p.confidence >= $3
-          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = p.item_id)
-          AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = p.item_id
+       SELECT i.project_id, x.item_id, x.label_class_id, 'AUTO', $1, x.confidence,
+              'kNN confidence ' || round(x.confidence::numeric, 3) || ' >= ' ||
+                round($2::numeric, 3) || ' (precision target ' || $3 || ')', NULL
+         FROM jsonb_to_recordset($4::jsonb) AS x(item_id uuid, label_class_id uuid,
+              confidence float8)
+         JOIN items i ON i.id = x.item_id AND i.split = 'POOL'
+        WHERE x.confidence >= $2
+          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = x.item_id)
+          AND NOT EXISTS (SELECT 1 FROM label_tasks t WHERE t.item_id = x.item_id
                            AND t.status IN ('OPEN', 'CLAIMED'))
        ON CONFLICT DO NOTHING`,
-      [input.roundId, input.headVersionId, input.threshold, input.precisionTarget],
+      [
+        input.roundId,
+        input.threshold,
+        input.precisionTarget,
+        JSON.stringify(
+          input.votes.map((v) => ({
+            item_id: v.itemId,
+            label_class_id: v.labelClassId,
+            confidence: v.confidence,
+          })),
+        ),
+      ],
     );
     return result.rowCount ?? 0;
   }

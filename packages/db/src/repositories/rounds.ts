@@ -90,6 +90,30 @@ export class RoundRepository {
     await this.prisma.round.update({ where: { id }, data: { labelsReceived } });
   }
 
+  /**
+   * Sets eval items aside from auto-accept's calibration (see CalibrationSpent in the schema):
+   * those the accepting round's references voted on at or above its threshold. Kept at the
+   * first round that set each aside.
+   */
+  async spendCalibration(roundId: string, itemIds: string[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO calibration_spent (item_id, round_id)
+       SELECT x, $1 FROM unnest($2::uuid[]) AS x
+       ON CONFLICT (item_id) DO NOTHING`,
+      [roundId, itemIds],
+    );
+  }
+
+  /** The project's eval items auto-accept no longer calibrates on. */
+  async spentCalibration(projectId: string): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ item_id: string }>(
+      `SELECT s.item_id FROM calibration_spent s JOIN rounds r ON r.id = s.round_id
+        WHERE r.project_id = $1`,
+      [projectId],
+    );
+    return new Set(rows.map((r) => r.item_id));
+  }
+
   async recordAutoAccept(
     id: string,
     result: { accepted: number; threshold: number | null; lowerBound: number | null },
