@@ -203,6 +203,29 @@ describe('gold questions', () => {
     expect(of('dave@example.com')).toEqual({ compared: 2, agreed: 1, agreement: 0.5 });
   });
 
+  it('gold items never come back to annotators as neighbours or on the map; managers see them', async () => {
+    const probe = seeded.items.find((i) => i.split === 'POOL' && !gold.has(i.id))!;
+    const NEAR = `query ($id: ID!, $filter: NeighborFilter) {
+      item(id: $id) { neighbors(k: 100, filter: $filter) { item { id } labelClass { id } } } }`;
+    const ids = async (as: typeof alice, filter: Record<string, unknown>) =>
+      (await api.ok(as, NEAR, { id: probe.id, filter })).item.neighbors.map(
+        (n: { item: { id: string } }) => n.item.id,
+      );
+    const onlyGold = { labeled: true, splits: ['GOLD'] };
+    expect(new Set(await ids(manager, onlyGold))).toEqual(new Set(gold.keys()));
+    expect(await ids(alice, onlyGold)).toEqual([]);
+    const labeled = await ids(alice, { labeled: true });
+    expect(labeled).toHaveLength(100);
+    expect(labeled.filter((id: string) => gold.has(id))).toEqual([]);
+    const MAP = `query ($slug: String!) { embeddingMap(project: $slug) { points { itemId } } }`;
+    const mapped = async (as: typeof alice) =>
+      (await api.ok(as, MAP, { slug })).embeddingMap.points
+        .map((p: { itemId: string }) => p.itemId)
+        .filter((id: string) => gold.has(id)).length;
+    expect(await mapped(manager)).toBe(gold.size);
+    expect(await mapped(alice)).toBe(0);
+  });
+
   it('an empty queue gives no gold question, even on a gold turn', async () => {
     // Someone whose first claim falls on a gold turn at rate 0.5.
     let n = 0;

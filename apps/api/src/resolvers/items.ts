@@ -26,11 +26,25 @@ import { actor, may, requirePlatformAdmin, requireSignedIn } from '../auth/permi
 import type { Viewer } from '../auth/viewer.ts';
 import { owned, projectBySlug } from './access.ts';
 
-const knnFilter = (f: NeighborFilter | null | undefined) => ({
-  splits: f?.splits ?? undefined,
-  labeled: f?.labeled ?? undefined,
-  labelSources: f?.labelSources ?? undefined,
-});
+const ALL_SPLITS = ['POOL', 'EVAL', 'GOLD'] as const;
+
+/**
+ * A neighbour search's filter as the caller may have it: people who answer gold questions never
+ * get GOLD items back (a labeled neighbour would show a gold answer). Null when nothing is left
+ * to search.
+ */
+function knnFilter(ctx: Context, projectId: string, f: NeighborFilter | null | undefined) {
+  const asked = f?.splits ?? undefined;
+  const splits = may(ctx.viewer, projectId, 'seeGold')
+    ? asked
+    : (asked ?? ALL_SPLITS).filter((split) => split !== 'GOLD');
+  if (splits && splits.length === 0) return null;
+  return {
+    splits,
+    labeled: f?.labeled ?? undefined,
+    labelSources: f?.labelSources ?? undefined,
+  };
+}
 
 function checkK(k: number | null | undefined, fallback: number): number {
   const value = k ?? fallback;
@@ -85,14 +99,15 @@ async function neighborsOf(
 ) {
   const head = await activeHead(ctx, item.projectId);
   if (!head) return [];
+  const allowed = knnFilter(ctx, item.projectId, filter);
   const embedding = (await ctx.db.vectorSets.vectorsOf(head, [item.id])).get(item.id);
-  if (!embedding) return [];
+  if (!embedding || !allowed) return [];
   return ctx.db.knn.search({
     projectId: item.projectId,
     headVersionId: head,
     embedding,
     k: checkK(k, 10),
-    filter: { ...knnFilter(filter), excludeItemIds: [item.id] },
+    filter: { ...allowed, excludeItemIds: [item.id] },
   });
 }
 
@@ -162,11 +177,14 @@ export const itemQueries: Pick<
       throw new AppError('BAD_USER_INPUT', 'limit must be 3..10000');
     }
     if (!project.activeHeadVersionId) return { points: [], explained: 0, total: 0 };
-    return embeddingMap(ctx.db, {
+    const map = await embeddingMap(ctx.db, {
       projectId: project.id,
       headVersionId: project.activeHeadVersionId,
       limit: n,
     });
+    // People who answer gold questions see no gold item on the map (its label is the answer).
+    if (may(ctx.viewer, project.id, 'seeGold')) return map;
+    return { ...map, points: map.points.filter((p) => p.split !== 'GOLD') };
   },
   async items(_parent, { project: slug, filter, sort, first, after }, ctx) {
     const project = await projectBySlug(ctx, slug, 'read');
@@ -199,13 +217,15 @@ export const itemQueries: Pick<
         throw new AppError('NOT_FOUND', `item ${itemId} is not in ${slug}`);
       return neighborsOf(ctx, item, k, filter);
     }
+    const allowed = knnFilter(ctx, project.id, filter);
     const { headVersionId, vector } = await ctx.classifier.embed(project, await readUpload(image!));
+    if (!allowed) return [];
     return ctx.db.knn.search({
       projectId: project.id,
       headVersionId,
       embedding: vector,
       k: checkK(k, 10),
-      filter: knnFilter(filter),
+      filter: allowed,
     });
   },
   async ingestProgress(_parent, { project: slug }, ctx) {
