@@ -137,6 +137,40 @@ describe('items, search and export over HTTP', () => {
     expect(for100).toBeLessThan(25);
   });
 
+  it('neighbours asked for by id alone are answered without reading them; any other field reads them', async () => {
+    const probe = seeded.items.find((i) => i.split === 'POOL')!;
+    const run = async (selection: string) => {
+      const original = pg.Client.prototype.query;
+      let queries = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        queries++;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      try {
+        const data = await api.ok(
+          manager,
+          `query ($id: ID!) { item(id: $id) { neighbors(k: 20) { item ${selection} } } }`,
+          { id: probe.id },
+        );
+        return { queries, items: data.item.neighbors.map((n: { item: unknown }) => n.item) };
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+    };
+    const byId = await run('{ id __typename }');
+    const full = await run('{ id split }');
+    const fragment = await run('{ ... on Item { id split } }');
+    expect(byId.items.map((i: { id: string }) => i.id)).toEqual(
+      full.items.map((i: { id: string }) => i.id),
+    );
+    expect(byId.queries).toBe(full.queries - 1);
+    // A fragment is read in full too: its fields are there.
+    expect(fragment.items).toEqual(full.items);
+    expect(full.items.every((i: { split: string }) => ['POOL', 'EVAL'].includes(i.split))).toBe(
+      true,
+    );
+  });
+
   it('an item shows its label history and its nearest neighbours from its own project', async () => {
     const item = seeded.labeled[0]!;
     const data = await api.ok(
