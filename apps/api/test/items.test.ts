@@ -6,6 +6,22 @@ import { codes, startApi, type Api } from './harness.ts';
 const ITEM_FIELDS = `id split label { labelClass { name } source }
   prediction { labelClass { name } confidence margin anomalyScore }`;
 
+/** What `run` returns, and how many queries the API process sent to Postgres meanwhile. */
+async function countingQueries<T>(run: () => Promise<T>): Promise<{ queries: number; result: T }> {
+  const original = pg.Client.prototype.query;
+  let queries = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    queries++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    const result = await run();
+    return { queries, result };
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
 describe('items, search and export over HTTP', () => {
   let api: Api;
   let seeded: Awaited<ReturnType<Api['seedProject']>>;
@@ -117,18 +133,8 @@ describe('items, search and export over HTTP', () => {
       edges { node { ${ITEM_FIELDS} labelHistory { source annotator { email } roundNumber }
         prediction { headVersion { id } } } } } }`;
     const count = async (n: number) => {
-      const original = pg.Client.prototype.query;
-      let queries = 0;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        queries++;
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof original;
-      try {
-        const data = await api.ok(manager, query, { slug, n });
-        expect(data.items.edges).toHaveLength(n);
-      } finally {
-        pg.Client.prototype.query = original;
-      }
+      const { queries, result } = await countingQueries(() => api.ok(manager, query, { slug, n }));
+      expect(result.items.edges).toHaveLength(n);
       return queries;
     };
     const for10 = await count(10);
@@ -140,22 +146,14 @@ describe('items, search and export over HTTP', () => {
   it('neighbours asked for by id alone are answered without reading them; any other field reads them', async () => {
     const probe = seeded.items.find((i) => i.split === 'POOL')!;
     const run = async (selection: string) => {
-      const original = pg.Client.prototype.query;
-      let queries = 0;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        queries++;
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof original;
-      try {
-        const data = await api.ok(
+      const { queries, result } = await countingQueries(() =>
+        api.ok(
           manager,
           `query ($id: ID!) { item(id: $id) { neighbors(k: 20) { item ${selection} } } }`,
           { id: probe.id },
-        );
-        return { queries, items: data.item.neighbors.map((n: { item: unknown }) => n.item) };
-      } finally {
-        pg.Client.prototype.query = original;
-      }
+        ),
+      );
+      return { queries, items: result.item.neighbors.map((n: { item: unknown }) => n.item) };
     };
     const byId = await run('{ id __typename }');
     const full = await run('{ id split }');
