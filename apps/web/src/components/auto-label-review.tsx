@@ -156,11 +156,12 @@ export function AutoLabelReview({ slug, classes }: { slug: string; classes: Queu
     if ((event.target as HTMLElement).closest('select')) return;
     const key = event.key;
     const action = keyAction({ key }, classes);
-    if (key === 'ArrowDown' || key === 'j') focusRow(index + 1);
+    // A class's own key comes first, as in the review queue above.
+    if (action?.type === 'label') void correct(label, action.classId);
+    else if (key === 'ArrowDown' || key === 'j') focusRow(index + 1);
     else if (key === 'ArrowUp' || key === 'k') focusRow(index - 1);
     else if (key === 'c') void confirm(label);
     else if (key === 'w') void withdraw(label);
-    else if (action?.type === 'label') void correct(label, action.classId);
     else return;
     event.preventDefault();
   };
