@@ -91,8 +91,10 @@ try {
   log(`${vectors} vectors stored; building the HNSW index`);
   const buildStarted = performance.now();
   await db.vectorSets.publish(head.id);
-  const buildSeconds = (performance.now() - buildStarted) / 1000;
   await db.heads.promote(head.id, { note: 'kNN benchmark' });
+  await db.vectorSets.buildSearchIndex(head.id);
+  if (!(await db.vectorSets.useForSearch(head.id))) throw new Error('the index does not answer');
+  const buildSeconds = (performance.now() - buildStarted) / 1000;
   log(`index built and attached in ${buildSeconds.toFixed(1)} s`);
 
   // Queries: eval items' vectors against the pool, as `similar` compares a new image with it;

@@ -2,7 +2,8 @@
 // all of Fashion-MNIST (60k pool + 10k eval), or on a synthetic project of --items items, run
 // by the real workflows on the real Temporal server, with the orchestration and gpu workers as
 // separate processes (peak RSS of each). The human wait is excluded: a simulated labeler
-// answers tasks as they open.
+// answers tasks as they open. After each round, the background build of its head's search
+// index: how long until searches move to it, searching all along.
 //
 //   npm run bench:round [-- --round-size 100] [-- --items 1000000]
 //
@@ -16,7 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
 import { createDatabase, migrate } from '@beanstalk/db';
 import { startRound } from '@beanstalk/orchestration';
-import { roundProgress, type RoundProgress } from '@beanstalk/workflows';
+import { roundProgress, SEARCH_INDEX_PREFIX, type RoundProgress } from '@beanstalk/workflows';
 import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log } from './lib/fashion-mnist.ts';
@@ -77,6 +78,66 @@ async function timedRound(name: string): Promise<RoundProgress> {
   return handle.query(roundProgress);
 }
 
+interface Refresh {
+  /** From promotion to the new head answering searches (the build, then the switch). */
+  seconds: number;
+  searches: number;
+  failedSearches: number;
+  searchP50Ms: number | null;
+  searchMaxMs: number | null;
+}
+
+/**
+ * Waits for the background build of a promoted head's search index, searching the whole
+ * time as `similar` does (k = 10 over the pool, the project's search head): how long the
+ * refresh takes, and whether any search failed or stalled meanwhile.
+ */
+async function timedRefresh(progress: RoundProgress): Promise<Refresh> {
+  const head = progress.headVersionId!;
+  const promotedAt = Date.parse(
+    progress.phases.find((p) => p.phase === 'checking-labels' || p.phase === 'completed')!
+      .startedAt,
+  );
+  const queriesFrom = (await db.vectorSets.readPage({ headVersionId: head, splits: ['EVAL'] }))
+    .slice(0, 50)
+    .map((r) => r.vector);
+  let refreshing = true;
+  const latencies: number[] = [];
+  let failed = 0;
+  const searching = (async () => {
+    for (let q = 0; refreshing; q = (q + 1) % queriesFrom.length) {
+      const started = performance.now();
+      try {
+        const found = await db.knn.search({
+          projectId: project.id,
+          embedding: queriesFrom[q]!,
+          k: 10,
+          filter: { splits: ['POOL'] },
+        });
+        if (found.length !== 10) failed++;
+      } catch (error) {
+        failed++;
+        log(`search failed during the refresh: ${(error as Error).message}`);
+      }
+      latencies.push(performance.now() - started);
+    }
+  })();
+  const result = await client.workflow
+    .getHandle(`${SEARCH_INDEX_PREFIX}${head}`)
+    .result()
+    .finally(() => (refreshing = false));
+  await searching;
+  if (!(result as { searchable: boolean }).searchable) throw new Error(`head ${head} not searched`);
+  const sorted = [...latencies].sort((x, y) => x - y);
+  return {
+    seconds: (Date.now() - promotedAt) / 1000,
+    searches: latencies.length,
+    failedSearches: failed,
+    searchP50Ms: sorted.length ? sorted[Math.floor(sorted.length / 2)]! : null,
+    searchMaxMs: sorted.at(-1) ?? null,
+  };
+}
+
 interface RunResult {
   command: string;
   date: string;
@@ -86,6 +147,8 @@ interface RunResult {
   roundSeconds: number;
   coldStartRoundSeconds: number;
   peakRssMiB: Record<string, number>;
+  /** Background builds of each round's head's search index (absent in runs before them). */
+  searchIndexRefresh?: { round1: Refresh; round2: Refresh };
   rounds: {
     round: number;
     phases: { phase: string; seconds: number }[];
@@ -105,8 +168,12 @@ function phaseSeconds(progress: RoundProgress) {
 try {
   log(`${items} items; round 1 (cold start, ${ROUND_SIZE} random labels)`);
   const cold = await timedRound('cold');
+  log("round 1 done; its head's search index is built in the background");
+  const coldRefresh = await timedRefresh(cold);
   log(`round 2 (${ROUND_SIZE} labels chosen by the active head)`);
   const warm = await timedRound('warm');
+  log('round 2 done; searches keep answering from the old index while the new one is built');
+  const refresh = await timedRefresh(warm);
   const rows = [cold, warm].map((p) => ({
     round: p.number!,
     phases: phaseSeconds(p),
@@ -132,6 +199,15 @@ try {
   };
   printTable([
     { measure: 'round 2 without the human wait (s)', value: total(rows[1]!).toFixed(1) },
+    { measure: 'search index refresh after round 2 (s)', value: refresh.seconds.toFixed(1) },
+    {
+      measure: 'searches during that refresh: failed of all',
+      value: `${refresh.failedSearches} of ${refresh.searches}`,
+    },
+    {
+      measure: 'search p50 / max during that refresh (ms)',
+      value: `${refresh.searchP50Ms?.toFixed(1)} / ${refresh.searchMaxMs?.toFixed(1)}`,
+    },
     { measure: 'peak RSS orchestration worker (MiB)', value: rss.orchestration },
     { measure: 'peak RSS gpu worker (MiB)', value: rss.gpu },
   ]);
@@ -144,6 +220,7 @@ try {
     roundSeconds: total(rows[1]!),
     coldStartRoundSeconds: total(rows[0]!),
     peakRssMiB: rss,
+    searchIndexRefresh: { round1: coldRefresh, round2: refresh },
     rounds: rows.map((r) => ({
       round: r.round,
       phases: r.phases,
@@ -159,6 +236,8 @@ try {
       roundSeconds70k: ofSize(70_000)?.roundSeconds ?? null,
       coldStartRoundSeconds70k: ofSize(70_000)?.coldStartRoundSeconds ?? null,
       roundSeconds1M: ofSize(1_000_000)?.roundSeconds ?? null,
+      searchIndexRefreshSeconds70k: ofSize(70_000)?.searchIndexRefresh?.round2.seconds ?? null,
+      searchIndexRefreshSeconds1M: ofSize(1_000_000)?.searchIndexRefresh?.round2.seconds ?? null,
       peakRssMiB: Object.fromEntries(Object.entries(runs).map(([n, r]) => [n, r.peakRssMiB])),
     },
     { runs },

@@ -205,3 +205,6 @@ export function newEncoderTrainingProgress(
 
 /** A delivery's deliverWebhook workflow is `<prefix><delivery id>` (one sender per delivery). */
 export const WEBHOOK_DELIVERY_PREFIX = 'webhook-delivery-';
+
+/** A head's refreshSearchIndex workflow is `<prefix><head id>` (one build per head). */
+export const SEARCH_INDEX_PREFIX = 'search-index-';

@@ -6,4 +6,5 @@ export { campaign } from './campaign.ts';
 export { ingest } from './ingest.ts';
 export { trainEncoder } from './train-encoder.ts';
 export { deliverWebhook } from './webhooks.ts';
+export { refreshSearchIndex } from './search-index.ts';
 export * from './definitions.ts';

@@ -2,9 +2,12 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GpuActivities, OrchestrationActivities } from '@beanstalk/activities';
@@ -15,7 +18,9 @@ import {
   type RoundPhase,
   type RoundProgress,
   type RoundResult,
+  SEARCH_INDEX_PREFIX,
 } from './definitions.ts';
+import { refreshSearchIndex } from './search-index.ts';
 import { emitWebhookEvent } from './webhooks.ts';
 
 const DAY = 86_400_000;
@@ -60,6 +65,24 @@ function roundActivities(input: Pick<RoundInput, 'gpuTaskQueue' | 'retryWindowMs
       retry: RETRY,
     }),
   };
+}
+
+/** Starts refreshSearchIndex for a head, outliving the round; never fails the round. */
+async function startSearchIndexRefresh(headVersionId: string, gpuTaskQueue: string) {
+  try {
+    await startChild(refreshSearchIndex, {
+      workflowId: `${SEARCH_INDEX_PREFIX}${headVersionId}`,
+      taskQueue: workflowInfo().taskQueue,
+      args: [{ headVersionId, gpuTaskQueue }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // Already started; or not startable now, and the maintenance pass starts it later.
+    if ((error as Error).name !== 'WorkflowExecutionAlreadyStartedError') {
+      log.warn('search index refresh not started', { error: (error as Error).message });
+    }
+  }
 }
 
 /**
@@ -184,6 +207,12 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     });
     progress.promoted = decision.promoted;
     progress.note = decision.reason;
+    // The new head's pool index is built after the round (the previous one answers searches
+    // meanwhile). Patched: a round that started before this step replays without it; the
+    // maintenance pass builds what such rounds leave.
+    if (decision.promoted && patched('search-index')) {
+      await startSearchIndexRefresh(headVersionId, input.gpuTaskQueue);
+    }
     // Patched: a round that started before the check existed replays without it.
     if (patched('label-check')) {
       enter('checking-labels');

@@ -479,4 +479,75 @@ describe('items, search and export over HTTP', () => {
       await projectors.close();
     }
   });
+
+  it('a promoted head answers searches only once its index is built; the API says which does', async () => {
+    const own = await api.seedProject({ limit: 300, labeled: 100, slug: 'fm-search' });
+    const first = own.headVersionId;
+    // A second head whose vectors are the first's, shifted by one item: other neighbours.
+    const second = await api.copyHead(first);
+    const rows = await api.db.db.vectorSets.readPage({
+      headVersionId: first,
+      splits: ['POOL', 'EVAL'],
+    });
+    await api.db.db.vectorSets.upsert(
+      second,
+      rows.map((r, i) => ({ itemId: r.itemId, embedding: rows[(i + 1) % rows.length]!.vector })),
+    );
+    const admin = await api.user('search-admin@example.com', {
+      projectId: own.projectId,
+      role: 'MANAGER',
+    });
+    const item = own.items[0]!.id;
+    const expected = async (head: string) => {
+      const vector = (await api.db.db.vectorSets.vectorsOf(head, [item])).get(item)!;
+      return (
+        await api.db.db.knn.exact({
+          projectId: own.projectId,
+          embedding: vector,
+          k: 6,
+          headVersionId: head,
+        })
+      )
+        .map((n) => n.itemId)
+        .filter((id) => id !== item)
+        .slice(0, 5);
+    };
+    const ask = () =>
+      api.ok(
+        admin,
+        `query ($id: ID!, $slug: String!) {
+          item(id: $id) { neighbors(k: 5) { item { id } } }
+          project(slug: $slug) { activeHeadVersion { id } searchHeadVersion { id } }
+          headVersions(project: $slug) { id searchIndex }
+        }`,
+        { id: item, slug: 'fm-search' },
+      );
+    const [byFirst, bySecond] = [await expected(first), await expected(second)];
+    expect(byFirst).not.toEqual(bySecond);
+    await api.ok(admin, `mutation ($id: ID!) { promoteHeadVersion(id: $id) { active } }`, {
+      id: second,
+    });
+    const during = await ask();
+    expect(during.project).toEqual({
+      activeHeadVersion: { id: second },
+      searchHeadVersion: { id: first },
+    });
+    const state = (data: typeof during) =>
+      Object.fromEntries(
+        (data.headVersions as { id: string; searchIndex: string }[]).map((h) => [
+          h.id,
+          h.searchIndex,
+        ]),
+      );
+    expect(state(during)[first]).toBe('READY');
+    expect(state(during)[second]).not.toBe('READY');
+    expect(during.item.neighbors.map((n: { item: { id: string } }) => n.item.id)).toEqual(byFirst);
+    // What refreshSearchIndex does once the build is done (the workflow is tested with a worker).
+    await api.db.db.vectorSets.buildSearchIndex(second);
+    expect(await api.db.db.vectorSets.useForSearch(second)).toBe(true);
+    const after = await ask();
+    expect(after.project.searchHeadVersion).toEqual({ id: second });
+    expect(state(after)[second]).toBe('READY');
+    expect(after.item.neighbors.map((n: { item: { id: string } }) => n.item.id)).toEqual(bySecond);
+  });
 });

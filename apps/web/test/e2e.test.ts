@@ -99,6 +99,8 @@ describe('the web app against the running stack', () => {
     // Rounds at 0.58 then 0.66 against a target of 0.80: two more rounds at that pace.
     expect(await page.getByTestId('target-forecast').textContent()).toMatch(/about 2 more rounds/);
     await page.getByTestId('rounds').waitFor();
+    // The active head's own index answers similar-image searches (its build is done).
+    expect(await page.getByTestId('active-head-search').textContent()).toBe('answering');
     // A simulation says so, and which figures came from its hidden truth.
     expect(await page.getByTestId('simulation-notice').textContent()).toMatch(
       /Round 1 was evaluated on that hidden truth/,

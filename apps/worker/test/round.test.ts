@@ -162,6 +162,11 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     const project = await h.db.prisma.project.findUniqueOrThrow({ where: { id: h.projectId } });
     expect(project.activeHeadVersionId).toBe(result.headVersionId);
     expect(await h.db.db.vectorSets.state(result.headVersionId)).toBe('published');
+    // The first head answers searches at once; its HNSW index follows after the round.
+    expect(project.searchHeadVersionId).toBe(result.headVersionId);
+    await expect
+      .poll(() => h.db.db.vectorSets.searchIndexState(result.headVersionId), { timeout: 30_000 })
+      .toBe('ready');
     expect(
       await h.db.prisma.label.count({ where: { projectId: h.projectId, source: 'HUMAN' } }),
     ).toBe(100);
@@ -239,6 +244,16 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     const labeling = h.label(() => done);
     const result = await handle.result().finally(() => (done = true));
     await labeling;
+    // Searches move to the new head once its index is built after the round, not before.
+    await expect
+      .poll(
+        async () =>
+          (await h.db.prisma.project.findUniqueOrThrow({ where: { id: h.projectId } }))
+            .searchHeadVersionId,
+        { timeout: 30_000 },
+      )
+      .toBe(result.headVersionId);
+    expect(await h.db.db.vectorSets.searchIndexState(result.headVersionId)).toBe('ready');
     querying = false;
     await queries;
     results.push(result);

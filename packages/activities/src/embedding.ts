@@ -32,7 +32,7 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
     /**
      * Encodes up to `limit` items after `after` (item-id order) that have no backbone features
      * yet: L2-normalised features are stored per encoder, and projected vectors are added to
-     * the active set so new items become searchable. An image that cannot be decoded is
+     * the active set (and the searched one, while they differ) so new items become searchable. An image that cannot be decoded is
      * reported, marked unreadable and passed over, so it cannot block the rest.
      * `encoderVersionId` embeds with another encoder than the project's (a new one, before the
      * project switches to it); its features are stored, and only the project's own encoder's
@@ -50,8 +50,13 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
         const encoderVersionId =
           input.encoderVersionId ?? (await encoderOf(db, input.projectId)).encoderVersionId;
         const encoder = await encoders.get(encoderVersionId);
-        const head =
-          encoderVersionId === project.encoderVersionId ? project.activeHeadVersionId : null;
+        // The active head's set, and the set answering searches while that one's index is built.
+        const heads =
+          encoderVersionId === project.encoderVersionId
+            ? [...new Set([project.activeHeadVersionId, project.searchHeadVersionId])].filter(
+                (h): h is string => h !== null,
+              )
+            : [];
         const batchSize = input.batchSize ?? 256;
         const failed: EmbedResult['failed'] = [];
         let after = resumePoint<{ after: string }>()?.after ?? input.after;
@@ -105,7 +110,7 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
               feature: features.subarray(j * encoder.dims, (j + 1) * encoder.dims),
             })),
           );
-          if (head && rows.length) {
+          for (const head of rows.length ? heads : []) {
             const projected = await (await projectors.get(head)).project(features, rows.length);
             await db.vectorSets.upsert(
               head,

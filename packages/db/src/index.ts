@@ -46,6 +46,7 @@ export {
   type VectorRow,
   type VectorSetRow,
   type VectorSetState,
+  type SearchIndexState,
   type LabeledVectorRow,
   type Split,
   type LabelSource,

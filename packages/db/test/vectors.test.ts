@@ -46,15 +46,23 @@ async function newHead(db: TestDatabase, projectId: string): Promise<string> {
   return head.id;
 }
 
-/** A new head whose vector set holds `rows`, published and made the project's active set. */
+/**
+ * A new head whose vector set holds `rows`, published, made the project's active set, indexed
+ * and answering its searches.
+ */
 async function activeSet(db: TestDatabase, projectId: string, rows: VectorRow[]): Promise<string> {
   const head = await newHead(db, projectId);
   await db.db.vectorSets.create(head);
   await db.db.vectorSets.upsert(head, rows);
   await db.db.vectorSets.publish(head);
   await db.db.vectorSets.activate(projectId, head);
+  await db.db.vectorSets.buildSearchIndex(head);
+  expect(await db.db.vectorSets.useForSearch(head)).toBe(true);
   return head;
 }
+
+const searchHead = async (db: TestDatabase, projectId: string) =>
+  (await db.prisma.project.findUniqueOrThrow({ where: { id: projectId } })).searchHeadVersionId;
 
 describe('vector sets and kNN', () => {
   let db: TestDatabase;
@@ -183,7 +191,7 @@ describe('vector sets and kNN', () => {
     expect(recall).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('swaps the active set atomically and keeps the old one answering until then', async () => {
+  it('swaps the active set atomically, and searches only once its index is built', async () => {
     const { projectId, itemIds } = await seedProject(db.db, { items: 4 });
     const oldHead = await newHead(db, projectId);
     await db.db.vectorSets.create(oldHead);
@@ -192,7 +200,12 @@ describe('vector sets and kNN', () => {
       itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(i) })),
     );
     await db.db.vectorSets.publish(oldHead);
+    expect(await db.db.vectorSets.searchIndexState(oldHead)).toBe('none');
+    // The first set answers searches at once (exactly, until its index exists).
     expect(await db.db.vectorSets.activate(projectId, oldHead)).toBeNull();
+    expect(await searchHead(db, projectId)).toBe(oldHead);
+    await db.db.vectorSets.buildSearchIndex(oldHead);
+    expect(await db.db.vectorSets.searchIndexState(oldHead)).toBe('ready');
 
     const newHeadId = await newHead(db, projectId);
     await db.db.vectorSets.create(newHeadId);
@@ -200,26 +213,87 @@ describe('vector sets and kNN', () => {
       newHeadId,
       itemIds.map((itemId, i) => ({ itemId, embedding: unitAxis(3 - i) })),
     );
-    // Not published yet: queries still use the old set, and it cannot be activated.
-    expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
-      itemIds[0],
-    );
+    // Not published yet: it cannot be activated.
     await expect(db.db.vectorSets.activate(projectId, newHeadId)).rejects.toThrow(/not published/);
     await db.db.vectorSets.publish(newHeadId);
+    expect(await db.db.vectorSets.activate(projectId, newHeadId)).toBe(oldHead);
+    // Active (scoring reads it) but not indexed: searches still answer from the old set.
+    expect(await searchHead(db, projectId)).toBe(oldHead);
+    expect(await db.db.vectorSets.useForSearch(newHeadId)).toBe(false);
     expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
       itemIds[0],
     );
-    expect(await db.db.vectorSets.activate(projectId, newHeadId)).toBe(oldHead);
+    await expect(db.db.vectorSets.drop(oldHead)).rejects.toThrow(/answers searches/);
+    await db.db.vectorSets.buildSearchIndex(newHeadId);
+    expect(await db.db.vectorSets.useForSearch(newHeadId)).toBe(true);
     expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
       itemIds[3],
     );
     await expect(db.db.vectorSets.drop(newHeadId)).rejects.toThrow(/is active/);
+    // Back to the old head (a rollback): its index is there, so it searches at once.
+    await db.db.vectorSets.activate(projectId, oldHead);
+    expect(await searchHead(db, projectId)).toBe(oldHead);
+    await db.db.vectorSets.activate(projectId, newHeadId);
+    expect(await searchHead(db, projectId)).toBe(newHeadId);
     await db.db.vectorSets.drop(oldHead);
     expect(
       await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 4, headVersionId: oldHead }),
     ).toEqual([]);
     const back = await db.db.vectorSets.vectorsOf(newHeadId, [itemIds[3]!]);
     expect(Array.from(back.get(itemIds[3]!)!)).toEqual(unitAxis(0));
+  });
+
+  it('answers every search while the new index is built, from one set at a time', async () => {
+    const n = 6000;
+    const { projectId, itemIds } = await seedProject(db.db, { items: n });
+    const random = rng(11);
+    const vector = () => Array.from({ length: VECTOR_DIMS }, () => random() * 2 - 1);
+    const oldHead = await activeSet(
+      db,
+      projectId,
+      itemIds.map((itemId) => ({ itemId, embedding: vector() })),
+    );
+    const newHeadId = await newHead(db, projectId);
+    await db.db.vectorSets.create(newHeadId);
+    await db.db.vectorSets.upsert(
+      newHeadId,
+      itemIds.map((itemId) => ({ itemId, embedding: vector() })),
+    );
+    await db.db.vectorSets.publish(newHeadId);
+    await db.db.vectorSets.activate(projectId, newHeadId);
+    const queries = Array.from({ length: 20 }, vector);
+    // Each query's 20 nearest in either set (the two sets' are unrelated): a search's 5 must
+    // all come from one of them, whatever the approximate search missed.
+    const nearest = async (head: string) =>
+      Promise.all(
+        queries.map(
+          async (embedding) =>
+            new Set(
+              (await db.db.knn.exact({ projectId, embedding, k: 20, headVersionId: head })).map(
+                (r) => r.itemId,
+              ),
+            ),
+        ),
+      );
+    const [before, after] = [await nearest(oldHead), await nearest(newHeadId)];
+    let building = true;
+    const seen = { old: 0, new: 0 };
+    const searching = (async () => {
+      for (let q = 0; building || seen.new === 0; q = (q + 1) % queries.length) {
+        const got = await db.db.knn.search({ projectId, embedding: queries[q]!, k: 5 });
+        expect(got).toHaveLength(5);
+        if (got.every((r) => before[q]!.has(r.itemId))) seen.old++;
+        else if (got.every((r) => after[q]!.has(r.itemId))) seen.new++;
+        else throw new Error(`query ${q} answered from neither set whole`);
+      }
+    })();
+    await db.db.vectorSets.buildSearchIndex(newHeadId);
+    expect(await db.db.vectorSets.useForSearch(newHeadId)).toBe(true);
+    building = false;
+    await searching;
+    console.log(`searches during the index build: ${seen.old} old set, then ${seen.new} new set`);
+    expect(seen.old).toBeGreaterThan(0);
+    expect(seen.new).toBeGreaterThan(0);
   });
 
   it('bulk-appends a set by binary COPY, resumes after a checkpoint and publishes it whole', async () => {

@@ -73,14 +73,19 @@ export class Classifier {
   ) {}
 
   /**
-   * The project's active head and its projection of an image (an L2-normalised vector), with
-   * the image's backbone features (L2-normalised, what anomaly scores compare).
+   * A head (the project's active one unless `headVersionId` names another of its heads) and
+   * its projection of an image (an L2-normalised vector), with the image's backbone features
+   * (L2-normalised, what anomaly scores compare).
    */
   async embed(
     project: ProjectModels,
     image: { name: string; bytes: Uint8Array },
+    headVersionId?: string | null,
   ): Promise<{ headVersionId: string; vector: Float32Array; features: Float32Array }> {
-    return this.embedAll(project, [image]);
+    return this.embedAll(
+      { ...project, activeHeadVersionId: headVersionId ?? project.activeHeadVersionId },
+      [image],
+    );
   }
 
   /** `embed` for several images: one encoder batch and one projection, rows in order. */

@@ -195,6 +195,7 @@ export async function ingestStatus(
 export { reapStrandedWork, resumeIngests, workflowRunning } from './reaper.ts';
 export type { RunningActivity } from './running-activity.ts';
 export { emitWebhookEvent, resumeWebhookDeliveries, startWebhookDelivery } from './webhooks.ts';
+export { resumeSearchIndexes, startSearchIndexRefresh } from './search-index.ts';
 export {
   cancelEncoderTraining,
   encoderTrainingStatus,

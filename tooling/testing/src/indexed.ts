@@ -84,6 +84,8 @@ export async function seedIndexedFashionMnist(
   );
   await db.vectorSets.publish(head.id);
   await db.heads.promote(head.id, { note: 'test fixture' });
+  // As a promoted head's refreshSearchIndex would, so searches go through HNSW.
+  await db.vectorSets.buildSearchIndex(head.id);
   if (labeled.length > 0) {
     await scorePool(db, { headVersionId: head.id, roundId: null, k: options.k ?? 10 });
   }

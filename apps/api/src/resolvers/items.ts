@@ -63,6 +63,11 @@ async function activeHead(ctx: Context, projectId: string): Promise<string | nul
   return (await ctx.loaders.project.load(projectId))?.activeHeadVersionId ?? null;
 }
 
+/** The head whose pool index answers neighbour searches (the active one once it is built). */
+async function searchHead(ctx: Context, projectId: string): Promise<string | null> {
+  return (await ctx.loaders.project.load(projectId))?.searchHeadVersionId ?? null;
+}
+
 export const Item: ItemResolvers = {
   async imageDataUrl(item, _args, { blobs }) {
     const bytes = await blobs.get(item.blobKey);
@@ -91,14 +96,14 @@ export const Item: ItemResolvers = {
   },
 };
 
-/** Nearest items to a stored item under its project's active head (itself left out). */
+/** Nearest items to a stored item under its project's search head (itself left out). */
 async function neighborsOf(
   ctx: Context,
   item: ItemRow,
   k: number | null | undefined,
   filter: NeighborFilter | null | undefined,
 ) {
-  const head = await activeHead(ctx, item.projectId);
+  const head = await searchHead(ctx, item.projectId);
   if (!head) return [];
   const allowed = knnFilter(ctx, item.projectId, filter);
   const embedding = (await ctx.db.vectorSets.vectorsOf(head, [item.id])).get(item.id);
@@ -230,7 +235,11 @@ export const itemQueries: Pick<
       return neighborsOf(ctx, item, k, filter);
     }
     const allowed = knnFilter(ctx, project.id, filter);
-    const { headVersionId, vector } = await ctx.classifier.embed(project, await readUpload(image!));
+    const { headVersionId, vector } = await ctx.classifier.embed(
+      project,
+      await readUpload(image!),
+      project.searchHeadVersionId,
+    );
     if (!allowed) return [];
     return ctx.db.knn.search({
       projectId: project.id,

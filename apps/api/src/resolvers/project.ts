@@ -128,6 +128,8 @@ export const Project: ProjectResolvers = {
     project.encoderVersionId ? db.encoders.byId(project.encoderVersionId) : null,
   activeHeadVersion: (project, _args, { loaders }) =>
     project.activeHeadVersionId ? loaders.headVersion.load(project.activeHeadVersionId) : null,
+  searchHeadVersion: (project, _args, { loaders }) =>
+    project.searchHeadVersionId ? loaders.headVersion.load(project.searchHeadVersionId) : null,
   encoders: (project, _args, { db }) => db.encoders.ofProject(project.id),
   encoderTraining: (project, _args, ctx) => encoderTraining(project, ctx),
   members: async (project, _args, ctx) => {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { precisionRecallCurve } from '@beanstalk/ml';
-import { cancelCampaign, roundStatus, startCampaign, startRound } from '@beanstalk/orchestration';
+import {
+  cancelCampaign,
+  roundStatus,
+  startCampaign,
+  startRound,
+  startSearchIndexRefresh,
+} from '@beanstalk/orchestration';
 import { MIN_GOLD_ANSWERS } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 
@@ -26,6 +32,20 @@ const ENDED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
 const PROGRESS_DEADLINE_MS = 2000;
 /** Points of a precision-recall preview, at most. */
 const PREVIEW_POINTS = 100;
+
+/**
+ * A head promoted by hand answers neighbour searches once its index is built; a head whose
+ * index is still there (a rollback) already does. Best effort: without Temporal the
+ * maintenance pass starts the build later.
+ */
+async function refreshSearchIndex(ctx: Context, headVersionId: string) {
+  if ((await ctx.db.vectorSets.searchIndexState(headVersionId)) === 'ready') return;
+  try {
+    await startSearchIndexRefresh(await ctx.temporal(), headVersionId, ctx.queues);
+  } catch (error) {
+    console.warn(`search index of head ${headVersionId} waits: ${(error as Error).message}`);
+  }
+}
 
 export const Round: RoundResolvers = {
   headVersion: (round, _args, { db }) => db.heads.byRound(round.id),
@@ -112,6 +132,8 @@ export const HeadVersion: HeadVersionResolvers = {
   promotedAt: (h) => iso(h.promotedAt),
   active: async (h, _args, { loaders }) =>
     (await loaders.project.load(h.projectId))?.activeHeadVersionId === h.id,
+  searchIndex: async (h, _args, { db }) =>
+    (await db.vectorSets.searchIndexState(h.id)).toUpperCase() as 'NONE' | 'BUILDING' | 'READY',
 };
 
 export const MetricSnapshot: MetricSnapshotResolvers = {
@@ -268,6 +290,7 @@ export const roundMutations: Pick<
       'manage',
     );
     const promoted = await ctx.db.heads.promote(head.id, { note: `promoted by ${who(ctx)}` });
+    await refreshSearchIndex(ctx, promoted.id);
     await emitFromApi(ctx, {
       projectId: promoted.projectId,
       event: 'HEAD_PROMOTED',
@@ -280,6 +303,7 @@ export const roundMutations: Pick<
     const project = await projectBySlug(ctx, slug, 'manage');
     const from = project.activeHeadVersionId;
     const head = await ctx.db.heads.rollback(project.id, `rolled back to by ${who(ctx)}`);
+    await refreshSearchIndex(ctx, head.id);
     await emitFromApi(ctx, {
       projectId: project.id,
       event: 'HEAD_ROLLED_BACK',

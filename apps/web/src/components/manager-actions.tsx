@@ -78,9 +78,25 @@ interface Head {
   macroF1?: number | null;
   createdAt: string;
   active: boolean;
+  searchIndex: 'NONE' | 'BUILDING' | 'READY';
 }
 
-export function ModelActions({ slug, heads }: { slug: string; heads: Head[] }) {
+/** Which head answers similar-image searches, and how far the active head's index is. */
+function searchCell(h: Head, searchHeadId: string | null): string {
+  if (h.id === searchHeadId) return h.searchIndex === 'READY' ? 'answering' : 'answering (exact)';
+  if (h.active) return h.searchIndex === 'READY' ? 'ready' : 'index being built';
+  return h.searchIndex === 'READY' ? 'ready' : '—';
+}
+
+export function ModelActions({
+  slug,
+  heads,
+  searchHeadId,
+}: {
+  slug: string;
+  heads: Head[];
+  searchHeadId: string | null;
+}) {
   const { busy, run, note } = useAction();
   if (heads.length === 0) return <p>No head versions yet.</p>;
   return (
@@ -92,6 +108,7 @@ export function ModelActions({ slug, heads }: { slug: string; heads: Head[] }) {
             <th scope="col">Round</th>
             <th scope="col">Eval macro-F1</th>
             <th scope="col">Status</th>
+            <th scope="col">Similar-image search</th>
             <th scope="col">Why</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
@@ -107,6 +124,9 @@ export function ModelActions({ slug, heads }: { slug: string; heads: Head[] }) {
               <td>{h.roundNumber ?? '—'}</td>
               <td>{h.macroF1 != null ? h.macroF1.toFixed(3) : '—'}</td>
               <td>{h.active ? 'active' : h.status.toLowerCase()}</td>
+              <td data-testid={h.active ? 'active-head-search' : undefined}>
+                {searchCell(h, searchHeadId)}
+              </td>
               <td>{h.note ?? ''}</td>
               <td>
                 {!h.active && (

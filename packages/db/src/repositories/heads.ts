@@ -77,7 +77,8 @@ export class HeadRepository {
 
   /**
    * Makes a head the one answering for its project, in one transaction: its published vector
-   * set swaps in atomically (searches see the old set or the new one), it becomes ACTIVE with
+   * set swaps in atomically (scoring sees the old set or the new one; neighbour searches move
+   * when its index is built, see VectorSetRepository.activate), it becomes ACTIVE with
    * the note (and evaluation, when given) and the head it replaces is RETIRED. The workflow's
    * promotion and a manager's promote or rollback all come here.
    */

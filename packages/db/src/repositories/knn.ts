@@ -16,7 +16,7 @@ export interface KnnQuery {
   embedding: ArrayLike<number>;
   k: number;
   filter?: KnnFilter;
-  /** Defaults to the project's active head. */
+  /** Defaults to the project's search head (the one whose HNSW index is built). */
   headVersionId?: string;
   /**
    * HNSW candidate list size (default 100); higher is slower and closer to exact. Clustered
@@ -76,11 +76,11 @@ export class KnnRepository {
 
   private async resolveHead(q: KnnQuery): Promise<string> {
     if (q.headVersionId) return q.headVersionId;
-    const { rows } = await this.db.query<{ active_head_version_id: string | null }>(
-      'SELECT active_head_version_id FROM projects WHERE id = $1',
+    const { rows } = await this.db.query<{ search_head_version_id: string | null }>(
+      'SELECT search_head_version_id FROM projects WHERE id = $1',
       [q.projectId],
     );
-    const head = rows[0]?.active_head_version_id;
+    const head = rows[0]?.search_head_version_id;
     if (!head) throw new AppError('NOT_FOUND', `project ${q.projectId} has no active vector set`);
     return head;
   }

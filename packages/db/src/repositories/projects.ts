@@ -215,6 +215,7 @@ export class ProjectRepository {
       );
       await c.query(
         `UPDATE projects SET encoder_version_id = $2, active_head_version_id = NULL,
+                            search_head_version_id = NULL,
                 updated_at = now() WHERE id = $1`,
         [projectId, encoderVersionId],
       );

@@ -52,6 +52,7 @@ export const toLabeledVectorRow = (r: LabeledVectorSqlRow): LabeledVectorRow => 
 });
 
 export type VectorSetState = 'missing' | 'building' | 'published';
+export type SearchIndexState = 'none' | 'building' | 'ready';
 
 export function partitionName(headVersionId: string): string {
   if (!/^[0-9a-f-]{36}$/i.test(headVersionId)) {
@@ -80,9 +81,10 @@ export function toVectorLiteral(embedding: ArrayLike<number>, what: string): str
 }
 
 /**
- * Vector sets: one per head version, a list partition of item_vectors with its own HNSW
- * index. A set is built off-line (create → append/upsert → publish), then activated
- * atomically, so searches see the old set or the new one, never a mix, and never go offline.
+ * Vector sets: one per head version, a list partition of item_vectors. A set is built
+ * off-line (create → append/upsert → publish), then activated atomically, so scoring sees the
+ * old set or the new one, never a mix. Its HNSW index is built after that
+ * (buildSearchIndex), and neighbour searches move to it only then (useForSearch).
  */
 export class VectorSetRepository {
   constructor(private readonly db: Queryable) {}
@@ -241,44 +243,19 @@ export class VectorSetRepository {
   }
 
   /**
-   * Adds the parent's foreign keys and builds the set's HNSW index, then attaches it as a
-   * partition in one transaction that also brings its label copy up to date. Labels are
-   * locked against inserts only for that short transaction, so none can land between the copy
-   * and the attach and be missed.
+   * Adds the parent's foreign keys and an item index, then attaches the set as a partition in
+   * one transaction that also brings its label copy up to date. Labels are locked against
+   * inserts only for that short transaction, so none can land between the copy and the attach
+   * and be missed. No HNSW index yet: scoring, classify and evaluation search the labeled
+   * references exactly, so the round goes on while buildSearchIndex runs after promotion.
    */
   async publish(headVersionId: string): Promise<void> {
     const table = partitionName(headVersionId);
-    if (!(this.db instanceof pg.Pool)) {
-      throw new Error('publish builds an index: call it on the pool, not inside a transaction');
-    }
-    const client = await checkout(this.db);
-    try {
-      // Building a large index takes minutes (its caller heartbeats meanwhile).
-      await client.query('SET statement_timeout = 0');
+    await this.withSession(async (client) => {
       await VectorSetRepository.addForeignKeys(client, table);
-      // pgvector builds HNSW fast only while the graph fits in maintenance_work_mem (then it
-      // goes on disk, several times slower): ~1.2 kB per 128-d vector at m = 16, so allow 2 kB,
-      // no less than the server's 512 MB and no more than 4 GB.
-      const { rows } = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "${table}"`,
-      );
-      const memoryMb = Math.min(4096, Math.max(512, Math.ceil((rows[0]!.n * 2) / 1024)));
-      await client.query(`SET maintenance_work_mem = '${memoryMb}MB'`);
-      await client.query(
-        `CREATE INDEX IF NOT EXISTS "${table}_embedding_idx" ON "${table}"
-           USING hnsw (embedding vector_cosine_ops) ${HNSW_OPTIONS}`,
-      );
       await client.query(`CREATE INDEX IF NOT EXISTS "${table}_item_idx" ON "${table}" (item_id)`);
-      await client.query('RESET maintenance_work_mem');
-      // Fresh statistics, so the planner picks the HNSW index from the first query on.
       await client.query(`ANALYZE "${table}"`);
-      await client.query('RESET statement_timeout');
-      client.release();
-    } catch (error) {
-      // Not back into the pool with this session's settings.
-      client.release(true);
-      throw error;
-    }
+    });
     await transaction(this.db, async (c) => {
       await c.query('LOCK TABLE labels IN SHARE MODE');
       await c.query(
@@ -298,8 +275,74 @@ export class VectorSetRepository {
   }
 
   /**
-   * Makes a published set the one kNN queries use, atomically: queries see either the old
-   * set or the new one, never a mix. Returns the previously active head, if any.
+   * Builds the HNSW index of a published set without blocking its reads or writes (CREATE
+   * INDEX CONCURRENTLY: ingest and labels keep landing in it). Minutes at a million rows; an
+   * index left invalid by an interrupted build is dropped and built again.
+   */
+  async buildSearchIndex(headVersionId: string): Promise<void> {
+    const table = partitionName(headVersionId);
+    const index = `${table}_embedding_idx`;
+    await this.withSession(async (client) => {
+      if ((await VectorSetRepository.indexState(client, index)) === 'building') {
+        await client.query(`DROP INDEX CONCURRENTLY IF EXISTS "${index}"`);
+      }
+      // pgvector builds HNSW fast only while the graph fits in maintenance_work_mem (then it
+      // goes on disk, several times slower): ~1.2 kB per 128-d vector at m = 16, so allow 2 kB,
+      // no less than the server's 512 MB and no more than 4 GB.
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${table}"`,
+      );
+      const memoryMb = Math.min(4096, Math.max(512, Math.ceil((rows[0]!.n * 2) / 1024)));
+      await client.query(`SET maintenance_work_mem = '${memoryMb}MB'`);
+      await client.query(
+        `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${index}" ON "${table}"
+           USING hnsw (embedding vector_cosine_ops) ${HNSW_OPTIONS}`,
+      );
+      // Fresh statistics, so the planner picks the HNSW index from the first query on.
+      await client.query(`ANALYZE "${table}"`);
+    });
+  }
+
+  /** Whether a set's HNSW index is built ('ready'), under way or left invalid, or absent. */
+  async searchIndexState(headVersionId: string): Promise<SearchIndexState> {
+    return VectorSetRepository.indexState(this.db, `${partitionName(headVersionId)}_embedding_idx`);
+  }
+
+  private static async indexState(db: Queryable, index: string): Promise<SearchIndexState> {
+    const { rows } = await db.query<{ valid: boolean }>(
+      `SELECT i.indisvalid AND i.indisready AS valid
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
+      [index],
+    );
+    if (!rows[0]) return 'none';
+    return rows[0].valid ? 'ready' : 'building';
+  }
+
+  /**
+   * Runs long DDL on one session of the pool with no statement timeout, released without
+   * its settings (or discarded after a failure).
+   */
+  private async withSession(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    if (!(this.db instanceof pg.Pool)) {
+      throw new Error('building a vector set takes its own session: call it on the pool');
+    }
+    const client = await checkout(this.db);
+    try {
+      await client.query('SET statement_timeout = 0');
+      await fn(client);
+      await client.query('RESET statement_timeout; RESET maintenance_work_mem');
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
+
+  /**
+   * Makes a published set the active one (what scoring, classify and evaluation read),
+   * atomically: readers see either the old set or the new one, never a mix. Returns the
+   * previously active head, if any.
    */
   activate(projectId: string, headVersionId: string): Promise<string | null> {
     return transaction(this.db, async (c) => {
@@ -318,8 +361,53 @@ export class VectorSetRepository {
         'UPDATE projects SET active_head_version_id = $2, updated_at = now() WHERE id = $1',
         [projectId, headVersionId],
       );
+      // Neighbour searches move to this set now only if its index is built (a rollback) or no
+      // other set can answer them; else once buildSearchIndex is done (useForSearch).
+      await c.query(
+        `UPDATE projects p SET search_head_version_id = $2
+          WHERE p.id = $1 AND ($3::boolean OR p.search_head_version_id IS NULL
+                OR NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                                WHERE i.inhparent = 'item_vectors'::regclass
+                                  AND c.relname = 'item_vectors_' ||
+                                      replace(p.search_head_version_id::text, '-', '')))`,
+        [projectId, headVersionId, (await sets.searchIndexState(headVersionId)) === 'ready'],
+      );
       return rows[0]?.active_head_version_id ?? null;
     });
+  }
+
+  /**
+   * Moves a project's neighbour searches to its active set once that set's HNSW index is
+   * built, in one statement (a search reads the search head once, so it sees the old set or
+   * the new one, never a mix). False when the head is no longer active or its index not ready.
+   */
+  async useForSearch(headVersionId: string): Promise<boolean> {
+    if ((await this.searchIndexState(headVersionId)) !== 'ready') return false;
+    await this.db.query(
+      `UPDATE projects SET search_head_version_id = $1
+        WHERE active_head_version_id = $1 AND search_head_version_id IS DISTINCT FROM $1`,
+      [headVersionId],
+    );
+    const { rows } = await this.db.query(
+      'SELECT 1 FROM projects WHERE active_head_version_id = $1 AND search_head_version_id = $1',
+      [headVersionId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Active heads promoted before `promotedBefore` whose sets do not answer their project's
+   * searches yet (the index build has not finished, or never started).
+   */
+  async awaitingSearchIndex(promotedBefore: Date): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT h.id FROM projects p JOIN head_versions h ON h.id = p.active_head_version_id
+        WHERE p.search_head_version_id IS DISTINCT FROM p.active_head_version_id
+          AND h.promoted_at < $1
+        LIMIT 100`,
+      [promotedBefore],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Where a head's vector set stands: not started, being filled (standalone), or attached. */
@@ -331,14 +419,17 @@ export class VectorSetRepository {
     return rows[0]?.t ? 'building' : 'missing';
   }
 
-  /** Drops a set that is not active (after a swap, or an abandoned build). */
+  /** Drops a set that is neither active nor searched (after a swap, or an abandoned build). */
   async drop(headVersionId: string): Promise<void> {
     const { rows } = await this.db.query(
-      'SELECT 1 FROM projects WHERE active_head_version_id = $1',
+      'SELECT 1 FROM projects WHERE $1 IN (active_head_version_id, search_head_version_id)',
       [headVersionId],
     );
     if (rows.length > 0) {
-      throw new AppError('CONFLICT', `vector set of head ${headVersionId} is active; swap first`);
+      throw new AppError(
+        'CONFLICT',
+        `vector set of head ${headVersionId} is active or answers searches; swap first`,
+      );
     }
     await this.db.query(`DROP TABLE IF EXISTS "${partitionName(headVersionId)}"`);
   }

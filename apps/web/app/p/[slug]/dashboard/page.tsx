@@ -28,6 +28,9 @@ const Dashboard = graphql(`
       itemCounts {
         evalLabeled
       }
+      searchHeadVersion {
+        id
+      }
     }
     budget(project: $slug) {
       total
@@ -113,6 +116,7 @@ const Dashboard = graphql(`
       macroF1
       createdAt
       active
+      searchIndex
     }
   }
 `);
@@ -345,7 +349,11 @@ export default async function DashboardPage({ params }: { params: Promise<{ slug
 
       <section aria-labelledby="models-title">
         <h2 id="models-title">Model versions</h2>
-        <ModelActions slug={slug} heads={data.headVersions} />
+        <ModelActions
+          slug={slug}
+          heads={data.headVersions}
+          searchHeadId={data.project?.searchHeadVersion?.id ?? null}
+        />
         <h3>Encoders</h3>
         <ul>
           {data.encoderVersions.map((e) => (

@@ -1,0 +1,39 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Database } from '@beanstalk/db';
+import { refreshSearchIndex, SEARCH_INDEX_PREFIX } from '@beanstalk/workflows';
+import { DEFAULT_QUEUES, type Queues } from './queues.ts';
+
+/**
+ * Starts the build of a head's search index (after a manager's promotion or rollback, or for
+ * a head a round left without one); a build already running for it is left alone.
+ */
+export async function startSearchIndexRefresh(
+  client: Client,
+  headVersionId: string,
+  queues: Queues = DEFAULT_QUEUES,
+): Promise<void> {
+  try {
+    await client.workflow.start(refreshSearchIndex, {
+      taskQueue: queues.orchestration,
+      workflowId: `${SEARCH_INDEX_PREFIX}${headVersionId}`,
+      args: [{ headVersionId, gpuTaskQueue: queues.gpu }],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
+
+/**
+ * Starts index builds for active heads that do not answer searches yet, once they have been
+ * active `minAgeMs` (their round's build had its chance); run by the maintenance pass.
+ */
+export async function resumeSearchIndexes(
+  deps: { db: Database; client: Client },
+  options: { minAgeMs?: number; queues?: Queues } = {},
+): Promise<number> {
+  const heads = await deps.db.vectorSets.awaitingSearchIndex(
+    new Date(Date.now() - (options.minAgeMs ?? 600_000)),
+  );
+  for (const id of heads) await startSearchIndexRefresh(deps.client, id, options.queues);
+  return heads.length;
+}
