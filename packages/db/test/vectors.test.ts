@@ -224,11 +224,19 @@ describe('vector sets and kNN', () => {
       itemIds[0],
     );
     await expect(db.db.vectorSets.drop(oldHead)).rejects.toThrow(/answers searches/);
+    // The maintenance pass finds it (once it has been active a while) and starts its build.
+    await db.prisma.headVersion.update({
+      where: { id: newHeadId },
+      data: { promotedAt: new Date(Date.now() - 60_000) },
+    });
+    expect(await db.db.vectorSets.awaitingSearchIndex(new Date(Date.now() - 120_000))).toEqual([]);
+    expect(await db.db.vectorSets.awaitingSearchIndex(new Date())).toContain(newHeadId);
     await db.db.vectorSets.buildSearchIndex(newHeadId);
     expect(await db.db.vectorSets.useForSearch(newHeadId)).toBe(true);
     expect((await db.db.knn.search({ projectId, embedding: unitAxis(0), k: 1 }))[0]!.itemId).toBe(
       itemIds[3],
     );
+    expect(await db.db.vectorSets.awaitingSearchIndex(new Date())).not.toContain(newHeadId);
     await expect(db.db.vectorSets.drop(newHeadId)).rejects.toThrow(/is active/);
     // Back to the old head (a rollback): its index is there, so it searches at once.
     await db.db.vectorSets.activate(projectId, oldHead);
