@@ -17,10 +17,25 @@ const db = proxyActivities<OrchestrationActivities>({
   retry: RETRY,
 });
 
+interface IdRange {
+  /** Ids above this one (null: from the start). */
+  after: string | null;
+  /** Ids below this one (null: to the end). */
+  before: string | null;
+}
+
+const DEFAULT_LANES = 4;
+const HEX = '0123456789abcdef';
+/** The uuid space in 16 ranges by first hex digit (item ids are random, so about even). */
+const ID_SHARDS: IdRange[] = [...HEX].map((_, i) => ({
+  after: i === 0 ? null : `${HEX[i - 1]}fffffff-ffff-ffff-ffff-ffffffffffff`,
+  before: i === 15 ? null : `${HEX[i + 1]}0000000-0000-0000-0000-000000000000`,
+}));
+
 /**
- * Embeds a project's items that have no backbone features yet, a page of activities at a
- * time on the gpu queue (each heartbeating and resumable), so progress is queryable and a
- * re-run skips what is done. Undecodable images are reported once and passed over.
+ * Embeds a project's items that have no backbone features yet, in pages on the gpu queue
+ * (each an activity, heartbeating and resumable), several ranges of ids at once so several gpu
+ * workers share one ingest; progress is queryable and a re-run skips what is done. Undecodable images are reported once and passed over.
  *
  * Pages follow item ids, which are random: an item imported while a pass runs may sort
  * behind its cursor. So a pass that embedded anything is followed by another from the start;
@@ -33,6 +48,8 @@ export async function ingest(input: {
   projectId: string;
   gpuTaskQueue: string;
   pageSize?: number;
+  /** Pages in flight at once (default 4): at most this many gpu workers share the ingest. */
+  parallelism?: number;
   encoderVersionId?: string | null;
 }): Promise<IngestProgress> {
   const model = proxyActivities<GpuActivities>({
@@ -58,27 +75,40 @@ export async function ingest(input: {
     encoderVersionId,
   });
   const failed = new Set<string>();
+  // Patched: an ingest that started before shards existed replays as one sequence of pages.
+  const shards = patched('ingest-shards') ? ID_SHARDS : [{ after: null, before: null }];
   for (;;) {
-    let after: string | null = null;
     let embeddedThisPass = 0;
-    for (let done = false; !done;) {
-      const page: EmbedResult = await model.embedItems({
-        projectId: input.projectId,
-        after,
-        limit: input.pageSize ?? 2000,
-        encoderVersionId,
-      });
-      embeddedThisPass += page.embedded;
-      for (const failure of page.failed) {
-        if (failed.has(failure.itemId)) continue;
-        failed.add(failure.itemId);
-        if (progress.failures.length < 100) progress.failures.push(failure);
+    /** Embeds one shard of the id space, page after page. */
+    const embedShard = async (shard: IdRange) => {
+      let after = shard.after;
+      for (let done = false; !done;) {
+        const page: EmbedResult = await model.embedItems({
+          projectId: input.projectId,
+          after,
+          before: shard.before,
+          limit: input.pageSize ?? 2000,
+          encoderVersionId,
+        });
+        embeddedThisPass += page.embedded;
+        for (const failure of page.failed) {
+          if (failed.has(failure.itemId)) continue;
+          failed.add(failure.itemId);
+          if (progress.failures.length < 100) progress.failures.push(failure);
+        }
+        progress.embedded += page.embedded;
+        progress.failedCount = failed.size;
+        done = page.done;
+        after = page.after;
       }
-      progress.embedded += page.embedded;
-      progress.failedCount = failed.size;
-      done = page.done;
-      after = page.after;
-    }
+    };
+    // Lanes take the next shard when free: as many pages in flight as gpu workers can take,
+    // each page an activity any gpu worker may run (Temporal hands them out).
+    const queue = [...shards];
+    const lane = async () => {
+      for (let shard = queue.shift(); shard; shard = queue.shift()) await embedShard(shard);
+    };
+    await Promise.all(Array.from({ length: input.parallelism ?? DEFAULT_LANES }, lane));
     if (embeddedThisPass === 0) break;
     // Items that arrived behind the cursor are what the next pass is for.
     progress.total = Math.max(progress.total ?? 0, progress.embedded + progress.failedCount);

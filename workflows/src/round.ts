@@ -68,12 +68,12 @@ function roundActivities(input: Pick<RoundInput, 'gpuTaskQueue' | 'retryWindowMs
 }
 
 /** Starts refreshSearchIndex for a head, outliving the round; never fails the round. */
-async function startSearchIndexRefresh(headVersionId: string, gpuTaskQueue: string) {
+async function startSearchIndexRefresh(headVersionId: string) {
   try {
     await startChild(refreshSearchIndex, {
       workflowId: `${SEARCH_INDEX_PREFIX}${headVersionId}`,
       taskQueue: workflowInfo().taskQueue,
-      args: [{ headVersionId, gpuTaskQueue }],
+      args: [{ headVersionId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   } catch (error) {
@@ -211,7 +211,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
     // meanwhile). Patched: a round that started before this step replays without it; the
     // maintenance pass builds what such rounds leave.
     if (decision.promoted && patched('search-index')) {
-      await startSearchIndexRefresh(headVersionId, input.gpuTaskQueue);
+      await startSearchIndexRefresh(headVersionId);
     }
     // Patched: a round that started before the check existed replays without it.
     if (patched('label-check')) {

@@ -41,6 +41,8 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
     embedItems(input: {
       projectId: string;
       after: string | null;
+      /** Only items whose id sorts below this one (one shard of a parallel ingest). */
+      before?: string | null;
       limit: number;
       batchSize?: number;
       encoderVersionId?: string | null;
@@ -67,6 +69,7 @@ export function createEmbeddingActivities({ db, blobs, encoders }: ActivityDeps)
             projectId: input.projectId,
             encoderVersionId,
             after,
+            before: input.before ?? null,
             limit: Math.min(batchSize, input.limit - seen),
           });
           if (page.length === 0) return { embedded, failed, after, done: true };

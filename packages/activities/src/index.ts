@@ -14,6 +14,7 @@ import { createPlatformActivities } from './platform.ts';
 import { createReindexActivities } from './reindex.ts';
 import { createRoundActivities } from './rounds.ts';
 import { createScoringActivities } from './scoring.ts';
+import { createSearchIndexActivities } from './search-index.ts';
 import { createSelectionActivities } from './selection.ts';
 import { createTrainingActivities } from './training.ts';
 import { createWebhookActivities } from './webhooks.ts';
@@ -21,7 +22,8 @@ import { createWebhookActivities } from './webhooks.ts';
 /**
  * The orchestration queue's activities: database work and in-memory kNN, one file per phase
  * of a round (rounds, scoring, selection, auto-accept, labeling, evaluation, label check) plus campaigns,
- * planning and switching encoder training, platform reads and webhook deliveries.
+ * planning and switching encoder training, platform reads, webhook deliveries and building a
+ * promoted head's search index.
  */
 export function createOrchestrationActivities(deps: ActivityDeps) {
   return {
@@ -36,6 +38,7 @@ export function createOrchestrationActivities(deps: ActivityDeps) {
     ...createCampaignActivities(deps),
     ...createEncoderPlanningActivities(deps),
     ...createWebhookActivities(deps),
+    ...createSearchIndexActivities(deps),
   };
 }
 

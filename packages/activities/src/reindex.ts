@@ -6,13 +6,13 @@ import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
 import { heartbeatingThrough, resumePoint } from './heartbeats.ts';
 
-/** Builds a head's vector set, and after promotion its search index (gpu queue). */
+/** Builds a head's vector set (gpu queue). */
 export function createReindexActivities({ db }: ActivityDeps) {
   return {
     /**
      * Projects every item's stored features with a head into a new vector set and publishes it
      * (not yet active: promotion swaps it in; its HNSW index comes after that, in
-     * indexHeadForSearch), then adds the items embedded meanwhile. Resumes after the last page
+     * indexHeadForSearch on the orchestration queue), then adds the items embedded meanwhile. Resumes after the last page
      * it reported; a published set is left as it is.
      */
     reindexHead(input: { headVersionId: string; pageSize?: number }): Promise<number> {
@@ -74,30 +74,6 @@ export function createReindexActivities({ db }: ActivityDeps) {
             `published in ${(Date.now() - wroteAt) / 1000} s`,
         );
         return written;
-      });
-    },
-
-    /**
-     * Builds the HNSW index of an active head's set (minutes at a million items; reads and
-     * writes of the set go on meanwhile), then moves the project's neighbour searches to it.
-     * A head that is no longer active by then is left without one: nothing would search it.
-     */
-    indexHeadForSearch(input: {
-      headVersionId: string;
-    }): Promise<{ searchable: boolean; seconds: number }> {
-      return surfacing(async () => {
-        const head = await db.heads.get(input.headVersionId);
-        const active = async () =>
-          (await db.projects.get(head.projectId)).activeHeadVersionId === head.id;
-        if (!(await active())) return { searchable: false, seconds: 0 };
-        const started = Date.now();
-        await heartbeatingThrough({ phase: 'search-index' }, () =>
-          db.vectorSets.buildSearchIndex(head.id),
-        );
-        const searchable = await db.vectorSets.useForSearch(head.id);
-        const seconds = (Date.now() - started) / 1000;
-        console.log(`search index of head ${head.id}: built in ${seconds} s`);
-        return { searchable, seconds };
       });
     },
   };

@@ -63,11 +63,16 @@ export class EncoderCache {
     const dir = path.join(this.options.dir, encoderVersionId);
     await mkdir(dir, { recursive: true });
     const onnx = path.join(dir, 'encoder.onnx');
-    // Written under a temporary name and renamed, so a crash never leaves half a model behind.
-    const temp = `${onnx}.${process.pid}.tmp`;
-    await writeFile(temp, await this.deps.blobs.get(version.onnxBlobKey));
-    await rename(temp, onnx);
-    await writeFile(path.join(dir, 'encoder.json'), JSON.stringify(version.sidecar));
+    // Each file written under a temporary name and renamed: a crash never leaves half a model
+    // behind, and another worker process on this machine loading the same version never reads
+    // one half-written (the sidecar was once read empty while a second process rewrote it).
+    const place = async (file: string, bytes: Uint8Array | string) => {
+      const temp = `${file}.${process.pid}.tmp`;
+      await writeFile(temp, bytes);
+      await rename(temp, file);
+    };
+    await place(onnx, await this.deps.blobs.get(version.onnxBlobKey));
+    await place(path.join(dir, 'encoder.json'), JSON.stringify(version.sidecar));
     const encoder = await Encoder.load(onnx, {
       threads: this.options.threads ?? 0,
       provider: this.options.provider ?? 'auto',

@@ -5,27 +5,30 @@ import { DEFAULT_QUEUES, type Queues } from './queues.ts';
 
 /**
  * Starts the build of a head's search index (after a manager's promotion or rollback, or for
- * a head a round left without one); a build already running for it is left alone.
+ * a head a round left without one); a build already running for it is left alone (false).
  */
 export async function startSearchIndexRefresh(
   client: Client,
   headVersionId: string,
   queues: Queues = DEFAULT_QUEUES,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await client.workflow.start(refreshSearchIndex, {
       taskQueue: queues.orchestration,
       workflowId: `${SEARCH_INDEX_PREFIX}${headVersionId}`,
-      args: [{ headVersionId, gpuTaskQueue: queues.gpu }],
+      args: [{ headVersionId }],
     });
+    return true;
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return false;
   }
 }
 
 /**
  * Starts index builds for active heads that do not answer searches yet, once they have been
- * active `minAgeMs` (their round's build had its chance); run by the maintenance pass.
+ * active `minAgeMs` (their round's build had its chance), and says how many it started (a
+ * build still running is not counted); run by the maintenance pass.
  */
 export async function resumeSearchIndexes(
   deps: { db: Database; client: Client },
@@ -34,6 +37,9 @@ export async function resumeSearchIndexes(
   const heads = await deps.db.vectorSets.awaitingSearchIndex(
     new Date(Date.now() - (options.minAgeMs ?? 600_000)),
   );
-  for (const id of heads) await startSearchIndexRefresh(deps.client, id, options.queues);
-  return heads.length;
+  let started = 0;
+  for (const id of heads) {
+    if (await startSearchIndexRefresh(deps.client, id, options.queues)) started++;
+  }
+  return started;
 }

@@ -37,22 +37,28 @@ export class FeatureRepository {
 
   /**
    * Items of a project that this encoder has not encoded yet (and that are not marked
-   * unreadable), in id order, after `after`.
+   * unreadable), in id order, after `after` (and below `before`, when given). The feature
+   * check is a lookup per item (a LATERAL with LIMIT is never turned into a join): while an
+   * ingest writes a new encoder's first features, the statistics say it has none, and the
+   * anti-join planned from them compared every item with every feature (16 s a page).
    */
   async itemsWithout(input: {
     projectId: string;
     encoderVersionId: string;
     after: string | null;
+    before?: string | null;
     limit: number;
   }): Promise<{ id: string; blobKey: string }[]> {
     const { rows } = await this.db.query<{ id: string; blob_key: string }>(
       `SELECT i.id, i.blob_key FROM items i
+         LEFT JOIN LATERAL (SELECT 1 AS done FROM item_features f
+                             WHERE f.encoder_version_id = $2 AND f.item_id = i.id LIMIT 1) f
+                ON true
         WHERE i.project_id = $1 AND ($3::uuid IS NULL OR i.id > $3)
-          AND NOT (i.metadata ? 'unreadable')
-          AND NOT EXISTS (SELECT 1 FROM item_features f
-                           WHERE f.encoder_version_id = $2 AND f.item_id = i.id)
+          AND ($5::uuid IS NULL OR i.id < $5)
+          AND NOT (i.metadata ? 'unreadable') AND f.done IS NULL
         ORDER BY i.id LIMIT $4`,
-      [input.projectId, input.encoderVersionId, input.after, input.limit],
+      [input.projectId, input.encoderVersionId, input.after, input.limit, input.before ?? null],
     );
     return rows.map((r) => ({ id: r.id, blobKey: r.blob_key }));
   }
