@@ -26,11 +26,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
-import { createDatabase, migrate, type Database } from '@beanstalk/db';
+import type { Database } from '@beanstalk/db';
 import { classificationReport, STRATEGIES, stackRows, type Strategy } from '@beanstalk/ml';
 import { loadReferences, scorerFor } from '@beanstalk/model-runtime';
 import { startRound } from '@beanstalk/orchestration';
-import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
+import { dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { CLASSES, loadFashionMnist, log, pixelRows, ROOT } from './lib/fashion-mnist.ts';
 import { knnScore } from './lib/knn.ts';
@@ -40,6 +40,7 @@ import {
   ensureTemplate,
   simulatedLabeler,
   spawnWorker,
+  workingCopy,
 } from './lib/platform.ts';
 import {
   commandLine,
@@ -225,9 +226,7 @@ async function measure(
 async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Promise<Point[]> {
   const database = `bench_campaign_${id}`;
   await dropDatabase(database);
-  await copyDatabase(TEMPLATE, database);
-  await migrate(databaseUrl(database));
-  const db = createDatabase(databaseUrl(database));
+  const db = await workingCopy(TEMPLATE, database);
   const workers = [
     await spawnWorker('orchestration', database, queues, { quiet: true }),
     await spawnWorker('gpu', database, queues, { quiet: true }),

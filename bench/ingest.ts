@@ -14,11 +14,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
-import { createDatabase, migrate } from '@beanstalk/db';
 import { ingest } from '@beanstalk/workflows';
-import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
+import { dropDatabase } from '../tooling/testing/src/index.ts';
 import { log } from './lib/fashion-mnist.ts';
-import { benchQueues, buildFashionMnist, ensureTemplate, spawnWorker } from './lib/platform.ts';
+import {
+  benchQueues,
+  buildFashionMnist,
+  ensureTemplate,
+  spawnWorker,
+  workingCopy,
+} from './lib/platform.ts';
 import { printTable, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
@@ -44,9 +49,7 @@ await ensureTemplate(TEMPLATE, (db, database) =>
   buildFashionMnist(db, database, { client, queues, slug: SLUG }),
 );
 const database = `bench_ingest_${id}`;
-await copyDatabase(TEMPLATE, database);
-await migrate(databaseUrl(database));
-const db = createDatabase(databaseUrl(database));
+const db = await workingCopy(TEMPLATE, database);
 
 interface Run {
   workers: number;

@@ -11,15 +11,10 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDatabase, migrate } from '@beanstalk/db';
-import {
-  copyDatabase,
-  databaseExists,
-  databaseUrl,
-  dropDatabase,
-} from '../tooling/testing/src/index.ts';
+import { databaseExists, dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log } from './lib/fashion-mnist.ts';
+import { workingCopy } from './lib/platform.ts';
 import {
   commandLine,
   median,
@@ -44,10 +39,7 @@ if (!(await databaseExists(TEMPLATE))) {
   );
 }
 const database = `bench_knn_${process.pid}`;
-await copyDatabase(TEMPLATE, database);
-// A template built before the latest migrations gets them here.
-await migrate(databaseUrl(database));
-const db = createDatabase(databaseUrl(database));
+const db = await workingCopy(TEMPLATE, database);
 
 interface KnnRun {
   command: string;

@@ -15,10 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
-import { createDatabase, migrate } from '@beanstalk/db';
 import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, SEARCH_INDEX_PREFIX, type RoundProgress } from '@beanstalk/workflows';
-import { copyDatabase, databaseUrl, dropDatabase } from '../tooling/testing/src/index.ts';
+import { dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log } from './lib/fashion-mnist.ts';
 import {
@@ -28,6 +27,7 @@ import {
   peakRssMiB,
   simulatedLabeler,
   spawnWorker,
+  workingCopy,
 } from './lib/platform.ts';
 import { commandLine, printTable, RESULTS_DIR, withRun, writeResults } from './lib/results.ts';
 import { seedSyntheticProject } from './lib/synthetic.ts';
@@ -58,10 +58,7 @@ await ensureTemplate(TEMPLATE, async (db, database) => {
   }
 });
 const database = `bench_round_${id}`;
-await copyDatabase(TEMPLATE, database);
-// A template built before the latest migrations gets them here.
-await migrate(databaseUrl(database));
-const db = createDatabase(databaseUrl(database));
+const db = await workingCopy(TEMPLATE, database);
 const workers = {
   orchestration: await spawnWorker('orchestration', database, queues),
   gpu: await spawnWorker('gpu', database, queues),

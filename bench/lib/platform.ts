@@ -11,6 +11,7 @@ import { createDatabase, migrate, type Database } from '@beanstalk/db';
 import { startIngest, submitLabel, type Queues } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
 import {
+  copyDatabase,
   createNamedDatabase,
   databaseExists,
   databaseUrl,
@@ -87,6 +88,16 @@ export async function ensureTemplate(
   }
   await sleep(2000);
   await renameDatabase(building, template);
+}
+
+/**
+ * A fresh copy of `template` named `database`, opened; a template built before the latest
+ * migrations gets them here.
+ */
+export async function workingCopy(template: string, database: string): Promise<Database> {
+  await copyDatabase(template, database);
+  await migrate(databaseUrl(database));
+  return createDatabase(databaseUrl(database));
 }
 
 /**
