@@ -35,7 +35,8 @@ const ID_SHARDS: IdRange[] = [...HEX].map((_, i) => ({
 /**
  * Embeds a project's items that have no backbone features yet, in pages on the gpu queue
  * (each an activity, heartbeating and resumable), several ranges of ids at once so several gpu
- * workers share one ingest; progress is queryable and a re-run skips what is done. Undecodable images are reported once and passed over.
+ * workers share one ingest; progress is queryable and a re-run skips what is done.
+ * Undecodable images are reported once and passed over.
  *
  * Pages follow item ids, which are random: an item imported while a pass runs may sort
  * behind its cursor. So a pass that embedded anything is followed by another from the start;
