@@ -24,8 +24,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '@beanstalk/config';
 import type { Database } from '@beanstalk/db';
 import { classificationReport, STRATEGIES, stackRows, type Strategy } from '@beanstalk/ml';
 import { loadReferences, scorerFor } from '@beanstalk/model-runtime';
@@ -35,7 +33,7 @@ import { writeSvgChart } from './lib/chart.ts';
 import { CLASSES, loadFashionMnist, log, pixelRows, ROOT } from './lib/fashion-mnist.ts';
 import { knnScore } from './lib/knn.ts';
 import {
-  benchQueues,
+  benchTemporal,
   buildFashionMnist,
   ensureTemplate,
   simulatedLabeler,
@@ -90,11 +88,7 @@ const ENCODER = args.encoder!;
 const TEMPLATE = `bench_campaign_fm_${POOL}${ENCODER.endsWith('fashion-mnist-dae') ? '' : `_${ENCODER.replace(/\W+/g, '_')}`}`;
 const SLUG = 'fashion-mnist';
 
-const config = loadConfig();
-const id = `${process.pid}`;
-const queues = benchQueues(id);
-const connection = await Connection.connect({ address: config.temporal.address });
-const client = new Client({ connection, namespace: config.temporal.namespace });
+const { id, queues, connection, client } = await benchTemporal();
 const data = await loadFashionMnist();
 const PIXELS = 28 * 28;
 

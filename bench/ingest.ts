@@ -12,13 +12,11 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '@beanstalk/config';
 import { ingest } from '@beanstalk/workflows';
 import { dropDatabase } from '../tooling/testing/src/index.ts';
 import { log } from './lib/fashion-mnist.ts';
 import {
-  benchQueues,
+  benchTemporal,
   buildFashionMnist,
   ensureTemplate,
   spawnWorker,
@@ -37,14 +35,13 @@ const LANES = Number(args.lanes);
 if (!WORKERS.every((n) => Number.isInteger(n) && n >= 1 && n <= 16)) {
   throw new Error(`--workers must list whole numbers 1..16 (got ${args.workers})`);
 }
+if (!(Number.isInteger(LANES) && LANES >= 1 && LANES <= 16)) {
+  throw new Error(`--lanes must be a whole number 1..16 (got ${args.lanes})`);
+}
 const TEMPLATE = 'bench_round_fashion_mnist';
 const SLUG = 'fashion-mnist';
 
-const config = loadConfig();
-const id = `${process.pid}`;
-const queues = benchQueues(id);
-const connection = await Connection.connect({ address: config.temporal.address });
-const client = new Client({ connection, namespace: config.temporal.namespace });
+const { id, queues, connection, client } = await benchTemporal();
 await ensureTemplate(TEMPLATE, (db, database) =>
   buildFashionMnist(db, database, { client, queues, slug: SLUG }),
 );

@@ -13,15 +13,13 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '@beanstalk/config';
 import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, SEARCH_INDEX_PREFIX, type RoundProgress } from '@beanstalk/workflows';
 import { dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { log } from './lib/fashion-mnist.ts';
 import {
-  benchQueues,
+  benchTemporal,
   buildFashionMnist,
   ensureTemplate,
   peakRssMiB,
@@ -43,11 +41,7 @@ if (SYNTHETIC !== null && !(Number.isInteger(SYNTHETIC) && SYNTHETIC >= 1000)) {
 const TEMPLATE = SYNTHETIC ? `bench_round_synthetic_${SYNTHETIC}` : 'bench_round_fashion_mnist';
 const SLUG = SYNTHETIC ? 'synthetic' : 'fashion-mnist';
 
-const config = loadConfig();
-const id = `${process.pid}`;
-const queues = benchQueues(id);
-const connection = await Connection.connect({ address: config.temporal.address });
-const client = new Client({ connection, namespace: config.temporal.namespace });
+const { id, queues, connection, client } = await benchTemporal();
 
 await ensureTemplate(TEMPLATE, async (db, database) => {
   if (SYNTHETIC) {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '@beanstalk/config';
 import { createDatabase, migrate, type Database } from '@beanstalk/db';
 import { startIngest, submitLabel, type Queues } from '@beanstalk/orchestration';
@@ -88,6 +88,15 @@ export async function ensureTemplate(
   }
   await sleep(2000);
   await renameDatabase(building, template);
+}
+
+/** This run's Temporal client and its own task queues (named after the process). */
+export async function benchTemporal() {
+  const config = loadConfig();
+  const id = `${process.pid}`;
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return { id, queues: benchQueues(id), connection, client };
 }
 
 /**

@@ -25,54 +25,21 @@ SELECT count(*) AS pool, (SELECT count(*) FROM q) AS queries FROM r;
 CREATE TABLE truth AS
   SELECT q.id AS qid, t.id FROM q, LATERAL (SELECT id FROM r ORDER BY r.v <=> q.v LIMIT 10) t;
 
--- One index at a time: build, size, recall at ef_search 40 and 100, drop.
-
-\echo vector, ef_construction 128
-CREATE INDEX r_idx ON r USING hnsw (v vector_cosine_ops) WITH (m = 16, ef_construction = 128);
-SELECT pg_size_pretty(pg_relation_size('r_idx')) AS size;
-ANALYZE r;
-SET hnsw.ef_search = 40;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.v <=> q.v::vector LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-SET hnsw.ef_search = 100;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.v <=> q.v::vector LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-DROP INDEX r_idx;
-
-\echo vector, ef_construction 64
-CREATE INDEX r_idx ON r USING hnsw (v vector_cosine_ops) WITH (m = 16, ef_construction = 64);
-SELECT pg_size_pretty(pg_relation_size('r_idx')) AS size;
-ANALYZE r;
-SET hnsw.ef_search = 40;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.v <=> q.v::vector LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-SET hnsw.ef_search = 100;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.v <=> q.v::vector LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-DROP INDEX r_idx;
-
-\echo halfvec, ef_construction 128
-CREATE INDEX r_idx ON r USING hnsw (h halfvec_cosine_ops) WITH (m = 16, ef_construction = 128);
-SELECT pg_size_pretty(pg_relation_size('r_idx')) AS size;
-ANALYZE r;
-SET hnsw.ef_search = 40;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.h <=> q.v::halfvec LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-SET hnsw.ef_search = 100;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.h <=> q.v::halfvec LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-DROP INDEX r_idx;
-
-\echo halfvec, ef_construction 64
-CREATE INDEX r_idx ON r USING hnsw (h halfvec_cosine_ops) WITH (m = 16, ef_construction = 64);
-SELECT pg_size_pretty(pg_relation_size('r_idx')) AS size;
-ANALYZE r;
-SET hnsw.ef_search = 40;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.h <=> q.v::halfvec LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-SET hnsw.ef_search = 100;
-SELECT avg(c) / 10 AS recall FROM (SELECT (SELECT count(*) FROM (SELECT id FROM r ORDER BY r.h <=> q.v::halfvec LIMIT 10) a
-   WHERE a.id IN (SELECT id FROM truth WHERE qid = q.id)) c FROM q) s;
-DROP INDEX r_idx;
+-- One index at a time (bench/sql/hnsw-one-index.sql): build, size, recall at ef_search 40
+-- and 100, drop.
+\set col v
+\set type vector
+\set ops vector_cosine_ops
+\set efc 128
+\ir hnsw-one-index.sql
+\set efc 64
+\ir hnsw-one-index.sql
+\set col h
+\set type halfvec
+\set ops halfvec_cosine_ops
+\set efc 128
+\ir hnsw-one-index.sql
+\set efc 64
+\ir hnsw-one-index.sql
 
 DROP TABLE r, q, truth;

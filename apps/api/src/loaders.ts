@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '@beanstalk/shared';
-import type { Budget, Database, Item, Label, Prediction } from '@beanstalk/db';
+import type { Budget, Database, Item, Label, Prediction, SearchIndexState } from '@beanstalk/db';
 
 /** Batches lookups by id into one query per tick; missing (or malformed) ids give null. */
 function byId<T extends { id: string }>(read: (ids: string[]) => Promise<T[]>) {
@@ -29,6 +29,10 @@ export function createLoaders(db: Database) {
     label: byId((ids) => db.labels.byIds(ids)),
     round: byId((ids) => db.rounds.byIds(ids)),
     headVersion: byId((ids) => db.heads.byIds(ids)),
+    /** Whether each head's search index is built, one catalog query for a list of heads. */
+    searchIndex: new DataLoader<string, SearchIndexState>((ids) =>
+      db.vectorSets.searchIndexStates(ids),
+    ),
     /** An item's label history, oldest first; its current label is the one nothing supersedes. */
     labelHistory: new DataLoader<string, Label[]>(async (itemIds) => {
       const rows = await db.labels.histories(itemIds.filter((id) => isUuid(id)));

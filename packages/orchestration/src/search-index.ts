@@ -1,7 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Database } from '@beanstalk/db';
 import { refreshSearchIndex, SEARCH_INDEX_PREFIX } from '@beanstalk/workflows';
 import { DEFAULT_QUEUES, type Queues } from './queues.ts';
+import { startOnce } from './start-once.ts';
 
 /**
  * Starts the build of a head's search index (after a manager's promotion or rollback, or for
@@ -12,17 +13,11 @@ export async function startSearchIndexRefresh(
   headVersionId: string,
   queues: Queues = DEFAULT_QUEUES,
 ): Promise<boolean> {
-  try {
-    await client.workflow.start(refreshSearchIndex, {
-      taskQueue: queues.orchestration,
-      workflowId: `${SEARCH_INDEX_PREFIX}${headVersionId}`,
-      args: [{ headVersionId }],
-    });
-    return true;
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return false;
-  }
+  return startOnce(client, refreshSearchIndex, {
+    taskQueue: queues.orchestration,
+    workflowId: `${SEARCH_INDEX_PREFIX}${headVersionId}`,
+    args: [{ headVersionId }],
+  });
 }
 
 /**

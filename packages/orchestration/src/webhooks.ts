@@ -1,7 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Database, NewEvent } from '@beanstalk/db';
 import { deliverWebhook, WEBHOOK_DELIVERY_PREFIX } from '@beanstalk/workflows';
 import { DEFAULT_QUEUES, type Queues } from './queues.ts';
+import { startOnce } from './start-once.ts';
 
 /** Starts the workflow that sends a delivery; one already sending it is left alone. */
 export async function startWebhookDelivery(
@@ -9,15 +10,11 @@ export async function startWebhookDelivery(
   deliveryId: string,
   queues: Queues = DEFAULT_QUEUES,
 ): Promise<void> {
-  try {
-    await client.workflow.start(deliverWebhook, {
-      taskQueue: queues.orchestration,
-      workflowId: `${WEBHOOK_DELIVERY_PREFIX}${deliveryId}`,
-      args: [{ deliveryId }],
-    });
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
+  await startOnce(client, deliverWebhook, {
+    taskQueue: queues.orchestration,
+    workflowId: `${WEBHOOK_DELIVERY_PREFIX}${deliveryId}`,
+    args: [{ deliveryId }],
+  });
 }
 
 /**

@@ -132,8 +132,8 @@ export const HeadVersion: HeadVersionResolvers = {
   promotedAt: (h) => iso(h.promotedAt),
   active: async (h, _args, { loaders }) =>
     (await loaders.project.load(h.projectId))?.activeHeadVersionId === h.id,
-  searchIndex: async (h, _args, { db }) =>
-    (await db.vectorSets.searchIndexState(h.id)).toUpperCase() as 'NONE' | 'BUILDING' | 'READY',
+  searchIndex: async (h, _args, { loaders }) =>
+    (await loaders.searchIndex.load(h.id)).toUpperCase() as 'NONE' | 'BUILDING' | 'READY',
 };
 
 export const MetricSnapshot: MetricSnapshotResolvers = {

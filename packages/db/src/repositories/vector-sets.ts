@@ -284,7 +284,8 @@ export class VectorSetRepository {
     const table = partitionName(headVersionId);
     const index = `${table}_embedding_idx`;
     await this.withSession(async (client) => {
-      if ((await VectorSetRepository.indexState(client, index)) === 'building') {
+      const [state] = await VectorSetRepository.indexStates(client, [headVersionId]);
+      if (state === 'building') {
         await client.query(`DROP INDEX CONCURRENTLY IF EXISTS "${index}"`);
       }
       // pgvector builds HNSW fast only while the graph fits in maintenance_work_mem (then it
@@ -306,18 +307,30 @@ export class VectorSetRepository {
 
   /** Whether a set's HNSW index is built ('ready'), under way or left invalid, or absent. */
   async searchIndexState(headVersionId: string): Promise<SearchIndexState> {
-    return VectorSetRepository.indexState(this.db, `${partitionName(headVersionId)}_embedding_idx`);
+    return (await VectorSetRepository.indexStates(this.db, [headVersionId]))[0]!;
   }
 
-  private static async indexState(db: Queryable, index: string): Promise<SearchIndexState> {
-    const { rows } = await db.query<{ valid: boolean }>(
-      `SELECT i.indisvalid AND i.indisready AS valid
+  /** searchIndexState of several sets in one query, in the order given. */
+  searchIndexStates(headVersionIds: readonly string[]): Promise<SearchIndexState[]> {
+    return VectorSetRepository.indexStates(this.db, headVersionIds);
+  }
+
+  private static async indexStates(
+    db: Queryable,
+    headVersionIds: readonly string[],
+  ): Promise<SearchIndexState[]> {
+    const names = headVersionIds.map((id) => `${partitionName(id)}_embedding_idx`);
+    const { rows } = await db.query<{ name: string; valid: boolean }>(
+      `SELECT c.relname AS name, i.indisvalid AND i.indisready AS valid
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
-      [index],
+        WHERE c.relname = ANY($1::text[]) AND c.relnamespace = current_schema()::regnamespace`,
+      [names],
     );
-    if (!rows[0]) return 'none';
-    return rows[0].valid ? 'ready' : 'building';
+    const valid = new Map(rows.map((r) => [r.name, r.valid]));
+    return names.map((name) => {
+      const v = valid.get(name);
+      return v === undefined ? 'none' : v ? 'ready' : 'building';
+    });
   }
 
   /**
@@ -354,24 +367,27 @@ export class VectorSetRepository {
       if (!(await sets.isAttached(headVersionId))) {
         throw new AppError('CONFLICT', `vector set of head ${headVersionId} is not published yet`);
       }
-      const { rows } = await c.query<{ active_head_version_id: string | null }>(
-        'SELECT active_head_version_id FROM projects WHERE id = $1 FOR UPDATE',
+      const { rows } = await c.query<{
+        active_head_version_id: string | null;
+        search_head_version_id: string | null;
+      }>(
+        `SELECT active_head_version_id, search_head_version_id FROM projects
+          WHERE id = $1 FOR UPDATE`,
         [projectId],
       );
-      await c.query(
-        'UPDATE projects SET active_head_version_id = $2, updated_at = now() WHERE id = $1',
-        [projectId, headVersionId],
-      );
+      const searched = rows[0]?.search_head_version_id ?? null;
       // Neighbour searches move to this set now only if its index is built (a rollback) or no
       // other set can answer them; else once buildSearchIndex is done (useForSearch).
+      const search =
+        (await sets.searchIndexState(headVersionId)) === 'ready' ||
+        searched === null ||
+        !(await sets.isAttached(searched))
+          ? headVersionId
+          : searched;
       await c.query(
-        `UPDATE projects p SET search_head_version_id = $2
-          WHERE p.id = $1 AND ($3::boolean OR p.search_head_version_id IS NULL
-                OR NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                                WHERE i.inhparent = 'item_vectors'::regclass
-                                  AND c.relname = 'item_vectors_' ||
-                                      replace(p.search_head_version_id::text, '-', '')))`,
-        [projectId, headVersionId, (await sets.searchIndexState(headVersionId)) === 'ready'],
+        `UPDATE projects SET active_head_version_id = $2, search_head_version_id = $3,
+                             updated_at = now() WHERE id = $1`,
+        [projectId, headVersionId, search],
       );
       return rows[0]?.active_head_version_id ?? null;
     });
@@ -384,16 +400,11 @@ export class VectorSetRepository {
    */
   async useForSearch(headVersionId: string): Promise<boolean> {
     if ((await this.searchIndexState(headVersionId)) !== 'ready') return false;
-    await this.db.query(
-      `UPDATE projects SET search_head_version_id = $1
-        WHERE active_head_version_id = $1 AND search_head_version_id IS DISTINCT FROM $1`,
+    const { rowCount } = await this.db.query(
+      'UPDATE projects SET search_head_version_id = $1 WHERE active_head_version_id = $1',
       [headVersionId],
     );
-    const { rows } = await this.db.query(
-      'SELECT 1 FROM projects WHERE active_head_version_id = $1 AND search_head_version_id = $1',
-      [headVersionId],
-    );
-    return rows.length > 0;
+    return (rowCount ?? 0) > 0;
   }
 
   /**
