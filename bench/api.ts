@@ -9,7 +9,13 @@
 // `--profile` runs the API under the V8 profiler and writes where its CPU time went, by
 // package (`bench/results/api-profile.json`).
 //
-//   npm run bench:api [-- --requests 400 --profile]
+// `--realistic` measures `classify` at scale instead: the realistic set (Fashion-MNIST grown to
+// --items, default 1M, with augmented copies embedded by the real encoder; bench/lib/augmented.ts),
+// every item projected by a head and published, with 0.1% and then 1% of the pool labeled; per
+// share, the API's and the bare path's p50 at 1 and 8 clients and how long loading the
+// references (what the API rebuilds after labels change) takes. Kept beside the 10k figures.
+//
+//   npm run bench:api [-- --requests 400 --profile] [-- --realistic --items 1000000]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,8 +23,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@beanstalk/config';
-import { createDatabase, migrate } from '@beanstalk/db';
-import { normaliseRows, stackRows } from '@beanstalk/ml';
+import { createDatabase, migrate, VECTOR_DIMS, type Database } from '@beanstalk/db';
+import { normaliseRows, project, stackRows } from '@beanstalk/ml';
 import {
   EncoderCache,
   loadAnomalyReferences,
@@ -29,19 +35,33 @@ import {
 import { LocalBlobStore } from '@beanstalk/storage';
 import {
   createEmptyDatabase,
+  createProjectionHead,
   databaseUrl,
   dropDatabase,
+  grayPng,
   seedIndexedFashionMnist,
 } from '../tooling/testing/src/index.ts';
+import { AUGMENTED_SLUG, augmentedTemplate } from './lib/augmented.ts';
 import { writeSvgChart } from './lib/chart.ts';
-import { log, ROOT } from './lib/fashion-mnist.ts';
-import { percentile, printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
+import { loadFashionMnist, log, ROOT } from './lib/fashion-mnist.ts';
+import { benchBlobDir, workingCopy } from './lib/platform.ts';
+import {
+  commandLine,
+  median,
+  percentile,
+  previousResults,
+  printTable,
+  RESULTS_DIR,
+  writeResults,
+} from './lib/results.ts';
 
 const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '400' },
     limit: { type: 'string', default: '10000' },
     profile: { type: 'boolean', default: false },
+    realistic: { type: 'boolean', default: false },
+    items: { type: 'string', default: '1000000' },
   },
 });
 const PROFILE_DIR = args.profile ? mkdtempSync(path.join(os.tmpdir(), 'api-profile-')) : null;
@@ -51,6 +71,7 @@ const K = 10;
 /** Images per classifyBatch request. */
 const BATCH = 32;
 const PORT = 4000 + (process.pid % 1000) + 100;
+const SLUG = args.realistic ? AUGMENTED_SLUG : 'fashion-mnist';
 
 const config = loadConfig();
 const dir = path.join(config.dataDir, 'bench', 'api');
@@ -79,14 +100,14 @@ async function load(clients: number, total: number, call: (i: number) => Promise
   };
 }
 
-async function startApiProcess(): Promise<ChildProcess> {
+async function startApiProcess(database: string, blobDir: string): Promise<ChildProcess> {
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/index.ts'], {
     cwd: path.join(ROOT, 'apps/api'),
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl(database),
-      BEANSTALK_BLOB_DIR: path.join(dir, 'blobs'),
+      BEANSTALK_BLOB_DIR: blobDir,
       BEANSTALK_API_PORT: String(PORT),
       BEANSTALK_API_RATE_LIMIT: '100000',
     },
@@ -101,45 +122,8 @@ async function startApiProcess(): Promise<ChildProcess> {
   return child;
 }
 
-const database = await createEmptyDatabase('bench_api');
-log(`building ${database}: Fashion-MNIST ${LIMIT} pool + ${LIMIT} eval, ${LIMIT / 2} labeled`);
-await migrate(databaseUrl(database));
-const db = createDatabase(databaseUrl(database));
-let api: ChildProcess | undefined;
-try {
-  const seeded = await seedIndexedFashionMnist(
-    { db, blobs, modelsDir: path.join(dir, 'models') },
-    { limit: LIMIT, labeled: LIMIT / 2, budget: 1000, slug: 'fashion-mnist' },
-  );
-  const evalItems = seeded.items.filter((i) => i.split === 'EVAL').slice(0, 200);
-  const images = await Promise.all(
-    evalItems.map(async (i) => ({ name: `${i.sourceRef}.png`, bytes: await blobs.get(i.blobKey) })),
-  );
-
-  // The bare path: what classify cannot avoid doing (the references already in memory, as
-  // the API holds them between requests).
-  const encoders = new EncoderCache({ db, blobs }, { dir: path.join(dir, 'models'), threads: 1 });
-  const encoder = await encoders.get(seeded.encoderVersionId);
-  const projector = await new ProjectorCache(db, 1).get(seeded.headVersionId);
-  const references = await loadReferences(db, {
-    headVersionId: seeded.headVersionId,
-    projectId: seeded.projectId,
-  });
-  const anomaly = await loadAnomalyReferences(db, references, seeded.encoderVersionId);
-  const scorer = await scorerFor(references, { k: K, threads: 1 }, anomaly);
-  /** Encoder, projection and Scorer for images [from, from + count), as classify does them. */
-  const bareOf = async (from: number, count: number) => {
-    const chunk = Array.from({ length: count }, (_, j) => images[(from + j) % images.length]!);
-    const raw = await encoder.embedImages(chunk);
-    const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
-    const vectors = await projector.project(features, count);
-    await scorer.score(vectors, K, anomaly ? features : vectors);
-  };
-  const bare = (i: number) => bareOf(i, 1);
-  const bareBatch = (i: number) => bareOf(i * BATCH, BATCH);
-
-  api = await startApiProcess();
-  const url = `http://127.0.0.1:${PORT}/graphql`;
+/** A new admin signs in and creates an INTEGRATOR key on the project: the Authorization header. */
+async function integratorKey(db: Database, url: string, projectId: string): Promise<string> {
   await db.users.create({
     email: 'bench@example.com',
     name: 'bench',
@@ -147,7 +131,7 @@ try {
     isAdmin: true,
   });
   await db.users.setMembership({
-    projectId: seeded.projectId,
+    projectId,
     email: 'bench@example.com',
     role: 'ADMIN',
   });
@@ -166,21 +150,22 @@ try {
   const keyAnswer = (await (
     await post(
       JSON.stringify({
-        query:
-          'mutation { createApiKey(project: "fashion-mnist", name: "bench", role: INTEGRATOR) { secret } }',
+        query: `mutation { createApiKey(project: "${SLUG}", name: "bench", role: INTEGRATOR) { secret } }`,
       }),
       { cookie },
     )
   ).json()) as { data: { createApiKey: { secret: string } } };
-  const authorization = `Bearer ${keyAnswer.data.createApiKey.secret}`;
+  return `Bearer ${keyAnswer.data.createApiKey.secret}`;
+}
+
+/** One PNG classified by a multipart request, as an integrator sends it; the HTTP status. */
+function classifyUpload(url: string, authorization: string) {
   const operations = JSON.stringify({
-    query: `mutation ($image: Upload!) { classify(project: "fashion-mnist", image: $image, k: ${K}) {
+    query: `mutation ($image: Upload!) { classify(project: "${SLUG}", image: $image, k: ${K}) {
       labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`,
     variables: { image: null },
   });
-  let wrong = 0;
-  const viaApi = async (i: number) => {
-    const image = images[i % images.length]!;
+  return async (image: { name: string; bytes: Uint8Array }): Promise<number> => {
     const form = new FormData();
     form.append('operations', operations);
     form.append('map', '{"0":["variables.image"]}');
@@ -192,179 +177,459 @@ try {
     });
     const answer = (await response.json()) as { errors?: unknown[] };
     if (answer.errors) throw new Error(`classify failed: ${JSON.stringify(answer.errors)}`);
-    if (response.status !== 200) wrong++;
+    return response.status;
   };
+}
 
-  // The same image as JSON (classifyBase64 with one image): no multipart, no file spooling.
-  const base64Query = `mutation ($images: [Base64Image!]!) { classifyBase64(project: "fashion-mnist", images: $images, k: ${K}) {
-      labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`;
-  const encoded = images.map((image) => Buffer.from(image.bytes).toString('base64'));
-  const viaApiJson = async (i: number) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { authorization, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: base64Query,
-        variables: { images: [{ data: encoded[i % images.length]! }] },
-      }),
-    });
-    const answer = (await response.json()) as { errors?: unknown[] };
-    if (answer.errors) throw new Error(`classifyBase64 failed: ${JSON.stringify(answer.errors)}`);
-    if (response.status !== 200) wrong++;
-  };
+/** What the scale run puts in the summary; a 10k run keeps them. */
+const SCALE_KEYS = ['classifyP50Ms1M', 'classifyP50Ms1MByShare', 'referenceLoadSeconds1M'];
 
-  const batchOperations = JSON.stringify({
-    query: `mutation ($images: [Upload!]!) { classifyBatch(project: "fashion-mnist", images: $images, k: ${K}) {
-      labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`,
-    variables: { images: Array.from({ length: BATCH }, () => null) },
-  });
-  const batchMap = JSON.stringify(
-    Object.fromEntries(
-      Array.from({ length: BATCH }, (_, j) => [String(j), [`variables.images.${j}`]]),
-    ),
+function scaleSummary(previous: Record<string, unknown> | null): Record<string, unknown> {
+  const summary = (previous?.summary ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(SCALE_KEYS.filter((k) => k in summary).map((k) => [k, summary[k]]));
+}
+
+/** Shares of the pool labeled in the scale run, in the order it labels them. */
+const SHARES = [0.001, 0.01];
+
+/**
+ * classify on the realistic set of `items` items (see the header): per labeled share, a fresh
+ * API process (so its references are the share's), p50 at 1 and 8 clients next to the bare
+ * path, and the time to load the references as the API does after labels change.
+ */
+async function scaleRun(items: number): Promise<void> {
+  const template = await augmentedTemplate(items);
+  const database = `bench_api_${process.pid}`;
+  const db = await workingCopy(template, database);
+  const encoders = new EncoderCache(
+    { db, blobs: new LocalBlobStore(benchBlobDir) },
+    { dir: path.join(dir, 'models'), threads: 1 },
   );
-  const viaApiBatch = async (i: number) => {
-    const form = new FormData();
-    form.append('operations', batchOperations);
-    form.append('map', batchMap);
-    for (let j = 0; j < BATCH; j++) {
-      const image = images[(i * BATCH + j) % images.length]!;
-      form.append(String(j), new Blob([image.bytes], { type: 'image/png' }), image.name);
-    }
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { authorization, 'apollo-require-preflight': '1' },
-      body: form,
-    });
-    const answer = (await response.json()) as {
-      errors?: unknown[];
-      data?: { classifyBatch: unknown[] };
-    };
-    if (answer.errors) throw new Error(`classifyBatch failed: ${JSON.stringify(answer.errors)}`);
-    if (answer.data!.classifyBatch.length !== BATCH) throw new Error('classifyBatch lost answers');
-    if (response.status !== 200) wrong++;
+  let api: ChildProcess | undefined;
+  const stopApi = async () => {
+    const exited = api && new Promise((resolve) => api!.once('exit', resolve));
+    api?.kill('SIGTERM');
+    await exited;
+    api = undefined;
   };
+  try {
+    const target = (await db.projects.bySlug(SLUG))!;
+    const encoderVersionId = target.encoderVersionId!;
+    const encoder = await encoders.get(encoderVersionId);
+    // A head as a round leaves one: every item projected into its set, published, promoted.
+    const { head, weights } = await createProjectionHead(db, {
+      projectId: target.id,
+      encoderVersionId,
+      inputDims: encoder.dims,
+    });
+    await db.vectorSets.create(head.id);
+    log(`projecting ${items} items into the head's set`);
+    const pool: string[] = [];
+    for (let after: string | null = null; ;) {
+      const page = await db.features.readPage({
+        projectId: target.id,
+        encoderVersionId,
+        after,
+        limit: 20_000,
+      });
+      if (page.length === 0) break;
+      const vectors = project(
+        weights,
+        stackRows(
+          page.map((r) => r.vector),
+          encoder.dims,
+        ),
+        page.length,
+      );
+      await db.vectorSets.append(
+        head.id,
+        page.map((r, i) => ({
+          ...r,
+          embedding: vectors.subarray(i * VECTOR_DIMS, (i + 1) * VECTOR_DIMS),
+        })),
+      );
+      pool.push(...page.filter((r) => r.split === 'POOL').map((r) => r.itemId));
+      after = page.at(-1)!.itemId;
+    }
+    await db.vectorSets.publish(head.id);
+    await db.heads.promote(head.id, { note: 'API benchmark' });
+    // Queries: test images (eval items), sent as PNG files.
+    const { testImages } = await loadFashionMnist();
+    const images = Array.from({ length: 200 }, (_, n) => ({
+      name: `test-${n}.png`,
+      bytes: grayPng(28, 28, (i) => testImages[n * 28 * 28 + i]!),
+    }));
+    const projector = await new ProjectorCache(db, 1).get(head.id);
+    const url = `http://127.0.0.1:${PORT}/graphql`;
+    let authorization: string | null = null;
+    const rows: Record<string, number | string>[] = [];
+    const referenceLoad: Record<string, number> = {};
+    let labeled = 0;
+    for (const share of SHARES) {
+      // The pool in item-id order (random UUIDs): its first items are a uniform sample.
+      const wanted = Math.round(share * pool.length);
+      const truth = await db.items.hiddenTruth(pool.slice(labeled, wanted));
+      for (const itemId of pool.slice(labeled, wanted)) {
+        await db.labels.append({
+          projectId: target.id,
+          itemId,
+          labelClassId: truth.get(itemId)!,
+          source: 'IMPORT',
+          supersedesId: null,
+        });
+      }
+      labeled = wanted;
+      const shareName = `${share * 100}%`;
+      log(`${labeled} of ${pool.length} pool items labeled (${shareName})`);
+      // What the API does when labels change (Classifier.build), timed three times.
+      const loads: number[] = [];
+      let references: Awaited<ReturnType<typeof loadReferences>> | null = null;
+      for (let r = 0; r < 3; r++) {
+        const t = performance.now();
+        references = await loadReferences(db, { headVersionId: head.id, projectId: target.id });
+        const anomaly = await loadAnomalyReferences(db, references, encoderVersionId);
+        await (await scorerFor(references, { k: K, threads: 1 }, anomaly)).release();
+        loads.push((performance.now() - t) / 1000);
+      }
+      referenceLoad[shareName] = median(loads);
+      const anomaly = await loadAnomalyReferences(db, references!, encoderVersionId);
+      const scorer = await scorerFor(references!, { k: K, threads: 1 }, anomaly);
+      const bare = async (i: number) => {
+        const raw = await encoder.embedImages([images[i % images.length]!]);
+        const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
+        const vectors = await projector.project(features, 1);
+        await scorer.score(vectors, K, anomaly ? features : vectors);
+      };
+      api = await startApiProcess(database, benchBlobDir);
+      authorization ??= await integratorKey(db, url, target.id);
+      const upload = classifyUpload(url, authorization);
+      const viaApi = async (i: number) => {
+        const status = await upload(images[i % images.length]!);
+        if (status !== 200) throw new Error(`classify answered HTTP ${status}`);
+      };
+      await load(2, 40, bare);
+      await load(2, 40, viaApi);
+      for (const clients of [1, 8]) {
+        for (const [name, call] of [
+          ['bare', bare],
+          ['api', viaApi],
+        ] as const) {
+          log(`${shareName} labeled: ${name}, ${clients} client(s), ${REQUESTS} requests`);
+          const r = await load(clients, REQUESTS, call);
+          rows.push({
+            labeled: shareName,
+            references: references!.rows.length,
+            path: name,
+            clients,
+            p50Ms: r.p50,
+            p99Ms: r.p99,
+            perSecond: r.perSecond,
+          });
+        }
+      }
+      await scorer.release();
+      await stopApi();
+    }
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    printTable(
+      rows.map((r) => ({
+        ...r,
+        p50Ms: round2(r.p50Ms as number),
+        p99Ms: round2(r.p99Ms as number),
+        perSecond: round2(r.perSecond as number),
+      })),
+    );
+    const apiP50 = (share: string) =>
+      round2(
+        rows.find((r) => r.labeled === share && r.path === 'api' && r.clients === 1)!
+          .p50Ms as number,
+      );
+    const byShare = Object.fromEntries(SHARES.map((s) => [`${s * 100}%`, apiP50(`${s * 100}%`)]));
+    console.log({ classifyP50MsByShare: byShare, referenceLoadSeconds: referenceLoad });
+    if (items === 1_000_000) {
+      const { summary = {}, ...details } = (previousResults('api') ?? {}) as {
+        summary?: Record<string, unknown>;
+        machine?: unknown;
+      };
+      delete details.machine; // this run's machine goes first, as writeResults writes it
+      // The 10k run's command and date stay at the top; this run's are under `scale`.
+      const file = writeResults(
+        'api',
+        {
+          ...summary,
+          targets: { ...(summary.targets as object), classifyP50Ms1M: 15 },
+          classifyP50Ms1M: Math.max(...Object.values(byShare)),
+          classifyP50Ms1MByShare: byShare,
+          referenceLoadSeconds1M: referenceLoad,
+        },
+        {
+          ...details,
+          scale: {
+            command: commandLine('api'),
+            date: new Date().toISOString(),
+            data: 'Fashion-MNIST with augmented copies, real encoder features (bench/lib/augmented.ts); queries: test images as PNG',
+            items,
+            pool: pool.length,
+            k: K,
+            requestsPerRun: REQUESTS,
+            definitions: {
+              classifyP50Ms1M: 'the larger of the API p50s at 1 client over the labeled shares',
+              referenceLoadSeconds:
+                'median of 3: labeled references read from the set, anomaly references, Scorer built (what the API redoes after labels change, in the background)',
+            },
+            referenceLoadSeconds: referenceLoad,
+            rows,
+          },
+        },
+      );
+      log(`wrote ${file}`);
+    }
+  } finally {
+    await stopApi();
+    await encoders.close();
+    await db.close();
+    await dropDatabase(database);
+  }
+}
 
-  log('warming up');
-  await load(2, 40, bare);
-  await load(2, 40, viaApi);
-  await load(2, 40, viaApiJson);
-  const rows: {
-    path: string;
-    clients: number;
-    p50Ms: number;
-    p99Ms: number;
-    meanMs: number;
-    perSecond: number;
-  }[] = [];
-  for (const clients of [1, 8]) {
+/** The 10k project: classify, classifyBase64 and classifyBatch against the bare path. */
+async function standardRun(): Promise<void> {
+  const database = await createEmptyDatabase('bench_api');
+  log(`building ${database}: Fashion-MNIST ${LIMIT} pool + ${LIMIT} eval, ${LIMIT / 2} labeled`);
+  await migrate(databaseUrl(database));
+  const db = createDatabase(databaseUrl(database));
+  let api: ChildProcess | undefined;
+  try {
+    const seeded = await seedIndexedFashionMnist(
+      { db, blobs, modelsDir: path.join(dir, 'models') },
+      { limit: LIMIT, labeled: LIMIT / 2, budget: 1000, slug: SLUG },
+    );
+    const evalItems = seeded.items.filter((i) => i.split === 'EVAL').slice(0, 200);
+    const images = await Promise.all(
+      evalItems.map(async (i) => ({
+        name: `${i.sourceRef}.png`,
+        bytes: await blobs.get(i.blobKey),
+      })),
+    );
+
+    // The bare path: what classify cannot avoid doing (the references already in memory, as
+    // the API holds them between requests).
+    const encoders = new EncoderCache({ db, blobs }, { dir: path.join(dir, 'models'), threads: 1 });
+    const encoder = await encoders.get(seeded.encoderVersionId);
+    const projector = await new ProjectorCache(db, 1).get(seeded.headVersionId);
+    const references = await loadReferences(db, {
+      headVersionId: seeded.headVersionId,
+      projectId: seeded.projectId,
+    });
+    const anomaly = await loadAnomalyReferences(db, references, seeded.encoderVersionId);
+    const scorer = await scorerFor(references, { k: K, threads: 1 }, anomaly);
+    /** Encoder, projection and Scorer for images [from, from + count), as classify does them. */
+    const bareOf = async (from: number, count: number) => {
+      const chunk = Array.from({ length: count }, (_, j) => images[(from + j) % images.length]!);
+      const raw = await encoder.embedImages(chunk);
+      const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
+      const vectors = await projector.project(features, count);
+      await scorer.score(vectors, K, anomaly ? features : vectors);
+    };
+    const bare = (i: number) => bareOf(i, 1);
+    const bareBatch = (i: number) => bareOf(i * BATCH, BATCH);
+
+    api = await startApiProcess(database, path.join(dir, 'blobs'));
+    const url = `http://127.0.0.1:${PORT}/graphql`;
+    const authorization = await integratorKey(db, url, seeded.projectId);
+    let wrong = 0;
+    const upload = classifyUpload(url, authorization);
+    const viaApi = async (i: number) => {
+      if ((await upload(images[i % images.length]!)) !== 200) wrong++;
+    };
+
+    // The same image as JSON (classifyBase64 with one image): no multipart, no file spooling.
+    const base64Query = `mutation ($images: [Base64Image!]!) { classifyBase64(project: "${SLUG}", images: $images, k: ${K}) {
+        labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`;
+    const encoded = images.map((image) => Buffer.from(image.bytes).toString('base64'));
+    const viaApiJson = async (i: number) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: base64Query,
+          variables: { images: [{ data: encoded[i % images.length]! }] },
+        }),
+      });
+      const answer = (await response.json()) as { errors?: unknown[] };
+      if (answer.errors) throw new Error(`classifyBase64 failed: ${JSON.stringify(answer.errors)}`);
+      if (response.status !== 200) wrong++;
+    };
+
+    const batchOperations = JSON.stringify({
+      query: `mutation ($images: [Upload!]!) { classifyBatch(project: "${SLUG}", images: $images, k: ${K}) {
+        labelClass { name } confidence anomalyScore neighbors { distance item { id } } } }`,
+      variables: { images: Array.from({ length: BATCH }, () => null) },
+    });
+    const batchMap = JSON.stringify(
+      Object.fromEntries(
+        Array.from({ length: BATCH }, (_, j) => [String(j), [`variables.images.${j}`]]),
+      ),
+    );
+    const viaApiBatch = async (i: number) => {
+      const form = new FormData();
+      form.append('operations', batchOperations);
+      form.append('map', batchMap);
+      for (let j = 0; j < BATCH; j++) {
+        const image = images[(i * BATCH + j) % images.length]!;
+        form.append(String(j), new Blob([image.bytes], { type: 'image/png' }), image.name);
+      }
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { authorization, 'apollo-require-preflight': '1' },
+        body: form,
+      });
+      const answer = (await response.json()) as {
+        errors?: unknown[];
+        data?: { classifyBatch: unknown[] };
+      };
+      if (answer.errors) throw new Error(`classifyBatch failed: ${JSON.stringify(answer.errors)}`);
+      if (answer.data!.classifyBatch.length !== BATCH)
+        throw new Error('classifyBatch lost answers');
+      if (response.status !== 200) wrong++;
+    };
+
+    log('warming up');
+    await load(2, 40, bare);
+    await load(2, 40, viaApi);
+    await load(2, 40, viaApiJson);
+    const rows: {
+      path: string;
+      clients: number;
+      p50Ms: number;
+      p99Ms: number;
+      meanMs: number;
+      perSecond: number;
+    }[] = [];
+    for (const clients of [1, 8]) {
+      for (const [name, call] of [
+        ['bare', bare],
+        ['api', viaApi],
+        ['api-json', viaApiJson],
+      ] as const) {
+        log(`${name}, ${clients} client(s), ${REQUESTS} requests`);
+        const r = await load(clients, REQUESTS, call);
+        rows.push({
+          path: name,
+          clients,
+          p50Ms: r.p50,
+          p99Ms: r.p99,
+          meanMs: r.mean,
+          perSecond: r.perSecond,
+        });
+      }
+    }
+    // Batches: as many images as the single-image runs, BATCH per request, 8 clients.
+    const batchRequests = Math.max(8, Math.round(REQUESTS / BATCH));
+    await load(2, 4, bareBatch);
+    await load(2, 4, viaApiBatch);
     for (const [name, call] of [
-      ['bare', bare],
-      ['api', viaApi],
-      ['api-json', viaApiJson],
+      ['bare-batch', bareBatch],
+      ['api-batch', viaApiBatch],
     ] as const) {
-      log(`${name}, ${clients} client(s), ${REQUESTS} requests`);
-      const r = await load(clients, REQUESTS, call);
+      log(`${name}, 8 clients, ${batchRequests} requests of ${BATCH} images`);
+      const r = await load(8, batchRequests, call);
       rows.push({
         path: name,
-        clients,
+        clients: 8,
         p50Ms: r.p50,
         p99Ms: r.p99,
         meanMs: r.mean,
-        perSecond: r.perSecond,
+        perSecond: r.perSecond * BATCH,
       });
     }
-  }
-  // Batches: as many images as the single-image runs, BATCH per request, 8 clients.
-  const batchRequests = Math.max(8, Math.round(REQUESTS / BATCH));
-  await load(2, 4, bareBatch);
-  await load(2, 4, viaApiBatch);
-  for (const [name, call] of [
-    ['bare-batch', bareBatch],
-    ['api-batch', viaApiBatch],
-  ] as const) {
-    log(`${name}, 8 clients, ${batchRequests} requests of ${BATCH} images`);
-    const r = await load(8, batchRequests, call);
-    rows.push({
-      path: name,
-      clients: 8,
-      p50Ms: r.p50,
-      p99Ms: r.p99,
-      meanMs: r.mean,
-      perSecond: r.perSecond * BATCH,
-    });
-  }
-  const of = (p: string, c: number) => rows.find((r) => r.path === p && r.clients === c)!;
-  const round2 = (x: number) => Math.round(x * 100) / 100;
-  printTable(
-    rows.map((r) => ({
-      path: r.path,
-      clients: r.clients,
-      'p50 ms': round2(r.p50Ms),
-      'p99 ms': round2(r.p99Ms),
-      'images/s': round2(r.perSecond),
-    })),
-  );
-  const summary = {
-    classifyP50Ms: round2(of('api', 1).p50Ms),
-    classifyP99Ms: round2(of('api', 1).p99Ms),
-    overheadRatio8: round2(of('api', 8).p50Ms / of('bare', 8).p50Ms),
-    jsonClassifyP50Ms: round2(of('api-json', 1).p50Ms),
-    jsonOverheadRatio8: round2(of('api-json', 8).p50Ms / of('bare', 8).p50Ms),
-    throughputRatio8: round2(of('bare', 8).perSecond / of('api', 8).perSecond),
-    batchThroughputRatio8: round2(of('api-batch', 8).perSecond / of('bare-batch', 8).perSecond),
-    targets: { classifyP50Ms: 8, overheadRatio8: 1.5, batchThroughputRatio8: 0.8 },
-  };
-  console.log(summary);
-  // A profiled run is slower: its figures are not the benchmark's.
-  if (!PROFILE_DIR) {
-    const file = writeResults('api', summary, {
-      requestsPerRun: REQUESTS,
-      batch: { images: BATCH, requests: batchRequests },
-      k: K,
-      project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
-      definitions: {
-        bare: 'in this process: encoder (onnxruntime, 1 thread) + head projection (onnxruntime) + the Scorer over the labeled references held in memory (kNN vote and anomaly score)',
-        api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
-        'api-json': 'the same image as a JSON classifyBase64 request with one image (no multipart)',
-        overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
-        throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
-        batchThroughputRatio8:
-          'api-batch images/s / bare-batch images/s at 8 concurrent clients (perSecond of the batch rows counts images)',
+    const of = (p: string, c: number) => rows.find((r) => r.path === p && r.clients === c)!;
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    printTable(
+      rows.map((r) => ({
+        path: r.path,
+        clients: r.clients,
+        'p50 ms': round2(r.p50Ms),
+        'p99 ms': round2(r.p99Ms),
+        'images/s': round2(r.perSecond),
+      })),
+    );
+    const summary = {
+      classifyP50Ms: round2(of('api', 1).p50Ms),
+      classifyP99Ms: round2(of('api', 1).p99Ms),
+      overheadRatio8: round2(of('api', 8).p50Ms / of('bare', 8).p50Ms),
+      jsonClassifyP50Ms: round2(of('api-json', 1).p50Ms),
+      jsonOverheadRatio8: round2(of('api-json', 8).p50Ms / of('bare', 8).p50Ms),
+      throughputRatio8: round2(of('bare', 8).perSecond / of('api', 8).perSecond),
+      batchThroughputRatio8: round2(of('api-batch', 8).perSecond / of('bare-batch', 8).perSecond),
+      targets: {
+        classifyP50Ms: 8,
+        overheadRatio8: 1.5,
+        batchThroughputRatio8: 0.8,
+        classifyP50Ms1M: 15,
       },
-      rows,
-      non200: wrong,
-    });
-    await writeSvgChart(path.join(RESULTS_DIR, 'api.svg'), {
-      title: 'classify latency: API vs bare path (p50 and p99; batches of 32 per request)',
-      data: {
-        values: rows.flatMap((r) => [
-          { run: `${r.path}, ${r.clients} client(s)`, stat: 'p50', ms: r.p50Ms },
-          { run: `${r.path}, ${r.clients} client(s)`, stat: 'p99', ms: r.p99Ms },
-        ]),
-      },
-      mark: 'bar',
-      encoding: {
-        x: { field: 'run', type: 'nominal', title: null },
-        xOffset: { field: 'stat' },
-        y: { field: 'ms', type: 'quantitative', title: 'ms' },
-        color: { field: 'stat', type: 'nominal' },
-      },
-      width: 480,
-      height: 260,
-    });
-    log(`wrote ${file} and api.svg`);
+    };
+    console.log(summary);
+    // A profiled run is slower: its figures are not the benchmark's.
+    if (!PROFILE_DIR) {
+      const previous = previousResults('api');
+      const file = writeResults(
+        'api',
+        { ...summary, ...scaleSummary(previous) },
+        {
+          requestsPerRun: REQUESTS,
+          batch: { images: BATCH, requests: batchRequests },
+          k: K,
+          project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
+          definitions: {
+            bare: 'in this process: encoder (onnxruntime, 1 thread) + head projection (onnxruntime) + the Scorer over the labeled references held in memory (kNN vote and anomaly score)',
+            api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
+            'api-json':
+              'the same image as a JSON classifyBase64 request with one image (no multipart)',
+            overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
+            throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
+            batchThroughputRatio8:
+              'api-batch images/s / bare-batch images/s at 8 concurrent clients (perSecond of the batch rows counts images)',
+          },
+          rows,
+          non200: wrong,
+          scale: previous?.scale,
+        },
+      );
+      await writeSvgChart(path.join(RESULTS_DIR, 'api.svg'), {
+        title: 'classify latency: API vs bare path (p50 and p99; batches of 32 per request)',
+        data: {
+          values: rows.flatMap((r) => [
+            { run: `${r.path}, ${r.clients} client(s)`, stat: 'p50', ms: r.p50Ms },
+            { run: `${r.path}, ${r.clients} client(s)`, stat: 'p99', ms: r.p99Ms },
+          ]),
+        },
+        mark: 'bar',
+        encoding: {
+          x: { field: 'run', type: 'nominal', title: null },
+          xOffset: { field: 'stat' },
+          y: { field: 'ms', type: 'quantitative', title: 'ms' },
+          color: { field: 'stat', type: 'nominal' },
+        },
+        width: 480,
+        height: 260,
+      });
+      log(`wrote ${file} and api.svg`);
+    }
+    await encoders.close();
+    await scorer.release();
+  } finally {
+    const exited = api && new Promise((resolve) => api!.once('exit', resolve));
+    api?.kill('SIGTERM');
+    await exited;
+    await db.close();
+    await dropDatabase(database);
   }
-  await encoders.close();
-  await scorer.release();
-} finally {
-  const exited = api && new Promise((resolve) => api!.once('exit', resolve));
-  api?.kill('SIGTERM');
-  await exited;
-  await db.close();
-  await dropDatabase(database);
+  if (PROFILE_DIR) writeProfile(PROFILE_DIR);
 }
-if (PROFILE_DIR) writeProfile(PROFILE_DIR);
+
+if (args.realistic) await scaleRun(Number(args.items));
+else await standardRun();
 
 /**
  * Self time of the API process by where the code lives: a package under node_modules, the

@@ -70,15 +70,20 @@ export function writeResults(
   return file;
 }
 
+/** What bench/results/<name>.json holds now, or null. */
+export function previousResults(name: string): Record<string, unknown> | null {
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+    : null;
+}
+
 /**
  * For benchmarks that keep one run per size in `<name>.json` (`runs`): the runs already
  * there with `run` put under `key`, so measuring one size does not erase the others.
  */
 export function withRun<Run>(name: string, key: string, run: Run): Record<string, Run> {
-  const file = path.join(RESULTS_DIR, `${name}.json`);
-  const previous = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { runs?: Record<string, Run> }).runs
-    : undefined;
+  const previous = previousResults(name)?.runs as Record<string, Run> | undefined;
   return { ...previous, [key]: run };
 }
 

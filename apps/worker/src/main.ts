@@ -57,7 +57,7 @@ async function main() {
         gpu: values['gpu-task-queue'] ?? TASK_QUEUES.gpu,
       };
       stopMaintenance = startMaintenance(
-        { db, client, queues },
+        { db, client, queues, keepRetiredSets: config.worker.keepRetiredSets },
         config.worker.maintenanceSeconds * 1000,
       );
     }

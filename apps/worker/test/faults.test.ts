@@ -41,7 +41,12 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
     await db.projects.update(projectId, { roundSize: 40, taskLeaseSeconds: 600 });
     worker = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--queue', 'all'], {
       cwd: workerDir,
-      env: { ...process.env, ...svc.env, BEANSTALK_MAINTENANCE_SECONDS: '1' },
+      env: {
+        ...process.env,
+        ...svc.env,
+        BEANSTALK_MAINTENANCE_SECONDS: '1',
+        BEANSTALK_KEEP_RETIRED_SETS: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -268,5 +273,13 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
     expect((await db.budget.of(projectId)).reserved).toBe(0);
     expect(await db.users.bySession('live-session')).not.toBeNull();
     expect(await db.users.endSessionsOf(person.id)).toBe(1);
+    // And, keeping no retired sets here, drops those of the heads the earlier rounds replaced.
+    const project = await db.projects.get(projectId);
+    const replaced = (await db.heads.ofProject(projectId)).filter(
+      (h) => h.status === 'RETIRED' && h.promotedAt && h.id !== project.searchHeadVersionId,
+    );
+    expect(replaced.length).toBeGreaterThan(0);
+    for (const head of replaced) expect(await db.vectorSets.state(head.id)).toBe('missing');
+    expect(await db.vectorSets.state(project.activeHeadVersionId!)).toBe('published');
   });
 });

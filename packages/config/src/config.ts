@@ -82,6 +82,12 @@ const envSchema = z.object({
    */
   BEANSTALK_MAINTENANCE_SECONDS: z.coerce.number().min(0, 'must be 0 or more').default(60),
   /**
+   * Vector sets of retired heads kept per project for rollback (the newest by promotion); the
+   * maintenance pass drops older ones (at a million items each set and its index take about a
+   * gigabyte). The heads stay listed; a rollback skips heads without a set.
+   */
+  BEANSTALK_KEEP_RETIRED_SETS: z.coerce.number().int().min(0, 'must be 0 or more').default(2),
+  /**
    * Whether webhooks may be sent to loopback, private and link-local addresses (a receiver on
    * this machine or the local network). Off by default: a webhook URL is chosen by a project
    * manager, and must not reach services that only trust their network.
@@ -130,7 +136,7 @@ export type Config = {
     importRoot: string | null;
   };
   web: { port: number; host: string; trustedProxies: string[] };
-  worker: { maintenanceSeconds: number };
+  worker: { maintenanceSeconds: number; keepRetiredSets: number };
   webhooks: { allowPrivateAddresses: boolean; timeoutMs: number };
   /** The Python training worker: its interpreter, checkpoint folder and CPU threads. */
   trainer: { python: string; workDir: string; threads: number };
@@ -260,7 +266,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         .map((p) => p.trim())
         .filter(Boolean),
     },
-    worker: { maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS },
+    worker: {
+      maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS,
+      keepRetiredSets: e.BEANSTALK_KEEP_RETIRED_SETS,
+    },
     webhooks: {
       allowPrivateAddresses: e.BEANSTALK_WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: e.BEANSTALK_WEBHOOK_TIMEOUT_SECONDS * 1000,

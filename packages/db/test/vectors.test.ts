@@ -304,6 +304,57 @@ describe('vector sets and kNN', () => {
     expect(seen.new).toBeGreaterThan(0);
   });
 
+  it('drops retired sets beyond the newest kept, never one that serves, and gives way to busy locks', async () => {
+    const { projectId, itemIds } = await seedProject(db.db, { items: 3 });
+    const heads: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const head = await newHead(db, projectId);
+      const { encoderVersionId } = await db.prisma.headVersion.findUniqueOrThrow({
+        where: { id: head },
+      });
+      await db.db.projects.setEncoderIfNone(projectId, encoderVersionId);
+      await db.db.vectorSets.create(head);
+      await db.db.vectorSets.upsert(
+        head,
+        itemIds.map((itemId) => ({ itemId, embedding: unitAxis(i) })),
+      );
+      await db.db.vectorSets.publish(head);
+      await db.db.heads.promote(head, { note: `head ${i}` });
+      heads.push(head);
+    }
+    const [h0, h1, h2, h3] = heads as [string, string, string, string];
+    // h3 is active; no index was built, so h0 (the first) still answers searches.
+    expect(await searchHead(db, projectId)).toBe(h0);
+    const mine = async (keep: number) =>
+      (await db.db.vectorSets.retiredBeyond(keep)).filter((id) => heads.includes(id));
+    expect(await mine(2)).toEqual([]);
+    expect(await mine(1)).toEqual([h1]);
+    expect(await mine(0)).toEqual([h2, h1]);
+    expect(await db.db.vectorSets.dropRetired(h0)).toBe(false);
+    expect(await db.db.vectorSets.dropRetired(h3)).toBe(false);
+
+    // A search reading the sets holds a lock the drop needs: it gives up within its timeout.
+    const reader = await db.pool.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM item_vectors WHERE head_version_id = $1', [h1]);
+      const started = Date.now();
+      expect(await db.db.vectorSets.dropRetired(h1, 200)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await db.db.vectorSets.state(h1)).toBe('published');
+    } finally {
+      await reader.query('COMMIT');
+      reader.release();
+    }
+    expect(await db.db.vectorSets.dropRetired(h1)).toBe(true);
+    expect(await db.db.vectorSets.state(h1)).toBe('missing');
+    expect(await mine(0)).toEqual([h2]);
+    // Rollback goes to the newest earlier head that still has its set.
+    expect((await db.db.heads.rollback(projectId, 'back')).id).toBe(h2);
+    expect(await db.db.vectorSets.dropRetired(h3)).toBe(true);
+    expect(await db.db.vectorSets.state(h2)).toBe('published');
+  });
+
   it('bulk-appends a set by binary COPY, resumes after a checkpoint and publishes it whole', async () => {
     const { projectId, classIds, itemIds } = await seedProject(db.db, { items: 6 });
     const ids = [...itemIds].sort();

@@ -11,7 +11,7 @@ export {
   type TestDatabase,
 } from './databases.ts';
 export { seedProject, seedFashionMnist, hiddenClassOf, type SeededProject } from './seed.ts';
-export { seedIndexedFashionMnist } from './indexed.ts';
+export { createProjectionHead, seedIndexedFashionMnist } from './indexed.ts';
 export { startPrivateServices, type PrivateServices } from './private-services.ts';
 export { grayPng, pngBomb } from './png-files.ts';
 export { freePort, startProcess } from './processes.ts';

@@ -45,22 +45,10 @@ export async function seedIndexedFashionMnist(
     encoderVersionId,
     ordered.map((item, i) => ({ itemId: item.id, feature: featureOf(i) })),
   );
-  const weights = initialWeights({
-    kind: 'linear',
-    inputDims: encoder.dims,
-    hiddenDims: 0,
-    outputDims: VECTOR_DIMS,
-    seed: 7,
-  });
-  const serialized = serializeHead(weights);
-  const head = await db.heads.create({
+  const { head, weights } = await createProjectionHead(db, {
     projectId,
     encoderVersionId,
-    kind: 'LINEAR',
     inputDims: encoder.dims,
-    outputDims: VECTOR_DIMS,
-    weights: new Uint8Array(serialized.bytes),
-    config: { shapes: serialized.shapes },
   });
   const vectors = project(weights, features, ordered.length);
   const pool = ordered.filter((item) => item.split === 'POOL');
@@ -96,4 +84,32 @@ export async function seedIndexedFashionMnist(
     items: ordered,
     labeled,
   };
+}
+
+/**
+ * A candidate head that is a seeded random linear projection of the encoder's features (it
+ * keeps their neighbourhoods): what fixtures and benchmarks index with when no round has run.
+ */
+export async function createProjectionHead(
+  db: Database,
+  input: { projectId: string; encoderVersionId: string; inputDims: number },
+) {
+  const weights = initialWeights({
+    kind: 'linear',
+    inputDims: input.inputDims,
+    hiddenDims: 0,
+    outputDims: VECTOR_DIMS,
+    seed: 7,
+  });
+  const serialized = serializeHead(weights);
+  const head = await db.heads.create({
+    projectId: input.projectId,
+    encoderVersionId: input.encoderVersionId,
+    kind: 'LINEAR',
+    inputDims: input.inputDims,
+    outputDims: VECTOR_DIMS,
+    weights: new Uint8Array(serialized.bytes),
+    config: { shapes: serialized.shapes },
+  });
+  return { head, weights };
 }

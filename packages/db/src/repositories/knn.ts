@@ -21,7 +21,7 @@ export interface KnnQuery {
   /**
    * HNSW candidate list size (default 100); higher is slower and closer to exact. Clustered
    * embeddings need little; uniform random 128-d vectors, the worst case, need ~400-500 for
-   * recall@10 >= 0.95 with this index (m=16, ef_construction=128).
+   * recall@10 >= 0.95 with this index (m=16, ef_construction=64).
    */
   efSearch?: number;
 }

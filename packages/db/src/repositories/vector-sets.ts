@@ -7,10 +7,11 @@ import { checkout, transaction, type Queryable } from '../queryable.ts';
 /** Width of projected vectors; the column is vector(128) and heads must project to it. */
 export const VECTOR_DIMS = 128;
 
-// Each set's own index (the parent has none since the search-index migration). 64 builds in
-// about two thirds of the time at a recall cost within noise (docs/benchmarks.md), not adopted
-// until the random-vector recall test is re-checked with it.
-const HNSW_OPTIONS = 'WITH (m = 16, ef_construction = 128)';
+// Each set's own index (the parent has none since the search-index migration). ef_construction
+// 64 rather than 128: builds in about two thirds of the time at a recall cost within noise, on
+// real features and on the Gaussian worst case alike (docs/benchmarks.md, "Storage and build
+// parameters"); the refresh of a 1M pool index is what it shortens.
+const HNSW_OPTIONS = 'WITH (m = 16, ef_construction = 64)';
 
 export type Split = 'POOL' | 'EVAL' | 'GOLD';
 export type LabelSource = 'HUMAN' | 'AUTO' | 'GOLD' | 'IMPORT';
@@ -420,6 +421,57 @@ export class VectorSetRepository {
       [promotedBefore],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Retired heads whose published sets lie beyond the `keep` most recently promoted of their
+   * project, neither active nor answering searches: what the maintenance pass drops. (A head a
+   * round rejected has its set dropped at once; these were kept for rollback.)
+   */
+  async retiredBeyond(keep: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM (
+         SELECT h.id, row_number() OVER (PARTITION BY h.project_id
+                                         ORDER BY h.promoted_at DESC) AS n
+           FROM head_versions h JOIN projects p ON p.id = h.project_id
+          WHERE h.status = 'RETIRED' AND h.promoted_at IS NOT NULL
+            AND h.id IS DISTINCT FROM p.active_head_version_id
+            AND h.id IS DISTINCT FROM p.search_head_version_id
+            AND EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                         WHERE i.inhparent = 'item_vectors'::regclass
+                           AND c.relname = 'item_vectors_' || replace(h.id::text, '-', ''))
+       ) ranked
+       WHERE n > $1 ORDER BY n LIMIT 100`,
+      [keep],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Drops a retired head's set, unless a rollback made it active or searched meanwhile (the
+   * project row is locked, as promotion locks it). Dropping a partition locks item_vectors, and
+   * every search would queue behind a drop that waits, so it waits at most `lockTimeoutMs` for
+   * its locks and otherwise gives up (false) until the next pass.
+   */
+  async dropRetired(headVersionId: string, lockTimeoutMs = 200): Promise<boolean> {
+    const table = partitionName(headVersionId);
+    try {
+      return await transaction(this.db, async (c) => {
+        await c.query(`SET LOCAL lock_timeout = '${Math.round(lockTimeoutMs)}ms'`);
+        const { rows } = await c.query<{ serving: boolean }>(
+          `SELECT $1 IN (p.active_head_version_id, p.search_head_version_id) IS TRUE AS serving
+             FROM head_versions h JOIN projects p ON p.id = h.project_id
+            WHERE h.id = $1 FOR UPDATE OF p`,
+          [headVersionId],
+        );
+        if (rows[0]?.serving !== false) return false;
+        await c.query(`DROP TABLE IF EXISTS "${table}"`);
+        return true;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '55P03') return false; // lock_not_available
+      throw error;
+    }
   }
 
   /** Where a head's vector set stands: not started, being filled (standalone), or attached. */
