@@ -3,9 +3,13 @@
 // by the real workflows on the real Temporal server, with the orchestration and gpu workers as
 // separate processes (peak RSS of each). The human wait is excluded: a simulated labeler
 // answers tasks as they open. After each round, the background build of its head's search
-// index: how long until searches move to it, searching all along.
+// index: how long until searches move to it, searching all along, and whether any answer
+// mixed two heads' vectors (distances checked against each set afterwards).
 //
-//   npm run bench:round [-- --round-size 100] [-- --items 1000000]
+//   npm run bench:round [-- --round-size 100] [-- --items 1000000] [-- --realistic]
+//
+// --realistic: the realistic set instead of the synthetic one (Fashion-MNIST grown to --items,
+// default 1M, with augmented copies embedded by the real encoder; bench/lib/augmented.ts).
 //
 // The first run of a kind builds a template database (Fashion-MNIST imported and embedded,
 // several minutes; or synthetic items and features); every run then works on a fresh copy.
@@ -29,20 +33,30 @@ import {
 } from './lib/platform.ts';
 import { commandLine, printTable, RESULTS_DIR, withRun, writeResults } from './lib/results.ts';
 import { seedSyntheticProject } from './lib/synthetic.ts';
+import { AUGMENTED_SLUG, augmentedTemplate } from './lib/augmented.ts';
 
 const { values: args } = parseArgs({
-  options: { 'round-size': { type: 'string', default: '100' }, items: { type: 'string' } },
+  options: {
+    'round-size': { type: 'string', default: '100' },
+    items: { type: 'string' },
+    realistic: { type: 'boolean', default: false },
+  },
 });
 const ROUND_SIZE = Number(args['round-size']);
-const SYNTHETIC = args.items ? Number(args.items) : null;
+const REALISTIC = args.realistic ? Number(args.items ?? 1_000_000) : null;
+const SYNTHETIC = !REALISTIC && args.items ? Number(args.items) : null;
 if (SYNTHETIC !== null && !(Number.isInteger(SYNTHETIC) && SYNTHETIC >= 1000)) {
   throw new Error(`--items must be a whole number of at least 1000 (got ${args.items})`);
 }
-const TEMPLATE = SYNTHETIC ? `bench_round_synthetic_${SYNTHETIC}` : 'bench_round_fashion_mnist';
-const SLUG = SYNTHETIC ? 'synthetic' : 'fashion-mnist';
+const SLUG = REALISTIC ? AUGMENTED_SLUG : SYNTHETIC ? 'synthetic' : 'fashion-mnist';
 
 const { id, queues, connection, client } = await benchTemporal();
 
+const TEMPLATE = REALISTIC
+  ? await augmentedTemplate(REALISTIC)
+  : SYNTHETIC
+    ? `bench_round_synthetic_${SYNTHETIC}`
+    : 'bench_round_fashion_mnist';
 await ensureTemplate(TEMPLATE, async (db, database) => {
   if (SYNTHETIC) {
     log(`first run: ${SYNTHETIC} synthetic items into ${TEMPLATE}`);
@@ -58,7 +72,9 @@ const workers = {
   gpu: await spawnWorker('gpu', database, queues),
 };
 const project = (await db.projects.bySlug(SLUG))!;
-await db.projects.update(project.id, { roundSize: ROUND_SIZE });
+// Every head is promoted (this measures time, and the refresh it times follows a promotion):
+// on real data a round's head can evaluate worse than the last one and be kept out.
+await db.projects.update(project.id, { roundSize: ROUND_SIZE, promotionTolerance: 1 });
 const items = (await db.projects.itemCounts(project.id)).total;
 
 /** Runs one round with a labeler that answers at once; returns its phases. */
@@ -76,6 +92,45 @@ interface Refresh {
   failedSearches: number;
   searchP50Ms: number | null;
   searchMaxMs: number | null;
+  /**
+   * Answers checked after the refresh (an even sample): each answer's distances recomputed
+   * from the previous and the new head's stored vectors; an answer that matches neither
+   * set entirely is mixed.
+   */
+  checkedAnswers?: number;
+  mixedAnswers?: number;
+  answeredBy?: { previous: number; new: number };
+}
+
+/** How many answers of a refresh are checked for mixed heads. */
+const CHECKED_ANSWERS = 2000;
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return 1 - dot / Math.sqrt(na * nb);
+}
+
+/** Whether every neighbour's distance is the one the head's stored vectors give. */
+async function answeredFrom(
+  headVersionId: string,
+  query: Float32Array,
+  neighbours: { itemId: string; distance: number }[],
+): Promise<boolean> {
+  const vectors = await db.vectorSets.vectorsOf(
+    headVersionId,
+    neighbours.map((n) => n.itemId),
+  );
+  return neighbours.every((n) => {
+    const v = vectors.get(n.itemId);
+    return v !== undefined && Math.abs(cosineDistance(query, v) - n.distance) < 1e-3;
+  });
 }
 
 /**
@@ -92,8 +147,12 @@ async function timedRefresh(progress: RoundProgress): Promise<Refresh> {
   const queriesFrom = (await db.vectorSets.readPage({ headVersionId: head, splits: ['EVAL'] }))
     .slice(0, 50)
     .map((r) => r.vector);
+  if (queriesFrom.length === 0) throw new Error(`head ${head} has no vectors: was it promoted?`);
+  // The head answering searches until this one's index is built (this one, for a first head).
+  const previous = (await db.projects.get(project.id)).searchHeadVersionId ?? head;
   let refreshing = true;
   const latencies: number[] = [];
+  const answers: { q: number; neighbours: { itemId: string; distance: number }[] }[] = [];
   let failed = 0;
   const searching = (async () => {
     for (let q = 0; refreshing; q = (q + 1) % queriesFrom.length) {
@@ -106,6 +165,10 @@ async function timedRefresh(progress: RoundProgress): Promise<Refresh> {
           filter: { splits: ['POOL'] },
         });
         if (found.length !== 10) failed++;
+        answers.push({
+          q,
+          neighbours: found.map((n) => ({ itemId: n.itemId, distance: n.distance })),
+        });
       } catch (error) {
         failed++;
         log(`search failed during the refresh: ${(error as Error).message}`);
@@ -119,6 +182,21 @@ async function timedRefresh(progress: RoundProgress): Promise<Refresh> {
     .finally(() => (refreshing = false));
   await searching;
   if (!(result as { searchable: boolean }).searchable) throw new Error(`head ${head} not searched`);
+  const step = Math.max(1, answers.length / CHECKED_ANSWERS);
+  const answeredBy = { previous: 0, new: 0 };
+  let mixed = 0;
+  let checked = 0;
+  for (let i = 0; i < answers.length; i += step) {
+    const { q, neighbours } = answers[Math.floor(i)]!;
+    checked++;
+    if (previous !== head && (await answeredFrom(previous, queriesFrom[q]!, neighbours))) {
+      answeredBy.previous++;
+    } else if (await answeredFrom(head, queriesFrom[q]!, neighbours)) {
+      answeredBy.new++;
+    } else {
+      mixed++;
+    }
+  }
   const sorted = [...latencies].sort((x, y) => x - y);
   return {
     seconds: (Date.now() - promotedAt) / 1000,
@@ -126,6 +204,9 @@ async function timedRefresh(progress: RoundProgress): Promise<Refresh> {
     failedSearches: failed,
     searchP50Ms: sorted.length ? sorted[Math.floor(sorted.length / 2)]! : null,
     searchMaxMs: sorted.at(-1) ?? null,
+    checkedAnswers: checked,
+    mixedAnswers: mixed,
+    answeredBy,
   };
 }
 
@@ -196,16 +277,20 @@ try {
       value: `${refresh.failedSearches} of ${refresh.searches}`,
     },
     {
+      measure: 'answers checked: mixed heads / from the previous / from the new head',
+      value: `${refresh.mixedAnswers} / ${refresh.answeredBy!.previous} / ${refresh.answeredBy!.new} of ${refresh.checkedAnswers}`,
+    },
+    {
       measure: 'search p50 / max during that refresh (ms)',
       value: `${refresh.searchP50Ms?.toFixed(1)} / ${refresh.searchMaxMs?.toFixed(1)}`,
     },
     { measure: 'peak RSS orchestration worker (MiB)', value: rss.orchestration },
     { measure: 'peak RSS gpu worker (MiB)', value: rss.gpu },
   ]);
-  const runs = withRun<RunResult>('round', String(items), {
+  const runs = withRun<RunResult>('round', REALISTIC ? `realistic-${items}` : String(items), {
     command: commandLine('round'),
     date: new Date().toISOString(),
-    data: SYNTHETIC ? 'synthetic' : 'Fashion-MNIST',
+    data: REALISTIC ? 'realistic' : SYNTHETIC ? 'synthetic' : 'Fashion-MNIST',
     items,
     roundSize: ROUND_SIZE,
     roundSeconds: total(rows[1]!),
@@ -220,7 +305,7 @@ try {
       macroF1: r.progress.macroF1,
     })),
   });
-  const ofSize = (n: number) => runs[String(n)] ?? null;
+  const ofSize = (key: number | string) => runs[String(key)] ?? null;
   const file = writeResults(
     'round',
     {
@@ -229,6 +314,9 @@ try {
       roundSeconds1M: ofSize(1_000_000)?.roundSeconds ?? null,
       searchIndexRefreshSeconds70k: ofSize(70_000)?.searchIndexRefresh?.round2.seconds ?? null,
       searchIndexRefreshSeconds1M: ofSize(1_000_000)?.searchIndexRefresh?.round2.seconds ?? null,
+      roundSecondsRealistic1M: ofSize('realistic-1000000')?.roundSeconds ?? null,
+      searchIndexRefreshSecondsRealistic1M:
+        ofSize('realistic-1000000')?.searchIndexRefresh?.round2.seconds ?? null,
       peakRssMiB: Object.fromEntries(Object.entries(runs).map(([n, r]) => [n, r.peakRssMiB])),
     },
     { runs },
@@ -237,7 +325,10 @@ try {
     run.rounds.flatMap((r) =>
       r.phases
         .filter((p) => p.phase !== 'labeling')
-        .map((p) => ({ run: `${run.items} items, round ${r.round}`, ...p })),
+        .map((p) => ({
+          run: `${run.items} ${run.data === 'realistic' ? 'realistic ' : ''}items, round ${r.round}`,
+          ...p,
+        })),
     ),
   );
   await writeSvgChart(path.join(RESULTS_DIR, 'round.svg'), {

@@ -8,9 +8,10 @@ import { checkout, transaction, type Queryable } from '../queryable.ts';
 export const VECTOR_DIMS = 128;
 
 // Each set's own index (the parent has none since the search-index migration). ef_construction
-// 64 rather than 128: builds in about two thirds of the time at a recall cost within noise, on
-// real features and on the Gaussian worst case alike (docs/benchmarks.md, "Storage and build
-// parameters"); the refresh of a 1M pool index is what it shortens.
+// 64 rather than 128: a 1M index builds in about 60% of the time (the background refresh went
+// 638 -> 397-502 s) with no measurable recall loss on real embeddings (70k, realistic 1M); on the
+// Gaussian worst case at 1M it costs 0.08 recall@10 at ef_search 100 (docs/benchmarks.md,
+// "kNN search"), where a caller of KnnRepository can raise efSearch.
 const HNSW_OPTIONS = 'WITH (m = 16, ef_construction = 64)';
 
 export type Split = 'POOL' | 'EVAL' | 'GOLD';
