@@ -19,6 +19,12 @@
 //                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust
 //                             --encoder models/fashion-mnist-dae]
 //
+// "+pseudo" runs the gpu worker with BEANSTALK_PSEUDO_LABELS=true (heads also train on the
+// round's pool predictions). A configuration may stop early: `margin-diversity@1000` runs to 1 000 human labels while
+// `--labels` (the longest) is 2 000. With random sampling taken to 2 000 labels the run also
+// reports `labelsToRandom2000`: the fewest human labels at which another configuration's mean
+// reaches random's mean at 2 000.
+//
 // The first run of a pool size builds a template database (import and embedding). Results:
 // bench/results/campaign.json (one entry per pool size) and campaign.svg.
 import { readFileSync } from 'node:fs';
@@ -55,7 +61,8 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '0,1,2' },
     labels: { type: 'string', default: '1000' },
     'round-size': { type: 'string', default: '100' },
-    // A strategy, with "+auto" for auto-accept on.
+    // A strategy, with "+auto" for auto-accept on, "+pseudo" for pseudo-labels and "@<labels>"
+    // to stop before --labels.
     configs: {
       type: 'string',
       default: 'random,margin,margin-diversity,margin-diversity+auto,typiclust',
@@ -75,13 +82,20 @@ const ROUND_SIZE = Number(args['round-size']);
 const ROUNDS = Math.ceil(Number(args.labels) / ROUND_SIZE);
 const PRECISION_TARGET = Number(args['precision-target']);
 const CONFIGS = args.configs!.split(',').map((c) => {
-  const [strategy, extra] = c.split('+') as [Strategy, string | undefined];
-  if (!STRATEGIES.includes(strategy) || (extra !== undefined && extra !== 'auto')) {
+  const [name, limit] = c.split('@') as [string, string | undefined];
+  const [strategy, ...flags] = name.split('+') as [Strategy, ...string[]];
+  const rounds = limit === undefined ? ROUNDS : Math.ceil(Number(limit) / ROUND_SIZE);
+  if (
+    !STRATEGIES.includes(strategy) ||
+    flags.some((f) => f !== 'auto' && f !== 'pseudo') ||
+    !(Number.isInteger(rounds) && rounds >= 1 && rounds <= ROUNDS)
+  ) {
     throw new Error(
-      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto)`,
+      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto ` +
+        `and +pseudo, optionally @<labels> up to --labels)`,
     );
   }
-  return { strategy, auto: extra === 'auto' };
+  return { strategy, auto: flags.includes('auto'), pseudo: flags.includes('pseudo'), rounds };
 });
 const CHECKPOINTS = [100, 200, 500, 600, 1000, 2000];
 const ENCODER = args.encoder!;
@@ -100,6 +114,7 @@ interface Point {
   seed: number;
   strategy: Strategy;
   auto: boolean;
+  pseudo: boolean;
   round: number;
   humanLabels: number;
   poolLabels: number;
@@ -138,7 +153,7 @@ async function measure(
   projectId: string,
   roundId: string,
   started: number,
-): Promise<Omit<Point, 'seed' | 'strategy' | 'auto'>> {
+): Promise<Omit<Point, 'seed' | 'strategy' | 'auto' | 'pseudo'>> {
   const project = await db.projects.get(projectId);
   const head = project.activeHeadVersionId!;
   const set = await loadReferences(db, { headVersionId: head, projectId });
@@ -216,14 +231,20 @@ async function measure(
   };
 }
 
-/** One configuration of one seed: ROUNDS rounds on a fresh copy of the template. */
-async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Promise<Point[]> {
+/** One configuration of one seed: `rounds` rounds on a fresh copy of the template. */
+async function runCampaign(
+  seed: number,
+  { strategy, auto, pseudo, rounds }: (typeof CONFIGS)[number],
+): Promise<Point[]> {
   const database = `bench_campaign_${id}`;
   await dropDatabase(database);
   const db = await workingCopy(TEMPLATE, database);
   const workers = [
     await spawnWorker('orchestration', database, queues, { quiet: true }),
-    await spawnWorker('gpu', database, queues, { quiet: true }),
+    await spawnWorker('gpu', database, queues, {
+      quiet: true,
+      env: { BEANSTALK_PSEUDO_LABELS: String(pseudo) },
+    }),
   ];
   const points: Point[] = [];
   try {
@@ -233,12 +254,12 @@ async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Pro
       autoAcceptEnabled: auto,
       autoAcceptPrecisionTarget: PRECISION_TARGET,
     });
-    for (let r = 1; r <= ROUNDS; r++) {
+    for (let r = 1; r <= rounds; r++) {
       const started = Date.now();
       const handle = await startRound(
         client,
         { projectId: project.id, strategy, seed },
-        `campaign-${id}-${seed}-${strategy}-${auto}-${r}`,
+        `campaign-${id}-${seed}-${strategy}-${auto}-${pseudo}-${r}`,
         queues,
       );
       const labeler = simulatedLabeler({ db, client }, project.id);
@@ -247,11 +268,12 @@ async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Pro
         seed,
         strategy,
         auto,
+        pseudo,
         ...(await measure(db, project.id, result.roundId, started)),
       };
       points.push(point);
       log(
-        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
+        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''}${pseudo ? ' +pseudo' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
           `macro-F1 ${point.macroF1.toFixed(4)} (backbone kNN ${point.backboneMacroF1.toFixed(4)}, raw pixels ${point.rawPixelMacroF1.toFixed(4)}), ` +
           `auto ${point.roundAutoAccepted}${point.autoTruePrecision != null ? ` at true precision ${point.autoTruePrecision.toFixed(3)}` : ''}, ${point.seconds.toFixed(0)} s`,
       );
@@ -265,22 +287,25 @@ async function runCampaign(seed: number, strategy: Strategy, auto: boolean): Pro
   return points;
 }
 
-const configName = (c: { strategy: string; auto: boolean }) =>
-  `${c.strategy}${c.auto ? ' + auto-accept' : ''}`;
+const configName = (c: { strategy: string; auto: boolean; pseudo?: boolean }) =>
+  `${c.strategy}${c.auto ? ' + auto-accept' : ''}${c.pseudo ? ' + pseudo-labels' : ''}`;
 
 const points: Point[] = [];
-const total = SEEDS.length * CONFIGS.length;
+const totalRuns = SEEDS.length * CONFIGS.length;
+// Progress counts rounds, since configurations may run different numbers of them.
+const totalRounds = SEEDS.length * CONFIGS.reduce((s, c) => s + c.rounds, 0);
 let done = 0;
+let started = 0;
 const began = Date.now();
 for (const seed of SEEDS) {
   for (const c of CONFIGS) {
     log(
-      `run ${done + 1}/${total}: seed ${seed}, ${configName(c)}, ${ROUNDS} rounds of ${ROUND_SIZE}`,
+      `run ${++started}/${totalRuns}: seed ${seed}, ${configName(c)}, ${c.rounds} rounds of ${ROUND_SIZE}`,
     );
-    points.push(...(await runCampaign(seed, c.strategy, c.auto)));
-    done++;
-    const eta = ((Date.now() - began) / done) * (total - done);
-    log(`  ${done}/${total} done, about ${Math.round(eta / 60_000)} min left`);
+    points.push(...(await runCampaign(seed, c)));
+    done += c.rounds;
+    const eta = ((Date.now() - began) / done) * (totalRounds - done);
+    log(`  ${done}/${totalRounds} rounds done, about ${Math.round(eta / 60_000)} min left`);
   }
 }
 await connection.close();
@@ -304,11 +329,11 @@ function curves() {
   for (const c of CONFIGS) {
     add(
       configName(c),
-      points.filter((p) => p.strategy === c.strategy && p.auto === c.auto),
+      points.filter((p) => configName(p) === configName(c)),
       (p) => p.macroF1,
     );
   }
-  const random = points.filter((p) => p.strategy === 'random' && !p.auto);
+  const random = points.filter((p) => configName(p) === 'random');
   if (random.length) {
     add('kNN on raw pixels, random labels', random, (p) => p.rawPixelMacroF1);
     add('kNN on backbone features, random labels', random, (p) => p.backboneMacroF1);
@@ -336,6 +361,22 @@ const best600 = CONFIGS.map((c) => ({ name: configName(c), s: at(configName(c), 
   .filter((x) => x.s)
   .sort((a, b) => b.s!.mean - a.s!.mean)[0];
 const raw600 = at('kNN on raw pixels, random labels', 600);
+// The fewest human labels at which another configuration's mean reaches random sampling's mean
+// at 2 000 (null when none does within its rounds; `measuredTo` says how far each went).
+const random2000 = at('random', 2000);
+const toRandom2000 = random2000
+  ? CONFIGS.filter((c) => configName(c) !== 'random').map((c) => ({
+      config: configName(c),
+      measuredTo: c.rounds * ROUND_SIZE,
+      labels:
+        series
+          .filter((s) => s.series === configName(c) && s.mean >= random2000.mean)
+          .map((s) => s.humanLabels)
+          .sort((a, b) => a - b)[0] ?? null,
+    }))
+  : [];
+const bestToRandom2000 =
+  [...toRandom2000].sort((a, b) => (a.labels ?? Infinity) - (b.labels ?? Infinity))[0] ?? null;
 const run = {
   command: commandLine('campaign'),
   date: new Date().toISOString(),
@@ -351,6 +392,9 @@ const run = {
     'macroF1, backbone and raw-pixel figures: all eval items against hidden truth (simulation)',
   bestAt600: best600 ? { config: best600.name, mean: best600.s!.mean, sd: best600.s!.sd } : null,
   rawPixelAt600: raw600 ? { mean: raw600.mean, sd: raw600.sd } : null,
+  random2000: random2000 ? { mean: random2000.mean, sd: random2000.sd } : null,
+  toRandom2000,
+  labelsToRandom2000: bestToRandom2000?.labels ?? null,
   autoRounds: autoRounds.length,
   autoRoundsMeetingTarget: met,
   series,
@@ -381,8 +425,12 @@ const file = writeResults(
       small?.bestAt600 && small.rawPixelAt600
         ? small.bestAt600.mean - small.rawPixelAt600.mean
         : null,
-    // Not measured until a run takes random sampling to 2 000 labels.
-    labelsToRandom2000: null,
+    // Full pool: fewest labels for the best configuration to reach random's 2 000-label mean
+    // (null: not reached within the labels run, or random not taken to 2 000).
+    labelsToRandom2000: full?.labelsToRandom2000 ?? null,
+    labelsToRandom2000MeasuredTo: full?.toRandom2000?.length
+      ? Math.max(...full.toRandom2000.map((t) => t.measuredTo))
+      : null,
     // Rounds (all runs, each against its own target) whose auto labels met the precision target.
     autoPrecisionMetShare: autoAll > 0 ? autoMet / autoAll : null,
     autoRoundsMeetingTarget: autoMet,

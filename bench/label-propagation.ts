@@ -11,16 +11,25 @@
 //
 //   npm run bench:label-propagation -- [--pool 8000] [--seeds 0,1,2]
 //                                      [--labels 100,200,425,600,1000]
-//                                      [--encoder models/fashion-mnist-dae]
+//                                      [--encoder models/fashion-mnist-dae] [--head]
+//
+// --head screens the lever the platform would use: propagated labels of unlabeled pool items
+// as extra head-training examples (pseudo-labels; all of them, or the most confident share).
+// Each head is trained as a round trains it (the platform's trainHead, seeded per seed and
+// label count) and scored as a round scores it: the kNN vote in head space over the labeled
+// pool items only.
 //
 // Results: bench/results/label-propagation.json (one entry per pool and encoder under runs).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   classificationReport,
+  pickRows,
+  project,
   ReferenceSearch,
   seededRandom,
   shuffledIndices,
+  trainHead,
 } from '@beanstalk/ml';
 import {
   backboneFeatures,
@@ -38,6 +47,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '0,1,2' },
     labels: { type: 'string', default: '100,200,425,600,1000' },
     encoder: { type: 'string', default: 'models/fashion-mnist-dae' },
+    head: { type: 'boolean', default: false },
   },
 });
 const POOL = Number(args.pool);
@@ -102,8 +112,8 @@ for (let i = 0; i < n; i++) {
 const degree = Float64Array.from(edges, (e) => e.w.reduce((s, w) => s + w, 0));
 log(`graph: ${n} items, ${GRAPH_K} neighbours each, ${((Date.now() - began) / 1000).toFixed(0)} s`);
 
-/** Label spreading from the labeled pool items; the eval items' predicted classes. */
-function spread(labeled: number[], classes: number[]): Int32Array {
+/** Label spreading from the labeled pool items: every item's class scores (n x CLASSES). */
+function spread(labeled: number[], classes: number[]): Float64Array {
   const y = new Float64Array(n * CLASSES);
   labeled.forEach((item, i) => (y[item * CLASSES + classes[i]!] = 1));
   let f = Float64Array.from(y);
@@ -125,15 +135,44 @@ function spread(labeled: number[], classes: number[]): Int32Array {
     }
     f = next;
   }
-  const predicted = new Int32Array(EVAL);
-  for (let q = 0; q < EVAL; q++) {
-    let best = 0;
-    for (let c = 1; c < CLASSES; c++) {
-      if (f[(POOL + q) * CLASSES + c]! > f[(POOL + q) * CLASSES + best]!) best = c;
-    }
-    predicted[q] = best;
+  return f;
+}
+
+/** Argmax class and its share of the item's scores (0 where nothing reached it). */
+function argmax(f: Float64Array, item: number): { label: number; confidence: number } {
+  let best = 0;
+  let sum = 0;
+  for (let c = 0; c < CLASSES; c++) {
+    sum += f[item * CLASSES + c]!;
+    if (f[item * CLASSES + c]! > f[item * CLASSES + best]!) best = c;
   }
-  return predicted;
+  return { label: best, confidence: sum > 0 ? f[item * CLASSES + best]! / sum : 0 };
+}
+
+/** Shares of the unlabeled pool, most confident first, given to the head as pseudo-labels. */
+const PSEUDO_SHARES = [1, 0.3];
+
+/** Macro-F1 of the kNN vote in the space of a head trained on the labels (+ pseudo-labels). */
+async function headScore(
+  labeled: number[],
+  classes: number[],
+  seed: number,
+  pseudo?: { items: number[]; labels: number[] },
+): Promise<number> {
+  const { weights } = await trainHead(
+    pickRows(pool, dims, labeled),
+    Int32Array.from(classes),
+    { inputDims: dims, outputDims: 128, seed: seed * 1000 + labeled.length },
+    pseudo && {
+      extra: {
+        features: pickRows(pool, dims, pseudo.items),
+        labels: Int32Array.from(pseudo.labels),
+      },
+    },
+  );
+  const references = project(weights, pickRows(pool, dims, labeled), labeled.length);
+  const queries = project(weights, evalRows, EVAL);
+  return (await knnScore(references, classes, queries, 128, truth)).macroF1;
 }
 
 interface Point {
@@ -141,6 +180,10 @@ interface Point {
   labels: number;
   knn: number;
   propagation: number;
+  /** --head: the head on the labels alone, and with each share of pseudo-labels. */
+  head?: number;
+  headPseudo?: Record<string, number>;
+  pseudoAccuracy?: Record<string, number>;
 }
 const points: Point[] = [];
 for (const seed of SEEDS) {
@@ -154,10 +197,41 @@ for (const seed of SEEDS) {
       references.set(pool.subarray(item * dims, (item + 1) * dims), i * dims),
     );
     const knn = await knnScore(references, classes, evalRows, dims, truth);
-    const propagated = classificationReport(truth, spread(labeled, classes), CLASSES);
-    points.push({ seed, labels: count, knn: knn.macroF1, propagation: propagated.macroF1 });
+    const f = spread(labeled, classes);
+    const propagated = classificationReport(
+      truth,
+      Array.from({ length: EVAL }, (_, q) => argmax(f, POOL + q).label),
+      CLASSES,
+    );
+    const point: Point = {
+      seed,
+      labels: count,
+      knn: knn.macroF1,
+      propagation: propagated.macroF1,
+    };
+    if (args.head) {
+      point.head = await headScore(labeled, classes, seed);
+      point.headPseudo = {};
+      point.pseudoAccuracy = {};
+      const isLabeled = new Set(labeled);
+      const ranked = Array.from({ length: POOL }, (_, i) => i)
+        .filter((i) => !isLabeled.has(i))
+        .map((i) => ({ item: i, ...argmax(f, i) }))
+        .sort((a, b) => b.confidence - a.confidence || a.item - b.item);
+      for (const share of PSEUDO_SHARES) {
+        const taken = ranked.slice(0, Math.round(ranked.length * share));
+        const pseudo = { items: taken.map((t) => t.item), labels: taken.map((t) => t.label) };
+        point.headPseudo[share] = await headScore(labeled, classes, seed, pseudo);
+        point.pseudoAccuracy[share] =
+          taken.filter((t) => t.label === data.trainLabels[t.item]).length / taken.length;
+      }
+    }
+    points.push(point);
     log(
-      `seed ${seed}, ${count} labels: kNN ${knn.macroF1.toFixed(3)}, propagation ${propagated.macroF1.toFixed(3)}`,
+      `seed ${seed}, ${count} labels: kNN ${knn.macroF1.toFixed(3)}, propagation ${propagated.macroF1.toFixed(3)}` +
+        (point.head === undefined
+          ? ''
+          : `, head ${point.head.toFixed(3)}, with pseudo-labels ${PSEUDO_SHARES.map((s) => `${s}: ${point.headPseudo![s]!.toFixed(3)} (${point.pseudoAccuracy![s]!.toFixed(3)} right)`).join(', ')}`),
     );
   }
 }
@@ -171,6 +245,17 @@ const series = LABELS.map((count) => {
     propagation: stats(at.map((p) => p.propagation)),
     // Paired by seed: the same labels for both.
     gain: stats(at.map((p) => p.propagation - p.knn)),
+    ...(args.head && {
+      head: stats(at.map((p) => p.head!)),
+      // Per pseudo-label share: the head's macro-F1, its paired gain over the head on the labels
+      // alone, and how many of the pseudo-labels were right (against the pool's true classes).
+      pseudo: PSEUDO_SHARES.map((share) => ({
+        share,
+        head: stats(at.map((p) => p.headPseudo![share]!)),
+        gain: stats(at.map((p) => p.headPseudo![share]! - p.head!)),
+        accuracy: stats(at.map((p) => p.pseudoAccuracy![share]!)),
+      })),
+    }),
   };
 });
 printTable(
@@ -179,6 +264,15 @@ printTable(
     'kNN vote': `${s.knn.mean.toFixed(3)} ± ${s.knn.sd.toFixed(3)}`,
     'label propagation': `${s.propagation.mean.toFixed(3)} ± ${s.propagation.sd.toFixed(3)}`,
     'gain (paired)': `${s.gain.mean >= 0 ? '+' : ''}${s.gain.mean.toFixed(3)} ± ${s.gain.sd.toFixed(3)}`,
+    ...(s.head && {
+      head: `${s.head.mean.toFixed(3)} ± ${s.head.sd.toFixed(3)}`,
+      ...Object.fromEntries(
+        s.pseudo!.map((x) => [
+          `head + pseudo ${x.share}`,
+          `${x.head.mean.toFixed(3)} (${x.gain.mean >= 0 ? '+' : ''}${x.gain.mean.toFixed(3)} ± ${x.gain.sd.toFixed(3)})`,
+        ]),
+      ),
+    }),
   })),
 );
 const key = `${POOL}-${path.basename(args.encoder!)}`;
@@ -190,6 +284,7 @@ const runs = withRun('label-propagation', key, {
   encoder: args.encoder,
   seeds: SEEDS,
   graph: { k: GRAPH_K, weight: 'cosine similarity ^ 3', alpha: ALPHA, steps: STEPS },
+  pseudoShares: args.head ? PSEUDO_SHARES : null,
   truth: 'macro-F1 of all eval items against their true classes (library level, no rounds)',
   minutes: (Date.now() - began) / 60_000,
   series,

@@ -188,26 +188,44 @@ function knnAccuracy(
  * Trains a projection head on stored backbone features of labeled items with triplet loss
  * (online mining, anti-collapse scaling by default), class-balanced P x K batches and Adam;
  * early-stops on kNN accuracy of a held-out share of the labels. Deterministic for a seed.
+ * `extra` examples (e.g. pseudo-labels) join the training batches only: early stopping holds
+ * out and compares against the given labels alone.
  */
 export async function trainHead(
-  features: Float32Array,
-  labels: Int32Array,
+  givenFeatures: Float32Array,
+  givenLabels: Int32Array,
   overrides: Partial<HeadConfig> & { inputDims: number },
-  options: { initial?: HeadWeights; onStep?: (step: number, loss: number) => void } = {},
+  options: {
+    initial?: HeadWeights;
+    onStep?: (step: number, loss: number) => void;
+    extra?: { features: Float32Array; labels: Int32Array };
+  } = {},
 ): Promise<{ weights: HeadWeights; config: HeadConfig; report: TrainingReport }> {
   const config: HeadConfig = { ...DEFAULT_HEAD_CONFIG, ...overrides };
   const dims = config.inputDims;
-  const n = labels.length;
-  if (features.length !== n * dims) {
-    throw new AppError(
-      'BAD_USER_INPUT',
-      `${n} labels need ${n * dims} feature values of ${dims} dimensions; got ${features.length}`,
-    );
+  const n = givenLabels.length;
+  const extra = options.extra ?? { features: new Float32Array(0), labels: new Int32Array(0) };
+  for (const [what, values, count] of [
+    ['labels', givenFeatures, n],
+    ['extra labels', extra.features, extra.labels.length],
+  ] as const) {
+    if (values.length !== count * dims) {
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `${count} ${what} need ${count * dims} feature values of ${dims} dimensions; got ${values.length}`,
+      );
+    }
   }
+  const features = new Float32Array(givenFeatures.length + extra.features.length);
+  features.set(givenFeatures);
+  features.set(extra.features, givenFeatures.length);
+  const labels = new Int32Array(n + extra.labels.length);
+  labels.set(givenLabels);
+  labels.set(extra.labels, n);
   const started = Date.now();
   const random = seededRandom(config.seed);
   const byClass = new Map<number, number[]>();
-  labels.forEach((label, i) => {
+  givenLabels.forEach((label, i) => {
     if (!byClass.has(label)) byClass.set(label, []);
     byClass.get(label)!.push(i);
   });
@@ -220,6 +238,7 @@ export async function trainHead(
     train.push(...order.slice(held));
   }
   const trainByClass = new Map<number, number[]>();
+  for (let i = n; i < labels.length; i++) train.push(i);
   for (const i of train) {
     if (!trainByClass.has(labels[i]!)) trainByClass.set(labels[i]!, []);
     trainByClass.get(labels[i]!)!.push(i);
@@ -245,9 +264,10 @@ export async function trainHead(
     values: vars.map((v) => v.dataSync().slice() as Float32Array),
   });
   // Early stopping looks at a bounded sample, so its cost does not grow with the label count.
-  const referenceSample = shuffledIndices(train.length, random)
+  const given = train.filter((i) => i < n);
+  const referenceSample = shuffledIndices(given.length, random)
     .slice(0, MAX_EVAL_REFERENCES)
-    .map((i) => train[i]!);
+    .map((i) => given[i]!);
   const querySample = shuffledIndices(validation.length, random)
     .slice(0, MAX_EVAL_QUERIES)
     .map((i) => validation[i]!);

@@ -3,6 +3,9 @@ import {
   anomalyCalibration,
   anomalyDistance,
   clopperPearsonLower,
+  normaliseRows,
+  Scorer,
+  seededRandom,
   thresholdForPrecision,
   vote,
 } from '../src/index.ts';
@@ -55,6 +58,45 @@ describe('kNN vote', () => {
     expect(anomalyDistance([])).toBe(2);
     const calibrate = anomalyCalibration([0.1, 0.2, 0.3, 0.4]);
     expect([0.05, 0.2, 0.35, 1].map(calibrate)).toEqual([0, 0.5, 0.75, 1]);
+  });
+});
+
+describe('Scorer', () => {
+  it('answers a k above its usual one as a scorer built for that k does, and refuses past maxK', async () => {
+    const random = seededRandom(3);
+    const dims = 8;
+    const rows = 300;
+    const references = {
+      vectors: normaliseRows(
+        Float32Array.from({ length: rows * dims }, () => random() - 0.5),
+        dims,
+      ),
+      dims,
+      labels: Int32Array.from({ length: rows }, (_, i) => i % 4),
+      normal: [true, true, true, false],
+    };
+    const queries = normaliseRows(
+      Float32Array.from({ length: 5 * dims }, () => random() - 0.5),
+      dims,
+    );
+    const usual = await Scorer.create(references, { k: 5, maxK: 40 });
+    const wide = await Scorer.create(references, { k: 40 });
+    try {
+      for (const k of [3, 5, 6, 40]) {
+        const [a, b] = await Promise.all([usual.score(queries, k), wide.score(queries, k)]);
+        expect(a.map((s) => s.neighbours.length)).toEqual(Array(5).fill(k));
+        expect(a.map((s) => s.neighbours.map((n) => n.index))).toEqual(
+          b.map((s) => s.neighbours.map((n) => n.index)),
+        );
+        expect(a.map((s) => s.vote.predicted)).toEqual(b.map((s) => s.vote.predicted));
+        expect((await usual.votes(queries, k)).map((v) => v.confidence)).toEqual(
+          b.map((s) => s.vote.confidence),
+        );
+      }
+      await expect(usual.score(queries, 41)).rejects.toThrow(/k must be 1..40/);
+    } finally {
+      await Promise.all([usual.release(), wide.release()]);
+    }
   });
 });
 

@@ -144,6 +144,56 @@ describe('projection head', () => {
     );
   });
 
+  it('trains on extra examples (pseudo-labels) only when given, and checks their width', async () => {
+    const { features, labels, dims } = hardDataset(3);
+    // People labeled one class; the other four come only as extra examples.
+    const given = Array.from(labels.keys()).filter((i) => labels[i] === 0);
+    const others = Array.from(labels.keys()).filter((i) => labels[i] !== 0);
+    const rows = (ids: number[]) => {
+      const out = new Float32Array(ids.length * dims);
+      ids.forEach((id, j) => out.set(features.subarray(id * dims, (id + 1) * dims), j * dims));
+      return out;
+    };
+    const options = { ...config, inputDims: dims, maxSteps: 50, seed: 4 };
+    const alone = await trainHead(
+      rows(given),
+      labels.filter((l) => l === 0),
+      options,
+    );
+    const none = await trainHead(
+      rows(given),
+      labels.filter((l) => l === 0),
+      options,
+      {
+        extra: { features: new Float32Array(0), labels: new Int32Array(0) },
+      },
+    );
+    const extra = { features: rows(others), labels: Int32Array.from(others, (i) => labels[i]!) };
+    const withExtra = await trainHead(
+      rows(given),
+      labels.filter((l) => l === 0),
+      options,
+      {
+        extra,
+      },
+    );
+    // One class cannot make a triplet: the head stays at its start unless the extras train it.
+    expect(alone.report.steps).toBe(0);
+    expect(none.weights.values).toEqual(alone.weights.values);
+    expect(withExtra.report.steps).toBeGreaterThan(0);
+    expect(withExtra.weights.values).not.toEqual(alone.weights.values);
+    await expect(
+      trainHead(
+        rows(given),
+        labels.filter((l) => l === 0),
+        options,
+        {
+          extra: { features: extra.features.subarray(1), labels: extra.labels },
+        },
+      ),
+    ).rejects.toThrow(/extra labels need/);
+  });
+
   it('outputs unit vectors of the configured width and refuses features of the wrong width', () => {
     const weights = initialWeights({
       kind: 'linear',

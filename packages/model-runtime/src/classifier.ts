@@ -262,13 +262,19 @@ export class Classifier {
   }
 
   private async build(projectId: string, headVersionId: string, key: string) {
-    const [set, head] = await Promise.all([
+    const [set, head, project] = await Promise.all([
       loadReferences(this.deps.db, { headVersionId, projectId }),
       this.deps.db.heads.get(headVersionId),
+      this.deps.db.projects.get(projectId),
     ]);
     const anomaly = await loadAnomalyReferences(this.deps.db, set, head.encoderVersionId);
-    // One inference thread: requests run side by side.
-    const scorer = await scorerFor(set, { k: MAX_CLASSIFY_K, threads: 1 }, anomaly);
+    // One inference thread: requests run side by side. Searched for the project's k, which
+    // most requests use; a larger k (up to MAX_CLASSIFY_K) gets a wider search when first asked.
+    const scorer = await scorerFor(
+      set,
+      { k: Math.min(project.k, MAX_CLASSIFY_K), maxK: MAX_CLASSIFY_K, threads: 1 },
+      anomaly,
+    );
     this.live++;
     return {
       key,

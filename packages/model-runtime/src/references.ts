@@ -105,7 +105,7 @@ export async function loadAnomalyReferences(
 /** A Scorer over a reference set (anomaly scores against `anomaly`); release it when done. */
 export function scorerFor(
   set: ReferenceSet,
-  options: { k: number; threads?: number },
+  options: { k: number; maxK?: number; threads?: number },
   anomaly?: AnomalyReferences | null,
 ) {
   return Scorer.create(set.references, { ...options, anomaly: anomaly ?? undefined });
