@@ -19,8 +19,7 @@
 //                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust
 //                             --encoder models/fashion-mnist-dae]
 //
-// "+pseudo" runs the gpu worker with BEANSTALK_PSEUDO_LABELS=true (heads also train on the
-// round's pool predictions). A configuration may stop early: `margin-diversity@1000` runs to 1 000 human labels while
+// A configuration may stop early: `margin-diversity@1000` runs to 1 000 human labels while
 // `--labels` (the longest) is 2 000. With random sampling taken to 2 000 labels the run also
 // reports `labelsToRandom2000`: the fewest human labels at which another configuration's mean
 // reaches random's mean at 2 000.
@@ -61,8 +60,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '0,1,2' },
     labels: { type: 'string', default: '1000' },
     'round-size': { type: 'string', default: '100' },
-    // A strategy, with "+auto" for auto-accept on, "+pseudo" for pseudo-labels and "@<labels>"
-    // to stop before --labels.
+    // A strategy, with "+auto" for auto-accept on and "@<labels>" to stop before --labels.
     configs: {
       type: 'string',
       default: 'random,margin,margin-diversity,margin-diversity+auto,typiclust',
@@ -83,19 +81,19 @@ const ROUNDS = Math.ceil(Number(args.labels) / ROUND_SIZE);
 const PRECISION_TARGET = Number(args['precision-target']);
 const CONFIGS = args.configs!.split(',').map((c) => {
   const [name, limit] = c.split('@') as [string, string | undefined];
-  const [strategy, ...flags] = name.split('+') as [Strategy, ...string[]];
+  const [strategy, extra] = name.split('+') as [Strategy, string | undefined];
   const rounds = limit === undefined ? ROUNDS : Math.ceil(Number(limit) / ROUND_SIZE);
   if (
     !STRATEGIES.includes(strategy) ||
-    flags.some((f) => f !== 'auto' && f !== 'pseudo') ||
+    (extra !== undefined && extra !== 'auto') ||
     !(Number.isInteger(rounds) && rounds >= 1 && rounds <= ROUNDS)
   ) {
     throw new Error(
-      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto ` +
-        `and +pseudo, optionally @<labels> up to --labels)`,
+      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto, ` +
+        `optionally @<labels> up to --labels)`,
     );
   }
-  return { strategy, auto: flags.includes('auto'), pseudo: flags.includes('pseudo'), rounds };
+  return { strategy, auto: extra === 'auto', rounds };
 });
 const CHECKPOINTS = [100, 200, 500, 600, 1000, 2000];
 const ENCODER = args.encoder!;
@@ -114,7 +112,6 @@ interface Point {
   seed: number;
   strategy: Strategy;
   auto: boolean;
-  pseudo: boolean;
   round: number;
   humanLabels: number;
   poolLabels: number;
@@ -153,7 +150,7 @@ async function measure(
   projectId: string,
   roundId: string,
   started: number,
-): Promise<Omit<Point, 'seed' | 'strategy' | 'auto' | 'pseudo'>> {
+): Promise<Omit<Point, 'seed' | 'strategy' | 'auto'>> {
   const project = await db.projects.get(projectId);
   const head = project.activeHeadVersionId!;
   const set = await loadReferences(db, { headVersionId: head, projectId });
@@ -234,17 +231,14 @@ async function measure(
 /** One configuration of one seed: `rounds` rounds on a fresh copy of the template. */
 async function runCampaign(
   seed: number,
-  { strategy, auto, pseudo, rounds }: (typeof CONFIGS)[number],
+  { strategy, auto, rounds }: (typeof CONFIGS)[number],
 ): Promise<Point[]> {
   const database = `bench_campaign_${id}`;
   await dropDatabase(database);
   const db = await workingCopy(TEMPLATE, database);
   const workers = [
     await spawnWorker('orchestration', database, queues, { quiet: true }),
-    await spawnWorker('gpu', database, queues, {
-      quiet: true,
-      env: { BEANSTALK_PSEUDO_LABELS: String(pseudo) },
-    }),
+    await spawnWorker('gpu', database, queues, { quiet: true }),
   ];
   const points: Point[] = [];
   try {
@@ -259,7 +253,7 @@ async function runCampaign(
       const handle = await startRound(
         client,
         { projectId: project.id, strategy, seed },
-        `campaign-${id}-${seed}-${strategy}-${auto}-${pseudo}-${r}`,
+        `campaign-${id}-${seed}-${strategy}-${auto}-${r}`,
         queues,
       );
       const labeler = simulatedLabeler({ db, client }, project.id);
@@ -268,12 +262,11 @@ async function runCampaign(
         seed,
         strategy,
         auto,
-        pseudo,
         ...(await measure(db, project.id, result.roundId, started)),
       };
       points.push(point);
       log(
-        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''}${pseudo ? ' +pseudo' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
+        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
           `macro-F1 ${point.macroF1.toFixed(4)} (backbone kNN ${point.backboneMacroF1.toFixed(4)}, raw pixels ${point.rawPixelMacroF1.toFixed(4)}), ` +
           `auto ${point.roundAutoAccepted}${point.autoTruePrecision != null ? ` at true precision ${point.autoTruePrecision.toFixed(3)}` : ''}, ${point.seconds.toFixed(0)} s`,
       );
@@ -287,8 +280,8 @@ async function runCampaign(
   return points;
 }
 
-const configName = (c: { strategy: string; auto: boolean; pseudo?: boolean }) =>
-  `${c.strategy}${c.auto ? ' + auto-accept' : ''}${c.pseudo ? ' + pseudo-labels' : ''}`;
+const configName = (c: { strategy: string; auto: boolean }) =>
+  `${c.strategy}${c.auto ? ' + auto-accept' : ''}`;
 
 const points: Point[] = [];
 const totalRuns = SEEDS.length * CONFIGS.length;

@@ -6,47 +6,8 @@ import type { ActivityDeps } from './deps.ts';
 import { encoderOf } from './embedding.ts';
 import { surfacing } from './failures.ts';
 
-/**
- * Most pseudo-labels one head trains on (the most confident first): their features are read
- * and copied into the training set, so the bound keeps a million-item pool's round in memory.
- */
-export const MAX_PSEUDO_LABELS = 60_000;
-
 /** Trains a round's projection head (gpu queue). */
-export function createTrainingActivities({ db, config }: ActivityDeps) {
-  /**
-   * With BEANSTALK_PSEUDO_LABELS: what the round's scoring predicted (the active head's kNN
-   * vote) for the pool items nobody has labeled, as extra training examples.
-   */
-  async function pseudoLabels(
-    round: { id: string; projectId: string },
-    encoderVersionId: string,
-    indexOf: Map<string, number>,
-  ) {
-    if (!config.worker.pseudoLabels) return undefined;
-    const project = await db.projects.get(round.projectId);
-    if (!project.activeHeadVersionId) return undefined;
-    const predicted = await db.predictions.unlabeledPoolOfRound(
-      round.id,
-      project.activeHeadVersionId,
-      MAX_PSEUDO_LABELS,
-    );
-    const features = await db.features.of(
-      encoderVersionId,
-      predicted.map((p) => p.itemId),
-    );
-    const usable = predicted.filter((p) => features.has(p.itemId) && indexOf.has(p.labelClassId));
-    if (usable.length === 0) return undefined;
-    const dims = features.values().next().value!.length;
-    return {
-      features: stackRows(
-        usable.map((p) => features.get(p.itemId)!),
-        dims,
-      ),
-      labels: Int32Array.from(usable, (p) => indexOf.get(p.labelClassId)!),
-    };
-  }
-
+export function createTrainingActivities({ db }: ActivityDeps) {
   return {
     /**
      * Trains the round's projection head on the current human (and imported/gold) labels of
@@ -77,12 +38,7 @@ export function createTrainingActivities({ db, config }: ActivityDeps) {
           );
         }
         const dims = features.values().next().value!.length;
-        const extra = await pseudoLabels(round, encoderVersionId, indexOf);
-        const {
-          weights,
-          config: used,
-          report,
-        } = await trainHead(
+        const { weights, config, report } = await trainHead(
           stackRows(
             usable.map((r) => features.get(r.itemId)!),
             dims,
@@ -96,7 +52,6 @@ export function createTrainingActivities({ db, config }: ActivityDeps) {
           {
             onStep: (step, loss) =>
               heartbeat({ step, loss, maxSteps: DEFAULT_HEAD_CONFIG.maxSteps }),
-            extra,
           },
         );
         const { bytes, shapes, kind } = serializeHead(weights);
@@ -108,10 +63,9 @@ export function createTrainingActivities({ db, config }: ActivityDeps) {
           inputDims: dims,
           outputDims: VECTOR_DIMS,
           weights: new Uint8Array(bytes),
-          config: { shapes, ...used },
+          config: { shapes, ...config },
           metrics: {
             trainingLabels: usable.length,
-            pseudoLabels: extra?.labels.length ?? 0,
             steps: report.steps,
             bestStep: report.bestStep,
             validationAccuracy: Number.isFinite(report.validationAccuracy)

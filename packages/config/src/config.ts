@@ -88,15 +88,6 @@ const envSchema = z.object({
    */
   BEANSTALK_KEEP_RETIRED_SETS: z.coerce.number().int().min(0, 'must be 0 or more').default(2),
   /**
-   * Whether a round's head also trains on the round's pool predictions (the active head's kNN
-   * votes on unlabeled pool items) as pseudo-labels. A lever under measurement, off by
-   * default: docs/benchmarks.md says what it did.
-   */
-  BEANSTALK_PSEUDO_LABELS: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('false')
-    .transform((v) => v === 'true'),
-  /**
    * Whether webhooks may be sent to loopback, private and link-local addresses (a receiver on
    * this machine or the local network). Off by default: a webhook URL is chosen by a project
    * manager, and must not reach services that only trust their network.
@@ -145,7 +136,7 @@ export type Config = {
     importRoot: string | null;
   };
   web: { port: number; host: string; trustedProxies: string[] };
-  worker: { maintenanceSeconds: number; keepRetiredSets: number; pseudoLabels: boolean };
+  worker: { maintenanceSeconds: number; keepRetiredSets: number };
   webhooks: { allowPrivateAddresses: boolean; timeoutMs: number };
   /** The Python training worker: its interpreter, checkpoint folder and CPU threads. */
   trainer: { python: string; workDir: string; threads: number };
@@ -278,7 +269,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     worker: {
       maintenanceSeconds: e.BEANSTALK_MAINTENANCE_SECONDS,
       keepRetiredSets: e.BEANSTALK_KEEP_RETIRED_SETS,
-      pseudoLabels: e.BEANSTALK_PSEUDO_LABELS,
     },
     webhooks: {
       allowPrivateAddresses: e.BEANSTALK_WEBHOOK_ALLOW_PRIVATE,

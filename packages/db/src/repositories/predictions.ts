@@ -49,35 +49,6 @@ export class PredictionRepository {
     );
   }
 
-  /**
-   * What a round's scoring predicted under a head for pool items that are still unlabeled,
-   * most confident first, at most `limit` (none if the round scored with another head).
-   */
-  async unlabeledPoolOfRound(
-    roundId: string,
-    headVersionId: string,
-    limit: number,
-  ): Promise<{ itemId: string; labelClassId: string; confidence: number }[]> {
-    const { rows } = await this.db.query<{
-      item_id: string;
-      label_class_id: string;
-      confidence: number;
-    }>(
-      `SELECT p.item_id, p.label_class_id, p.confidence
-         FROM predictions p JOIN items i ON i.id = p.item_id
-        WHERE p.head_version_id = $2 AND p.round_id = $1 AND i.split = 'POOL'
-          AND NOT EXISTS (SELECT 1 FROM current_labels cl
-                           WHERE cl.item_id = p.item_id AND cl.label_class_id IS NOT NULL)
-        ORDER BY p.confidence DESC, p.item_id LIMIT $3`,
-      [roundId, headVersionId, limit],
-    );
-    return rows.map((r) => ({
-      itemId: r.item_id,
-      labelClassId: r.label_class_id,
-      confidence: r.confidence,
-    }));
-  }
-
   /** Predictions for (head version, item) pairs. */
   async ofPairs(
     pairs: readonly { headVersionId: string; itemId: string }[],
