@@ -20,10 +20,10 @@
 //                             --encoder models/fashion-mnist-dae]
 //
 // A configuration may stop early: `margin-diversity@1000` runs to 1 000 human labels while
-// `--labels` (the longest) is 2 000. With random sampling taken to 2 000 labels the run also
-// reports `labelsToRandom2000`: the fewest human labels at which another configuration's mean
-// reaches random's mean at 2 000. The summary looks for it in every full-pool run with the same
-// encoder and seeds, so a strategy can be taken further in a run of its own (--key).
+// `--labels` (the longest) is 2 000. With random sampling taken to 2 000 labels on the full pool
+// the summary reports `labelsToRandom2000`: the fewest human labels at which another
+// configuration's mean reaches random's mean at 2 000, looked for in every full-pool run with
+// the same encoder and seeds, so a strategy can be taken further in a run of its own (--key).
 //
 // The first run of a pool size builds a template database (import and embedding). Results:
 // bench/results/campaign.json (one entry per pool size) and campaign.svg.
@@ -355,22 +355,7 @@ const best600 = CONFIGS.map((c) => ({ name: configName(c), s: at(configName(c), 
   .filter((x) => x.s)
   .sort((a, b) => b.s!.mean - a.s!.mean)[0];
 const raw600 = at('kNN on raw pixels, random labels', 600);
-// The fewest human labels at which another configuration's mean reaches random sampling's mean
-// at 2 000 (null when none does within its rounds; `measuredTo` says how far each went).
 const random2000 = at('random', 2000);
-const toRandom2000 = random2000
-  ? CONFIGS.filter((c) => configName(c) !== 'random').map((c) => ({
-      config: configName(c),
-      measuredTo: c.rounds * ROUND_SIZE,
-      labels:
-        series
-          .filter((s) => s.series === configName(c) && s.mean >= random2000.mean)
-          .map((s) => s.humanLabels)
-          .sort((a, b) => a - b)[0] ?? null,
-    }))
-  : [];
-const bestToRandom2000 =
-  [...toRandom2000].sort((a, b) => (a.labels ?? Infinity) - (b.labels ?? Infinity))[0] ?? null;
 const run = {
   command: commandLine('campaign'),
   date: new Date().toISOString(),
@@ -387,8 +372,6 @@ const run = {
   bestAt600: best600 ? { config: best600.name, mean: best600.s!.mean, sd: best600.s!.sd } : null,
   rawPixelAt600: raw600 ? { mean: raw600.mean, sd: raw600.sd } : null,
   random2000: random2000 ? { mean: random2000.mean, sd: random2000.sd } : null,
-  toRandom2000,
-  labelsToRandom2000: bestToRandom2000?.labels ?? null,
   autoRounds: autoRounds.length,
   autoRoundsMeetingTarget: met,
   series,

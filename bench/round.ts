@@ -17,6 +17,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { cosineDistance } from '@beanstalk/ml';
 import { startRound } from '@beanstalk/orchestration';
 import { roundProgress, SEARCH_INDEX_PREFIX, type RoundProgress } from '@beanstalk/workflows';
 import { dropDatabase } from '../tooling/testing/src/index.ts';
@@ -105,19 +106,7 @@ interface Refresh {
 /** How many answers of a refresh are checked for mixed heads. */
 const CHECKED_ANSWERS = 2000;
 
-function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
-
-/** Whether every neighbour's distance is the one the head's stored vectors give. */
+/** Whether every neighbour's distance is the one the head's stored vectors give (unit rows). */
 async function answeredFrom(
   headVersionId: string,
   query: Float32Array,

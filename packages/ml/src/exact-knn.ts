@@ -46,6 +46,13 @@ export function nearestNeighbours(
   return { index, distance };
 }
 
+/** Cosine distance of two L2-normalised vectors. */
+export function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return 1 - dot;
+}
+
 /** Rows scaled to unit length (for backbone features before cosine kNN). */
 export function normaliseRows(values: Float32Array, dims: number): Float32Array {
   const out = new Float32Array(values.length);

@@ -216,12 +216,16 @@ export async function trainHead(
       );
     }
   }
-  const features = new Float32Array(givenFeatures.length + extra.features.length);
-  features.set(givenFeatures);
-  features.set(extra.features, givenFeatures.length);
-  const labels = new Int32Array(n + extra.labels.length);
-  labels.set(givenLabels);
-  labels.set(extra.labels, n);
+  let features = givenFeatures;
+  let labels = givenLabels;
+  if (extra.labels.length > 0) {
+    features = new Float32Array(givenFeatures.length + extra.features.length);
+    features.set(givenFeatures);
+    features.set(extra.features, givenFeatures.length);
+    labels = new Int32Array(n + extra.labels.length);
+    labels.set(givenLabels);
+    labels.set(extra.labels, n);
+  }
   const started = Date.now();
   const random = seededRandom(config.seed);
   const byClass = new Map<number, number[]>();

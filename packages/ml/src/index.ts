@@ -61,7 +61,13 @@ export {
 } from './scoring.ts';
 export { tripletLoss, type TripletOptions } from './triplet-loss.ts';
 export { tensorflow } from './tf.ts';
-export { nearestNeighbours, normaliseRows, pickRows, stackRows } from './exact-knn.ts';
+export {
+  cosineDistance,
+  nearestNeighbours,
+  normaliseRows,
+  pickRows,
+  stackRows,
+} from './exact-knn.ts';
 export {
   decodeSimplePng,
   inflatePixels,

@@ -1,3 +1,4 @@
+import { cosineDistance } from './exact-knn.ts';
 import { seededRandom, shuffledIndices } from './random.ts';
 
 export const STRATEGIES = [
@@ -33,12 +34,6 @@ function uncertaintyScore(
   if (strategy === 'least-confidence') return 1 - u.confidence;
   if (strategy === 'entropy') return u.entropy;
   return -u.margin;
-}
-
-function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
-  return 1 - dot;
 }
 
 /**
