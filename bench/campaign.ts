@@ -17,10 +17,14 @@
 //
 //   npm run bench:campaign [-- --pool 8000 --seeds 0,1,2 --labels 1000
 //                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust
-//                             --encoder models/fashion-mnist-dae]
+//                             --encoder models/fashion-mnist-dae --tune-after 100,500]
 //
 // A configuration may stop early: `margin-diversity@1000` runs to 1 000 human labels while
-// `--labels` (the longest) is 2 000. With random sampling taken to 2 000 labels on the full pool
+// `--labels` (the longest) is 2 000. `+tune` fine-tunes the project's encoder with its labels
+// (the trainEncoder workflow, objective finetune, on a Python training worker: re-embedding
+// every item and switching the project) after the rounds that end at --tune-after labels; the
+// next round trains its head on the new features, and "backbone kNN" is then the fine-tuned
+// encoder's. With random sampling taken to 2 000 labels on the full pool
 // the summary reports `labelsToRandom2000`: the fewest human labels at which another
 // configuration's mean reaches random's mean at 2 000, looked for in every full-pool run with
 // the same encoder and seeds, so a strategy can be taken further in a run of its own (--key).
@@ -33,7 +37,7 @@ import { parseArgs } from 'node:util';
 import type { Database } from '@beanstalk/db';
 import { classificationReport, STRATEGIES, stackRows, type Strategy } from '@beanstalk/ml';
 import { loadReferences, scorerFor } from '@beanstalk/model-runtime';
-import { startRound } from '@beanstalk/orchestration';
+import { startEncoderTraining, startRound } from '@beanstalk/orchestration';
 import { dropDatabase } from '../tooling/testing/src/index.ts';
 import { writeSvgChart } from './lib/chart.ts';
 import { CLASSES, loadFashionMnist, log, pixelRows, ROOT } from './lib/fashion-mnist.ts';
@@ -61,13 +65,16 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '0,1,2' },
     labels: { type: 'string', default: '1000' },
     'round-size': { type: 'string', default: '100' },
-    // A strategy, with "+auto" for auto-accept on and "@<labels>" to stop before --labels.
+    // A strategy, with "+auto" for auto-accept on, "+tune" for fine-tuning the encoder after
+    // the rounds of --tune-after, and "@<labels>" to stop before --labels.
     configs: {
       type: 'string',
       default: 'random,margin,margin-diversity,margin-diversity+auto,typiclust',
     },
     'precision-target': { type: 'string', default: '0.95' },
     encoder: { type: 'string', default: 'models/fashion-mnist-dae' },
+    'tune-after': { type: 'string', default: '100,500' },
+    'tune-epochs': { type: 'string', default: '30' },
     // Where the run is kept in campaign.json (default: the pool size), for variants.
     key: { type: 'string' },
   },
@@ -82,20 +89,32 @@ const ROUNDS = Math.ceil(Number(args.labels) / ROUND_SIZE);
 const PRECISION_TARGET = Number(args['precision-target']);
 const CONFIGS = args.configs!.split(',').map((c) => {
   const [name, limit] = c.split('@') as [string, string | undefined];
-  const [strategy, extra] = name.split('+') as [Strategy, string | undefined];
+  const [strategy, ...extras] = name.split('+') as [Strategy, ...string[]];
   const rounds = limit === undefined ? ROUNDS : Math.ceil(Number(limit) / ROUND_SIZE);
   if (
     !STRATEGIES.includes(strategy) ||
-    (extra !== undefined && extra !== 'auto') ||
+    !extras.every((e) => e === 'auto' || e === 'tune') ||
+    new Set(extras).size !== extras.length ||
     !(Number.isInteger(rounds) && rounds >= 1 && rounds <= ROUNDS)
   ) {
     throw new Error(
-      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto, ` +
-        `optionally @<labels> up to --labels)`,
+      `unknown configuration ${c} (a strategy of ${STRATEGIES.join(', ')}, optionally +auto ` +
+        `and +tune, optionally @<labels> up to --labels)`,
     );
   }
-  return { strategy, auto: extra === 'auto', rounds };
+  return { strategy, auto: extras.includes('auto'), tune: extras.includes('tune'), rounds };
 });
+// Fine-tuning follows the rounds that end at these many round labels (whole rounds).
+const TUNE_ROUNDS = new Set(
+  args['tune-after']!.split(',').map((labels) => {
+    const round = Number(labels) / ROUND_SIZE;
+    if (!(Number.isInteger(round) && round >= 1)) {
+      throw new Error(`--tune-after takes whole rounds of ${ROUND_SIZE} labels (got ${labels})`);
+    }
+    return round;
+  }),
+);
+const TUNE_EPOCHS = Number(args['tune-epochs']);
 const CHECKPOINTS = [100, 200, 500, 600, 1000, 2000];
 const ENCODER = args.encoder!;
 const TEMPLATE = `bench_campaign_fm_${POOL}${ENCODER.endsWith('fashion-mnist-dae') ? '' : `_${ENCODER.replace(/\W+/g, '_')}`}`;
@@ -113,6 +132,7 @@ interface Point {
   seed: number;
   strategy: Strategy;
   auto: boolean;
+  tune: boolean;
   round: number;
   humanLabels: number;
   poolLabels: number;
@@ -132,6 +152,8 @@ interface Point {
   /** kNN on raw pixels with the same human pool labels. */
   rawPixelMacroF1: number;
   seconds: number;
+  /** +tune: seconds the fine-tuning after this round took (training, embedding, switching). */
+  fineTuneSeconds?: number;
 }
 
 /** Dataset row of a Fashion-MNIST item, from its source reference (`<file>#<index>`). */
@@ -151,7 +173,7 @@ async function measure(
   projectId: string,
   roundId: string,
   started: number,
-): Promise<Omit<Point, 'seed' | 'strategy' | 'auto'>> {
+): Promise<Omit<Point, 'seed' | 'strategy' | 'auto' | 'tune'>> {
   const project = await db.projects.get(projectId);
   const head = project.activeHeadVersionId!;
   const set = await loadReferences(db, { headVersionId: head, projectId });
@@ -232,7 +254,7 @@ async function measure(
 /** One configuration of one seed: `rounds` rounds on a fresh copy of the template. */
 async function runCampaign(
   seed: number,
-  { strategy, auto, rounds }: (typeof CONFIGS)[number],
+  { strategy, auto, tune, rounds }: (typeof CONFIGS)[number],
 ): Promise<Point[]> {
   const database = `bench_campaign_${id}`;
   await dropDatabase(database);
@@ -240,6 +262,7 @@ async function runCampaign(
   const workers = [
     await spawnWorker('orchestration', database, queues, { quiet: true }),
     await spawnWorker('gpu', database, queues, { quiet: true }),
+    ...(tune ? [await spawnWorker('train', database, queues, { quiet: true })] : []),
   ];
   const points: Point[] = [];
   try {
@@ -259,18 +282,32 @@ async function runCampaign(
       );
       const labeler = simulatedLabeler({ db, client }, project.id);
       const result = await handle.result().finally(() => labeler.stop());
-      const point = {
+      const point: Point = {
         seed,
         strategy,
         auto,
+        tune,
         ...(await measure(db, project.id, result.roundId, started)),
       };
       points.push(point);
       log(
-        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
+        `  seed ${seed} ${strategy}${auto ? ' +auto' : ''}${tune ? ' +tune' : ''} round ${r}: ${point.humanLabels} human (${point.evalLabels} eval), ` +
           `macro-F1 ${point.macroF1.toFixed(4)} (backbone kNN ${point.backboneMacroF1.toFixed(4)}, raw pixels ${point.rawPixelMacroF1.toFixed(4)}), ` +
           `auto ${point.roundAutoAccepted}${point.autoTruePrecision != null ? ` at true precision ${point.autoTruePrecision.toFixed(3)}` : ''}, ${point.seconds.toFixed(0)} s`,
       );
+      if (tune && TUNE_ROUNDS.has(r) && r < rounds) {
+        const tuning = Date.now();
+        const handle = await startEncoderTraining(
+          client,
+          { projectId: project.id, objective: 'finetune', epochs: TUNE_EPOCHS, seed },
+          queues,
+        );
+        const tuned = await handle.result();
+        point.fineTuneSeconds = (Date.now() - tuning) / 1000;
+        log(
+          `  seed ${seed} fine-tuned the encoder after round ${r}: ${tuned.embedded} items re-embedded, ${point.fineTuneSeconds.toFixed(0)} s`,
+        );
+      }
     }
   } finally {
     for (const w of workers) w.kill('SIGTERM');
@@ -281,8 +318,8 @@ async function runCampaign(
   return points;
 }
 
-const configName = (c: { strategy: string; auto: boolean }) =>
-  `${c.strategy}${c.auto ? ' + auto-accept' : ''}`;
+const configName = (c: { strategy: string; auto: boolean; tune: boolean }) =>
+  `${c.strategy}${c.auto ? ' + auto-accept' : ''}${c.tune ? ' + fine-tuning' : ''}`;
 
 const points: Point[] = [];
 const totalRuns = SEEDS.length * CONFIGS.length;
@@ -404,12 +441,18 @@ const strategies = paired.flatMap((r) =>
 const reached = strategies
   .filter((x) => target !== undefined && x.mean >= target)
   .sort((a, b) => a.humanLabels - b.humanLabels)[0];
+// The headline: the best configuration at 600 human labels in any of those paired runs.
+const best600Full = paired
+  .map((r) => r.bestAt600)
+  .filter((b) => b !== null)
+  .sort((a, b) => b.mean - a.mean)[0];
 const file = writeResults(
   'campaign',
   {
     // The full pool's best configuration at 600 human labels (the headline target).
-    macroF1At600Mean: full?.bestAt600?.mean ?? null,
-    macroF1At600Sd: full?.bestAt600?.sd ?? null,
+    macroF1At600Mean: best600Full?.mean ?? null,
+    macroF1At600Sd: best600Full?.sd ?? null,
+    macroF1At600Config: best600Full?.config ?? null,
     macroF1At600Small: small?.bestAt600?.mean ?? null,
     rawPixelAt600Small: small?.rawPixelAt600?.mean ?? null,
     smallPoolMarginOverRawPixels600:

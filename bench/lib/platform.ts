@@ -26,19 +26,22 @@ export const benchBlobDir = path.join(loadConfig().dataDir, 'bench', 'blobs');
 
 /** Queues of this benchmark process, so its workers never take another run's tasks. */
 export function benchQueues(id: string): Queues {
-  return { orchestration: `bench-orch-${id}`, gpu: `bench-gpu-${id}` };
+  return { orchestration: `bench-orch-${id}`, gpu: `bench-gpu-${id}`, train: `bench-train-${id}` };
 }
 
-/** A worker process on one queue against `database`; resolves once it polls. */
+/**
+ * A worker process on one queue against `database` (`train`: the Python training worker);
+ * resolves once it polls.
+ */
 export async function spawnWorker(
-  queue: 'orchestration' | 'gpu',
+  queue: 'orchestration' | 'gpu' | 'train',
   database: string,
   queues: Queues,
   options: { quiet?: boolean; env?: Record<string, string> } = {},
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '--queue', queue, '--task-queue', queues[queue]],
+    ['--import', 'tsx', 'src/main.ts', '--queue', queue, '--task-queue', queues[queue]!],
     {
       cwd: path.join(ROOT, 'apps/worker'),
       env: {
@@ -47,15 +50,19 @@ export async function spawnWorker(
         BEANSTALK_BLOB_DIR: benchBlobDir,
         ...options.env,
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', queue === 'train' ? 'pipe' : 'inherit'],
     },
   );
+  // The Python worker logs to stderr, and says "polling" when it is ready.
+  const ready = queue === 'train' ? 'polling' : 'worker:';
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const watch = (chunk: Buffer) => {
       // The workers' own reports (which provider, reindex timings) go into the bench log.
       if (!options.quiet) process.stdout.write(`  [${queue}] ${chunk.toString()}`);
-      if (chunk.toString().includes('worker:')) resolve();
-    });
+      if (chunk.toString().includes(ready)) resolve();
+    };
+    child.stdout!.on('data', watch);
+    child.stderr?.on('data', watch);
     child.on('exit', (code) => reject(new Error(`${queue} worker exited with ${code}`)));
   });
   return child;

@@ -138,7 +138,10 @@ export type EncoderTrainingPhase =
 
 export interface TrainEncoderInput {
   projectId: string;
-  /** ae | dae | simclr (the trainer's objectives). */
+  /**
+   * ae | dae | simclr (the trainer's pretraining objectives), or finetune: the project's
+   * encoder trained further on people's pool labels (widths, batch size and input size unused).
+   */
   objective: string;
   epochs: number;
   /** Square input side; default from the images (see trainingInput). */

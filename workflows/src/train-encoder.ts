@@ -20,6 +20,8 @@ import {
 } from './definitions.ts';
 import { ingest } from './ingest.ts';
 
+/** The objective that fine-tunes the project's encoder with its labels. */
+const FINE_TUNE = 'finetune';
 const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 };
 /** How often a switch waiting for a running round tries again. */
 const ROUND_WAIT = '30 seconds';
@@ -31,6 +33,10 @@ const ROUND_WAIT = '30 seconds';
  * the last epoch's checkpoint), check the ONNX export in onnxruntime and register it, embed
  * every item with it (the ingest workflow, as a child), then switch the project in one
  * transaction once no round is running. Cancelling at any point leaves the old encoder active.
+ *
+ * Objective `finetune` starts from the project's encoder instead: the images go with people's
+ * pool labels, and the Python worker trains the encoder's last stage on them (a short run, no
+ * checkpoints: a retry starts it again); the rest is the same.
  */
 export async function trainEncoder(input: TrainEncoderInput): Promise<EncoderTrainingProgress> {
   const db = proxyActivities<OrchestrationActivities>({
@@ -60,9 +66,11 @@ export async function trainEncoder(input: TrainEncoderInput): Promise<EncoderTra
   setHandler(encoderTrainingProgress, () => progress);
   enter('planning');
   try {
+    const fineTune = input.objective === FINE_TUNE;
     const plan = await db.planEncoderTraining({
       projectId: input.projectId,
       inputSize: input.inputSize ?? null,
+      fineTune,
     });
     progress.input = plan.shape;
     enter('preparing');
@@ -70,23 +78,36 @@ export async function trainEncoder(input: TrainEncoderInput): Promise<EncoderTra
       projectId: input.projectId,
       shape: plan.shape,
       maxImages: input.maxImages,
+      labeled: fineTune,
     });
     progress.images = prepared.count;
     progress.skippedCount = prepared.skippedCount;
     progress.skipped = prepared.skipped;
     enter('training');
     const { workflowId, runId } = workflowInfo();
-    const trained = await trainer.pretrainEncoder({
-      // Its checkpoint folder: the same for a retry, new for the project's next training.
-      runId,
-      project: plan.slug,
-      imagesBlobKey: prepared.imagesBlobKey,
-      objective: input.objective,
-      epochs: input.epochs,
-      batchSize: input.batchSize,
-      seed: input.seed,
-      widths: input.widths,
-    });
+    const trained =
+      fineTune && plan.base
+        ? await trainer.fineTuneEncoder({
+            runId,
+            project: plan.slug,
+            imagesBlobKey: prepared.imagesBlobKey,
+            labelsBlobKey: prepared.labelsBlobKey!,
+            encoderBlobKey: plan.base.onnxBlobKey,
+            encoderSidecar: plan.base.sidecar,
+            epochs: input.epochs,
+            seed: input.seed,
+          })
+        : await trainer.pretrainEncoder({
+            // Its checkpoint folder: the same for a retry, new for the project's next training.
+            runId,
+            project: plan.slug,
+            imagesBlobKey: prepared.imagesBlobKey,
+            objective: input.objective,
+            epochs: input.epochs,
+            batchSize: input.batchSize,
+            seed: input.seed,
+            widths: input.widths,
+          });
     progress.lossCurve = (trained.sidecar.training?.lossCurve as number[] | undefined) ?? [];
     progress.resumedAfterEpoch = trained.resumedAfterEpoch;
     enter('registering');

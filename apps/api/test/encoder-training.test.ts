@@ -181,6 +181,17 @@ describe('a project trained and labeled through the API alone (no command line)'
     expect(next.claimNextTask?.item.id).toBeTruthy();
   });
 
+  it('FINETUNE without enough labels is refused at once, naming the minimum', async () => {
+    const r = await api.gql(
+      admin,
+      'mutation { trainEncoder(project: "new-team", objective: FINETUNE, epochs: 30) { workflowId } }',
+    );
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0]!.message).toMatch(
+      /new-team has \d+ labeled pool images in \d+ classes; fine-tuning needs at least 20/,
+    );
+  });
+
   it('too few images: trainEncoder is refused at once, naming the minimum', async () => {
     await api.ok(
       admin,

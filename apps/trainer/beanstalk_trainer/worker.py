@@ -2,7 +2,9 @@
 encoder on a project's images (prepared by the platform as one uint8 .npy blob, decoded with the
 same pipeline that serves the encoder), heartbeating its progress, checkpointing every epoch in
 the work folder so that a retry after a killed worker resumes from the last epoch, and stores
-the exported ONNX file in the blob store for the gpu worker to check and register.
+the exported ONNX file in the blob store for the gpu worker to check and register. Activity
+`fineTuneEncoder` trains the project's encoder further with its labels (an int64 .npy blob,
+-1 for unlabeled images): a run of seconds to minutes, started again on a retry.
 
 Started by `npm run worker -- --queue train` (apps/worker), which passes the platform's
 configuration as arguments."""
@@ -24,8 +26,9 @@ import numpy as np
 import torch
 
 from . import blobs
-from .data import ImageSet, load_npy
+from .data import DataError, ImageSet, load_npy
 from .export import export_encoder
+from .finetune import FineTuneConfig, FineTuner, load_onnx_encoder
 from .train import OBJECTIVES, TrainConfig, Trainer
 
 # Fewer images than this cannot train a useful encoder; the workflow checks it first too.
@@ -40,7 +43,7 @@ class Settings:
     threads: int
 
 
-def check_features(trainer: Trainer, images: np.ndarray) -> dict:
+def check_features(trainer, images: np.ndarray) -> dict:
     """PyTorch's features of the first training images, for the platform to compare the
     exported ONNX file against in onnxruntime before it registers the encoder."""
     x = trainer.normalise(torch.from_numpy(images[:CHECK_IMAGES]).float() / 255.0)
@@ -51,8 +54,6 @@ def check_features(trainer: Trainer, images: np.ndarray) -> dict:
 
 def pretrain(settings: Settings, spec: dict, heartbeat, log) -> dict:
     """The activity's work, without Temporal: testable on its own."""
-    from .data import DataError
-
     objective = spec.get("objective", "simclr")
     if objective not in OBJECTIVES:
         raise DataError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
@@ -76,12 +77,7 @@ def pretrain(settings: Settings, spec: dict, heartbeat, log) -> dict:
     resumed = trainer.epoch if trainer.resume() else 0
     started = time.time()
     trainer.fit()
-    command = f"trainEncoder workflow {spec['runId']} (pretrainEncoder activity)"
-    onnx_path, _ = export_encoder(trainer, out, command)
-    sidecar = trainer.sidecar(command)
-    sidecar["check"] = check_features(trainer, images)
-    key = blobs.put(settings.blob_dir, onnx_path.read_bytes())
-    log(f"exported {onnx_path} as blob {key}")
+    key, sidecar = store_export(settings, trainer, out, images, f"trainEncoder workflow {spec['runId']} (pretrainEncoder activity)", log)
     return {
         "onnxBlobKey": key,
         "sidecar": sidecar,
@@ -90,13 +86,44 @@ def pretrain(settings: Settings, spec: dict, heartbeat, log) -> dict:
     }
 
 
+def store_export(settings: Settings, trainer, out: Path, images: np.ndarray, command: str, log) -> tuple[str, dict]:
+    """Exports the trained encoder, stores the ONNX file in the blob store and returns its key
+    with the sidecar, which carries the check features."""
+    onnx_path, _ = export_encoder(trainer, out, command)
+    sidecar = trainer.sidecar(command)
+    sidecar["check"] = check_features(trainer, images)
+    key = blobs.put(settings.blob_dir, onnx_path.read_bytes())
+    log(f"exported {onnx_path} as blob {key}")
+    return key, sidecar
+
+
+def fine_tune(settings: Settings, spec: dict, heartbeat, log) -> dict:
+    """The fine-tuning activity's work, without Temporal: testable on its own."""
+    images = load_npy(blobs.path_of(settings.blob_dir, spec["imagesBlobKey"])).images
+    labels = np.load(blobs.path_of(settings.blob_dir, spec["labelsBlobKey"]), allow_pickle=False)
+    if labels.shape != (len(images),):
+        raise DataError(f"{len(images)} images but labels of shape {labels.shape}")
+    out = settings.work_dir / spec["runId"]
+    out.mkdir(parents=True, exist_ok=True)
+    # The encoder it starts from, as the platform stores it: ONNX file and sidecar.
+    base = out / "base.onnx"
+    base.write_bytes(blobs.path_of(settings.blob_dir, spec["encoderBlobKey"]).read_bytes())
+    sidecar = spec["encoderSidecar"]
+    encoder = load_onnx_encoder(base, sidecar)
+    config = FineTuneConfig(epochs=int(spec.get("epochs", FineTuneConfig.epochs)), seed=int(spec.get("seed", 0)), threads=settings.threads)
+    source = f"blob {spec['imagesBlobKey']} ({spec.get('project', 'project')})"
+    tuner = FineTuner(encoder, sidecar, ImageSet(images, labels.astype(np.int64), None, source), config, log=log, progress=heartbeat)
+    started = time.time()
+    tuner.fit()
+    key, sidecar = store_export(settings, tuner, out, images, f"trainEncoder workflow {spec['runId']} (fineTuneEncoder activity)", log)
+    return {"onnxBlobKey": key, "sidecar": sidecar, "resumedAfterEpoch": 0, "seconds": time.time() - started}
+
+
 def run_worker(args: argparse.Namespace) -> None:
     from temporalio import activity
     from temporalio.client import Client
     from temporalio.exceptions import ApplicationError
     from temporalio.worker import Worker
-
-    from .data import DataError
 
     settings = Settings(Path(args.blob_dir), Path(args.work_dir), args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s trainer %(message)s")
@@ -114,13 +141,20 @@ def run_worker(args: argparse.Namespace) -> None:
             # Bad input does not get better on a retry.
             raise ApplicationError(str(error), type="BAD_USER_INPUT", non_retryable=True) from error
 
+    @activity.defn(name="fineTuneEncoder")
+    def fine_tune_encoder(spec: dict) -> dict:
+        try:
+            return fine_tune(settings, spec, activity.heartbeat, lambda line: activity.logger.info(line))
+        except (DataError, ValueError) as error:
+            raise ApplicationError(str(error), type="BAD_USER_INPUT", non_retryable=True) from error
+
     async def main() -> None:
         client = await Client.connect(args.temporal, namespace=args.namespace)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             worker = Worker(
                 client,
                 task_queue=args.task_queue,
-                activities=[pretrain_encoder],
+                activities=[pretrain_encoder, fine_tune_encoder],
                 activity_executor=pool,
                 max_concurrent_activities=1,
             )

@@ -187,3 +187,130 @@ def test_worker_pretrain_refuses_too_few_images(tmp_path):
     settings = Settings(blob_dir=tmp_path / "blobs", work_dir=tmp_path / "work", threads=0)
     with pytest.raises(DataError, match=f"needs at least {MIN_IMAGES}"):
         pretrain(settings, {"runId": "r", "imagesBlobKey": key, "epochs": 1}, print, print)
+
+
+def knn_accuracy(references: np.ndarray, labels: np.ndarray, queries: np.ndarray, truth: np.ndarray, k: int = 10) -> float:
+    """Cosine kNN, similarity-weighted vote: how the platform classifies."""
+    refs = references / np.linalg.norm(references, axis=1, keepdims=True)
+    qs = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    similarity = qs @ refs.T
+    nearest = np.argsort(-similarity, axis=1)[:, :k]
+    votes = np.zeros((len(qs), int(labels.max()) + 1))
+    for q in range(len(qs)):
+        np.add.at(votes[q], labels[nearest[q]], similarity[q, nearest[q]])
+    return float((votes.argmax(1) == truth).mean())
+
+
+def test_encoder_read_back_from_its_onnx_file_gives_the_same_features():
+    from beanstalk_trainer.finetune import load_onnx_encoder
+
+    folder = REPO / "models" / "fashion-mnist-dae"
+    sidecar = json.loads((folder / "encoder.json").read_text())
+    encoder = load_onnx_encoder(folder / "encoder.onnx", sidecar)
+    inputs = np.random.default_rng(0).normal(size=(4, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        ours = encoder(torch.from_numpy(inputs)).numpy()
+    assert np.abs(ours - run_onnx_in_node(folder / "encoder.onnx", inputs)).max() < 1e-4
+    no_architecture = {**sidecar, "training": {}}
+    with pytest.raises(DataError, match="needs an encoder trained by beanstalk_trainer"):
+        load_onnx_encoder(folder / "encoder.onnx", no_architecture)
+    other = {**sidecar, "training": {"config": {**sidecar["training"]["config"], "depths": [2, 2, 2, 2]}}}
+    with pytest.raises(DataError, match="convolutions"):
+        load_onnx_encoder(folder / "encoder.onnx", other)
+
+
+def test_finetune_learns_the_labels_keeps_the_frozen_stages_and_exports(fashion_npz, tmp_path):
+    from beanstalk_trainer.finetune import load_onnx_encoder
+
+    folder = REPO / "models" / "fashion-mnist-dae"
+    sidecar = json.loads((folder / "encoder.json").read_text())
+    data = load(fashion_npz)
+    labels = data.labels.copy()
+    labels[200:] = -1  # 200 labeled images; the rest unlabeled
+    labeled = tmp_path / "labeled.npz"
+    np.savez(labeled, images=data.images, labels=labels)
+    out = tmp_path / "tuned"
+    assert main(["finetune", "--encoder", str(folder), "--data", str(labeled), "--out", str(out), "--epochs", "8"]) == 0
+    tuned_sidecar = json.loads((out / "encoder.json").read_text())
+    record = tuned_sidecar["training"]["fineTunes"][-1]
+    assert record["labeledImages"] == 200 and record["unlabeledImages"] == 824 and record["classes"] == 10
+    assert record["lossCurve"][-1] < record["lossCurve"][0]
+    assert tuned_sidecar["normalisation"] == sidecar["normalisation"]  # the platform feeds it alike
+    before = load_onnx_encoder(folder / "encoder.onnx", sidecar)
+    after = load_onnx_encoder(out / "encoder.onnx", tuned_sidecar)
+    # Only the last stage and the projection were trained.
+    assert torch.equal(before.stem[0].weight, after.stem[0].weight)
+    assert torch.equal(before.stages[2][0].conv2.weight, after.stages[2][0].conv2.weight)
+    assert not torch.equal(before.stages[3][0].conv2.weight, after.stages[3][0].conv2.weight)
+    # Held-out images (not among the 200 labeled) are classified better by kNN over the labeled ones.
+    mean, std = sidecar["normalisation"]["mean"][0], sidecar["normalisation"]["std"][0]
+    x = (torch.from_numpy(data.images).float() / 255.0 - mean) / std
+    with torch.no_grad():
+        old, new = before(x).numpy(), after(x).numpy()
+    truth = data.labels
+    old_accuracy = knn_accuracy(old[:200], truth[:200], old[200:], truth[200:])
+    new_accuracy = knn_accuracy(new[:200], truth[:200], new[200:], truth[200:])
+    print(f"held-out kNN accuracy {old_accuracy:.3f} -> {new_accuracy:.3f}")
+    assert new_accuracy > old_accuracy + 0.02, (old_accuracy, new_accuracy)
+
+
+def test_finetune_refuses_data_it_cannot_learn_from(fashion_npz, tmp_path, capsys):
+    folder = REPO / "models" / "fashion-mnist-dae"
+    data = load(fashion_npz)
+    unlabeled = tmp_path / "unlabeled.npz"
+    np.savez(unlabeled, images=data.images[:64])
+    one_class = tmp_path / "one-class.npz"
+    np.savez(one_class, images=data.images[:64], labels=np.zeros(64, np.int64))
+    rgb = tmp_path / "rgb.npz"
+    np.savez(rgb, images=np.zeros((8, 3, 28, 28), np.uint8), labels=np.arange(8) % 2)
+    expected = {
+        unlabeled: "fine-tuning needs labels",
+        one_class: "labeled images of at least two classes",
+        rgb: "images are 3 x 28, the encoder takes 1 x 28",
+    }
+    for path, message in expected.items():
+        assert main(["finetune", "--encoder", str(folder), "--data", str(path), "--out", str(tmp_path / "o")]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["finetune", "--data", str(one_class), "--out", str(tmp_path / "o")]) == 2
+    assert "finetune needs --encoder" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "encoder.onnx").exists()
+
+
+def test_worker_fine_tune_reads_the_platforms_blobs_and_reports_progress(fashion_npz, tmp_path):
+    from beanstalk_trainer import blobs
+    from beanstalk_trainer.worker import Settings, fine_tune
+
+    folder = REPO / "models" / "fashion-mnist-dae"
+    data = load(fashion_npz)
+    store = tmp_path / "blobs"
+
+    def put(array: np.ndarray) -> str:
+        buffer = tmp_path / "buffer.npy"
+        np.save(buffer, array)
+        return blobs.put(store, buffer.read_bytes())
+
+    labels = data.labels[:256].copy()
+    labels[64:] = -1
+    spec = {
+        "runId": "tune-1",
+        "imagesBlobKey": put(data.images[:256]),
+        "labelsBlobKey": put(labels),
+        "encoderBlobKey": blobs.put(store, (folder / "encoder.onnx").read_bytes()),
+        "encoderSidecar": json.loads((folder / "encoder.json").read_text()),
+        "epochs": 2,
+    }
+    settings = Settings(blob_dir=store, work_dir=tmp_path / "work", threads=0)
+    beats = []
+    result = fine_tune(settings, spec, beats.append, lambda line: None)
+    assert beats[-1]["epoch"] == 2 and beats[-1]["etaSeconds"] == pytest.approx(0, abs=1e-6)
+    record = result["sidecar"]["training"]["fineTunes"][-1]
+    assert record["labeledImages"] == 64 and record["unlabeledImages"] == 192
+    import base64
+
+    check = result["sidecar"]["check"]
+    features = np.frombuffer(base64.b64decode(check["features"]), "<f4").reshape(check["images"], -1)
+    exported = blobs.path_of(store, result["onnxBlobKey"])
+    inputs = ((data.images[:4].astype(np.float32) / 255.0 - spec["encoderSidecar"]["normalisation"]["mean"][0]) / spec["encoderSidecar"]["normalisation"]["std"][0])
+    assert np.abs(run_onnx_in_node(exported, inputs) - features).max() < 1e-4
+    with pytest.raises(DataError, match="256 images but labels of shape"):
+        fine_tune(settings, {**spec, "labelsBlobKey": put(labels[:10])}, beats.append, lambda line: None)

@@ -8,6 +8,7 @@ import {
   startEncoderTraining,
   type EncoderTrainingStatus,
 } from '@beanstalk/orchestration';
+import { hiddenClassOf } from '@beanstalk/testing';
 import { startHarness, type Harness } from './harness.ts';
 
 /** Polls the project's training until `until` holds (or fails after `ms`). */
@@ -99,6 +100,61 @@ describe('training an encoder in the platform (Python worker on Temporal)', () =
       before.encoderVersionId,
     );
     expect(await trainedFor(h)).toHaveLength(registeredBefore);
+  });
+
+  it("fine-tuning: refused on too few labels; on people's pool labels only, the project's encoder is trained further, registered, embedded and switched to", async () => {
+    const items = await h.db.prisma.item.findMany({
+      where: { projectId: h.projectId },
+      orderBy: { contentHash: 'asc' },
+    });
+    const pool = items.filter((i) => i.split === 'POOL');
+    const evalItems = items.filter((i) => i.split === 'EVAL');
+    const give = async (chosen: typeof items, source: 'HUMAN' | 'AUTO') => {
+      for (const item of chosen) {
+        await h.db.db.labels.append({
+          projectId: h.projectId,
+          itemId: item.id,
+          labelClassId: await hiddenClassOf(h.db.db, item.id),
+          source,
+          supersedesId: null,
+        });
+      }
+    };
+    await give(pool.slice(0, 10), 'HUMAN');
+    // Its own trainer: the one the first test started may still be busy with the cancelled run.
+    await h.startTrainer();
+    const fineTune = { projectId: h.projectId, objective: 'finetune', epochs: 4, seed: 1 };
+    const refused = await startEncoderTraining(h.client, fineTune, h.queues);
+    await expect(refused.result()).rejects.toThrow();
+    const failed = await encoderTrainingStatus(h.client, h.projectId);
+    expect(failed!.note).toContain('fine-tuning needs at least 20');
+    expect(failed!.phases.map((p) => p.phase)).toEqual(['planning', 'failed']);
+
+    // 100 people's pool labels count; auto labels and eval labels do not.
+    await give(pool.slice(10, 100), 'HUMAN');
+    await give(pool.slice(100, 130), 'AUTO');
+    await give(evalItems.slice(0, 5), 'HUMAN');
+    const before = await h.db.db.projects.get(h.projectId);
+    const result = await (await startEncoderTraining(h.client, fineTune, h.queues)).result();
+    expect(result.phase).toBe('completed');
+    const version = (await h.db.db.encoders.byId(result.encoderVersionId!))!;
+    expect(version.name).toContain('-finetune-');
+    const tuned = (version.sidecar as { training: { fineTunes: Record<string, number>[] } })
+      .training.fineTunes;
+    expect(tuned.at(-1)).toMatchObject({
+      labeledImages: 100,
+      unlabeledImages: pool.length - 100,
+      classes: 10,
+    });
+    // The same architecture and input as the encoder it started from; new features for all.
+    expect(version).toMatchObject({ inputWidth: 28, inputHeight: 28, channels: 1, dims: 128 });
+    expect(await h.db.db.items.countWithoutFeatures(h.projectId, version.id)).toBe(0);
+    expect(result.previousEncoderVersionId).toBe(before.encoderVersionId);
+    expect((await h.db.db.projects.get(h.projectId)).encoderVersionId).toBe(version.id);
+    const probe = [pool[0]!.id];
+    const [oldFeature] = (await h.db.db.features.of(before.encoderVersionId!, probe)).values();
+    const [newFeature] = (await h.db.db.features.of(version.id, probe)).values();
+    expect(Array.from(newFeature!)).not.toEqual(Array.from(oldFeature!));
   });
 });
 

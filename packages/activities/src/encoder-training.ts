@@ -2,13 +2,14 @@ import { heartbeat } from '@temporalio/activity';
 import type { PixelShape } from '@beanstalk/ml';
 import {
   checkEnoughImages,
+  checkFineTuneLabels,
   prepareTrainingImages,
   registerTrainedEncoder,
   trainingInput,
   type PreparedImages,
   type TrainedSidecar,
 } from '@beanstalk/model-runtime';
-import { isAppError } from '@beanstalk/shared';
+import { AppError, isAppError } from '@beanstalk/shared';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
 
@@ -16,6 +17,8 @@ export interface TrainingPlan {
   slug: string;
   images: number;
   shape: PixelShape;
+  /** Fine-tuning: the project's encoder it starts from (its input shape is the plan's). */
+  base?: { encoderVersionId: string; onnxBlobKey: string; sidecar: unknown; labels: number };
 }
 
 /** What the Python training worker's `pretrainEncoder` takes (apps/trainer, worker.py). */
@@ -32,6 +35,19 @@ export interface PretrainSpec {
   depths?: number[];
 }
 
+/** What the Python worker's `fineTuneEncoder` takes (apps/trainer, worker.py). */
+export interface FineTuneSpec {
+  runId: string;
+  project: string;
+  imagesBlobKey: string;
+  labelsBlobKey: string;
+  /** The encoder it starts from: its ONNX file in the blob store and its stored sidecar. */
+  encoderBlobKey: string;
+  encoderSidecar: unknown;
+  epochs: number;
+  seed?: number;
+}
+
 /** What it returns: the ONNX file in the blob store and its sidecar. */
 export interface PretrainResult {
   onnxBlobKey: string;
@@ -43,17 +59,53 @@ export interface PretrainResult {
 /** The Python worker's activities, as the workflow calls them on the train queue. */
 export interface TrainerActivities {
   pretrainEncoder(spec: PretrainSpec): Promise<PretrainResult>;
+  fineTuneEncoder(spec: FineTuneSpec): Promise<PretrainResult>;
 }
 
 /** The steps of training an encoder that run in TypeScript, around the Python worker's. */
 export function createEncoderPlanningActivities({ db }: ActivityDeps) {
   return {
-    /** The project's pool and the input shape the encoder will take; too few images refused. */
-    planEncoderTraining(input: { projectId: string; inputSize?: number | null }) {
+    /**
+     * The project's pool and the input shape the encoder will take; too few images refused.
+     * Fine-tuning keeps the project's encoder's shape and needs labels of two classes or more.
+     */
+    planEncoderTraining(input: {
+      projectId: string;
+      inputSize?: number | null;
+      fineTune?: boolean;
+    }) {
       return surfacing(async (): Promise<TrainingPlan> => {
         const project = await db.projects.get(input.projectId);
         const shapes = await db.items.poolShapes(project.id);
         checkEnoughImages(shapes.images, project.slug);
+        if (input.fineTune) {
+          const encoder = project.encoderVersionId
+            ? await db.encoders.byId(project.encoderVersionId)
+            : null;
+          if (!encoder) {
+            throw new AppError(
+              'BAD_USER_INPUT',
+              `project ${project.slug} has no encoder to fine-tune`,
+            );
+          }
+          const labels = await db.labels.forTraining(project.id);
+          checkFineTuneLabels(labels, project.slug);
+          return {
+            slug: project.slug,
+            images: shapes.images,
+            shape: {
+              width: encoder.inputWidth,
+              height: encoder.inputHeight,
+              channels: encoder.channels,
+            },
+            base: {
+              encoderVersionId: encoder.id,
+              onnxBlobKey: encoder.onnxBlobKey,
+              sidecar: encoder.sidecar,
+              labels: labels.length,
+            },
+          };
+        }
         return {
           slug: project.slug,
           images: shapes.images,
@@ -89,6 +141,7 @@ export function createEncoderModelActivities({ db, blobs }: ActivityDeps) {
       projectId: string;
       shape: PixelShape;
       maxImages?: number;
+      labeled?: boolean;
     }): Promise<PreparedImages> {
       return surfacing(async () => {
         const prepared = await prepareTrainingImages({ db, blobs }, input, (done) =>

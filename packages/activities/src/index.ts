@@ -69,6 +69,7 @@ export { eventType, type WebhookEventInput } from './webhooks.ts';
 export { checkWebhookUrl, signature, WebhookRefused } from './webhook-http.ts';
 export type { EmbedResult } from './embedding.ts';
 export type {
+  FineTuneSpec,
   PretrainResult,
   PretrainSpec,
   TrainerActivities,

@@ -76,15 +76,17 @@ async function decodeWithSharp(image: ImageInput, shape: PixelShape): Promise<Ui
 }
 
 /**
- * A NumPy .npy file (format 1.0) of uint8 values in C order: what the training worker reads.
- * `pixels` (one array, or chunks in order, copied once) holds N images as C x H x W planes.
+ * A NumPy .npy file (format 1.0) in C order: what the training worker reads. `pixels` (one
+ * array, or chunks in order, copied once) holds N images as C x H x W uint8 planes, or, with
+ * `descr` '<i8', the bytes of a BigInt64Array (the fine-tuning's labels).
  */
 export function npyBytes(
   pixels: Uint8Array | readonly Uint8Array[],
   shape: readonly number[],
+  descr: '|u1' | '<i8' = '|u1',
 ): Uint8Array {
   const chunks = pixels instanceof Uint8Array ? [pixels] : pixels;
-  const dict = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
   // Magic (6) + version (2) + header length (2) + header, padded to 64 bytes, ending in \n.
   const unpadded = 10 + dict.length + 1;
   const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';

@@ -62,10 +62,32 @@ export function checkEnoughImages(count: number, slug: string): void {
   }
 }
 
+/** Fewer people's pool labels than this cannot fine-tune an encoder. */
+export const MIN_FINE_TUNE_LABELS = 20;
+
+/** Refuses to fine-tune on too few labels, or on labels of one class. */
+export function checkFineTuneLabels(labels: { labelClassId: string }[], slug: string): void {
+  const classes = new Set(labels.map((l) => l.labelClassId)).size;
+  if (labels.length < MIN_FINE_TUNE_LABELS || classes < 2) {
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `project ${slug} has ${labels.length} labeled pool images in ${classes} classes; fine-tuning needs at least ${MIN_FINE_TUNE_LABELS} in two classes or more`,
+      { minimum: MIN_FINE_TUNE_LABELS, labels: labels.length, classes },
+    );
+  }
+}
+
 export interface PreparedImages {
   /** Blob of a uint8 N x C x H x W .npy file. */
   imagesBlobKey: string;
   count: number;
+  /**
+   * With `labeled`: blob of an int64 (N,) .npy file, each image's class index (its position in
+   * the project's classes) from the label a head trains on (people's, not auto labels), -1 for
+   * an unlabeled image; and how many images have one.
+   */
+  labelsBlobKey?: string;
+  labeledCount?: number;
   skippedCount: number;
   /** The first 100 images that could not be decoded, and why. */
   skipped: { itemId: string; reason: string }[];
@@ -74,11 +96,13 @@ export interface PreparedImages {
 /**
  * Decodes a project's readable pool images at the encoder's input shape with the serving
  * pipeline, into one .npy blob the training worker reads. Images that cannot be decoded are
- * marked unreadable (the embedding would refuse them too), reported and left out.
+ * marked unreadable (the embedding would refuse them too), reported and left out. `labeled`
+ * adds their labels (see PreparedImages), read before the images: a label given while they
+ * are decoded waits for the next training.
  */
 export async function prepareTrainingImages(
   deps: { db: Database; blobs: BlobStore },
-  input: { projectId: string; shape: PixelShape; maxImages?: number },
+  input: { projectId: string; shape: PixelShape; maxImages?: number; labeled?: boolean },
   onProgress: (done: number) => void = () => {},
 ): Promise<PreparedImages> {
   const { width, height, channels } = input.shape;
@@ -90,6 +114,13 @@ export async function prepareTrainingImages(
     Math.floor(MAX_TRAINING_BYTES / size),
   );
   const chunks: Uint8Array[] = [];
+  const labels: number[] = [];
+  let labelOf: Map<string, number> | null = null;
+  if (input.labeled) {
+    const { indexOf } = await deps.db.classes.index(input.projectId);
+    const training = await deps.db.labels.forTraining(input.projectId);
+    labelOf = new Map(training.map((l) => [l.itemId, indexOf.get(l.labelClassId)!]));
+  }
   const skipped: PreparedImages['skipped'] = [];
   let skippedCount = 0;
   let count = 0;
@@ -117,6 +148,9 @@ export async function prepareTrainingImages(
       }),
     );
     const kept = decoded.filter((d): d is Uint8Array => d !== null);
+    if (labelOf) {
+      page.forEach((item, i) => decoded[i] !== null && labels.push(labelOf.get(item.id) ?? -1));
+    }
     const chunk = new Uint8Array(kept.length * size);
     // Interleaved H x W x C pixels to the C x H x W planes PyTorch takes.
     kept.forEach((pixels, i) => {
@@ -129,7 +163,17 @@ export async function prepareTrainingImages(
     onProgress(count);
   }
   const { key } = await deps.blobs.put(npyBytes(chunks, [count, channels, height, width]));
-  return { imagesBlobKey: key, count, skippedCount, skipped };
+  if (!labelOf) return { imagesBlobKey: key, count, skippedCount, skipped };
+  const classes = BigInt64Array.from(labels, (l) => BigInt(l));
+  const labelsBlob = await deps.blobs.put(npyBytes(new Uint8Array(classes.buffer), [count], '<i8'));
+  return {
+    imagesBlobKey: key,
+    count,
+    labelsBlobKey: labelsBlob.key,
+    labeledCount: labels.filter((l) => l >= 0).length,
+    skippedCount,
+    skipped,
+  };
 }
 
 /** The trainer's sidecar with the features PyTorch computed for the first training images. */

@@ -14,6 +14,8 @@ export { catchUpVectorSet } from './catch-up.ts';
 export {
   checkEnoughImages,
   prepareTrainingImages,
+  checkFineTuneLabels,
+  MIN_FINE_TUNE_LABELS,
   registerTrainedEncoder,
   trainingInput,
   MIN_TRAINING_IMAGES,

@@ -4,7 +4,7 @@ import {
   encoderTrainingStatus,
   startEncoderTraining,
 } from '@beanstalk/orchestration';
-import { checkEnoughImages } from '@beanstalk/model-runtime';
+import { checkEnoughImages, checkFineTuneLabels } from '@beanstalk/model-runtime';
 import { AppError } from '@beanstalk/shared';
 import type { Context } from '../context.ts';
 import type {
@@ -18,15 +18,29 @@ const STATUS_DEADLINE_MS = 2000;
 const MAX_EPOCHS = 500;
 
 /** The trainer's record in an encoder's sidecar (apps/trainer, `Trainer.sidecar`). */
-interface TrainingRecord {
+export interface TrainingRecord {
   objective?: string;
-  training?: { images?: number; lossCurve?: number[]; epochSeconds?: number[]; device?: string };
+  training?: {
+    images?: number;
+    lossCurve?: number[];
+    epochSeconds?: number[];
+    device?: string;
+    /** One entry per fine-tuning with labels (apps/trainer, `FineTuner.sidecar`). */
+    fineTunes?: unknown[];
+  };
 }
 const record = (e: EncoderRow) => e.sidecar as TrainingRecord;
 
+/** The pretraining objective, and for a fine-tuned encoder how often: "ae + fine-tuned x2". */
+export function objectiveOf({ objective, training }: TrainingRecord): string | null {
+  const tuned = training?.fineTunes?.length ?? 0;
+  if (tuned === 0) return objective ?? null;
+  return `${objective ?? 'unknown'} + fine-tuned${tuned > 1 ? ` x${tuned}` : ''}`;
+}
+
 export const EncoderVersion: EncoderVersionResolvers = {
   createdAt: (e) => e.createdAt.toISOString(),
-  objective: (e) => record(e).objective ?? null,
+  objective: (e) => objectiveOf(record(e)),
   lossCurve: (e) => record(e).training?.lossCurve ?? [],
   trainingImages: (e) => record(e).training?.images ?? null,
   epochSeconds: (e) => record(e).training?.epochSeconds ?? [],
@@ -57,7 +71,8 @@ export async function encoderTraining(
   );
   if (!status) return null;
   const live =
-    status.phase === 'training' && status.activity?.name === 'pretrainEncoder'
+    status.phase === 'training' &&
+    (status.activity?.name === 'pretrainEncoder' || status.activity?.name === 'fineTuneEncoder')
       ? ((status.activity.details ?? {}) as TrainingHeartbeat)
       : null;
   return {
@@ -94,7 +109,7 @@ export async function encoderTraining(
   };
 }
 
-const OBJECTIVES = { SIMCLR: 'simclr', AE: 'ae', DAE: 'dae' } as const;
+const OBJECTIVES = { SIMCLR: 'simclr', AE: 'ae', DAE: 'dae', FINETUNE: 'finetune' } as const;
 
 export const encoderMutations: Pick<
   MutationResolvers,
@@ -114,8 +129,12 @@ export const encoderMutations: Pick<
     ) {
       throw new AppError('BAD_USER_INPUT', 'inputSize must be a whole number from 16 to 224');
     }
-    // Too few images is refused here, at once; the workflow checks again when it starts.
+    // Too few images (or labels, to fine-tune) is refused here, at once; the workflow checks
+    // again when it starts.
     checkEnoughImages((await ctx.db.items.poolShapes(project.id)).images, project.slug);
+    if (args.objective === 'FINETUNE') {
+      checkFineTuneLabels(await ctx.db.labels.forTraining(project.id), project.slug);
+    }
     const handle = await startEncoderTraining(
       await ctx.temporal(),
       {

@@ -267,6 +267,9 @@ export function EncoderTrainingPanel({ slug }: { slug: string }) {
               <option value="SIMCLR">Contrastive (SimCLR), the default</option>
               <option value="AE">Autoencoder</option>
               <option value="DAE">Denoising autoencoder</option>
+              <option value="FINETUNE">
+                Fine-tune the current encoder with the labels (after a few hundred; 30 epochs)
+              </option>
             </select>
           </label>
           <label>
