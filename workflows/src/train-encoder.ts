@@ -92,6 +92,7 @@ export async function trainEncoder(input: TrainEncoderInput): Promise<EncoderTra
             project: plan.slug,
             imagesBlobKey: prepared.imagesBlobKey,
             labelsBlobKey: prepared.labelsBlobKey!,
+            baseEncoderVersionId: plan.base.encoderVersionId,
             encoderBlobKey: plan.base.onnxBlobKey,
             encoderSidecar: plan.base.sidecar,
             epochs: input.epochs,

@@ -99,7 +99,7 @@ def finetune(args: argparse.Namespace, data, command: str) -> int:
             epochs=args.epochs or FineTuneConfig.epochs, batch_size=args.batch_size or FineTuneConfig.batch_size,
             lr=args.lr or FineTuneConfig.lr, keep=args.keep, stages=args.stages, seed=args.seed, threads=args.threads,
         )
-        tuner = FineTuner(encoder, sidecar, data, config, log=lambda line: print(line, flush=True))
+        tuner = FineTuner(encoder, sidecar, data, config, log=lambda line: print(line, flush=True), started_from=str(folder))
     except (OSError, ValueError) as error:  # DataError is a ValueError
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -93,7 +93,7 @@ class FineTuner:
     """Trains the encoder's last stage and projection on labeled images; `encoder()` and
     `sidecar()` as the pretraining Trainer has them, so `export_encoder` takes either."""
 
-    def __init__(self, encoder: Encoder, sidecar: dict, data: ImageSet, config: FineTuneConfig, log=print, progress=None) -> None:
+    def __init__(self, encoder: Encoder, sidecar: dict, data: ImageSet, config: FineTuneConfig, log=print, progress=None, started_from: str | None = None) -> None:
         if data.labels is None:
             raise DataError(f"{data.source}: fine-tuning needs labels (-1 marks an unlabeled image)")
         labeled = data.labels >= 0
@@ -101,6 +101,8 @@ class FineTuner:
             raise DataError(f"{data.source}: fine-tuning needs labeled images of at least two classes")
         self.config, self.log, self.progress = config, log, progress
         self.base_sidecar = sidecar
+        # Which encoder it started from (a model folder, or the platform's encoder version id).
+        self.started_from = started_from
         self.channels, self.size = data.images.shape[1], data.images.shape[2]
         if (self.channels, self.size) != (sidecar["input"]["channels"], sidecar["input"]["height"]):
             raise DataError(f"{data.source}: images are {self.channels} x {self.size}, the encoder takes {sidecar['input']['channels']} x {sidecar['input']['height']}")
@@ -131,11 +133,11 @@ class FineTuner:
         self.trained = [*tuned.parameters(), *self.model.project.parameters()]
         for parameter in self.trained:
             parameter.requires_grad_(True)
-        # The frozen part's output for the unlabeled images does not change: computed once.
-        self.before = self.features(self.unlabeled).detach() if self.unlabeled is not None else None
-        # Class weights start at the labeled images' mean directions: at step 0 the classifier
-        # is the nearest class mean in the current space.
         with torch.no_grad():
+            # The unlabeled images' features before fine-tuning: what the pull keeps them near.
+            self.before = self.features(self.unlabeled) if self.unlabeled is not None else None
+            # Class weights start at the labeled images' mean directions: at step 0 the
+            # classifier is the nearest class mean in the current space.
             z = F.normalize(self.features(self.images), dim=1)
             weights = torch.stack([z[self.labels == c].mean(0) if (self.labels == c).any() else torch.zeros(z.shape[1]) for c in range(self.classes)])
         self.weights = nn.Parameter(weights)
@@ -202,6 +204,7 @@ class FineTuner:
             "fineTunes": [
                 *base.get("fineTunes", []),
                 {
+                    "startedFrom": self.started_from,
                     "labeledImages": len(self.images),
                     "unlabeledImages": 0 if self.unlabeled is None else len(self.unlabeled),
                     "classes": self.classes,

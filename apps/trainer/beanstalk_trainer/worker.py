@@ -112,7 +112,7 @@ def fine_tune(settings: Settings, spec: dict, heartbeat, log) -> dict:
     encoder = load_onnx_encoder(base, sidecar)
     config = FineTuneConfig(epochs=int(spec.get("epochs", FineTuneConfig.epochs)), seed=int(spec.get("seed", 0)), threads=settings.threads)
     source = f"blob {spec['imagesBlobKey']} ({spec.get('project', 'project')})"
-    tuner = FineTuner(encoder, sidecar, ImageSet(images, labels.astype(np.int64), None, source), config, log=log, progress=heartbeat)
+    tuner = FineTuner(encoder, sidecar, ImageSet(images, labels.astype(np.int64), None, source), config, log=log, progress=heartbeat, started_from=spec.get("baseEncoderVersionId"))
     started = time.time()
     tuner.fit()
     key, sidecar = store_export(settings, tuner, out, images, f"trainEncoder workflow {spec['runId']} (fineTuneEncoder activity)", log)

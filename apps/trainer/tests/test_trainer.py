@@ -234,6 +234,7 @@ def test_finetune_learns_the_labels_keeps_the_frozen_stages_and_exports(fashion_
     tuned_sidecar = json.loads((out / "encoder.json").read_text())
     record = tuned_sidecar["training"]["fineTunes"][-1]
     assert record["labeledImages"] == 200 and record["unlabeledImages"] == 824 and record["classes"] == 10
+    assert record["startedFrom"] == str(folder)
     assert record["lossCurve"][-1] < record["lossCurve"][0]
     assert tuned_sidecar["normalisation"] == sidecar["normalisation"]  # the platform feeds it alike
     before = load_onnx_encoder(folder / "encoder.onnx", sidecar)
@@ -304,7 +305,7 @@ def test_worker_fine_tune_reads_the_platforms_blobs_and_reports_progress(fashion
     result = fine_tune(settings, spec, beats.append, lambda line: None)
     assert beats[-1]["epoch"] == 2 and beats[-1]["etaSeconds"] == pytest.approx(0, abs=1e-6)
     record = result["sidecar"]["training"]["fineTunes"][-1]
-    assert record["labeledImages"] == 64 and record["unlabeledImages"] == 192
+    assert record["labeledImages"] == 64 and record["unlabeledImages"] == 192 and record["startedFrom"] is None
     import base64
 
     check = result["sidecar"]["check"]

@@ -139,9 +139,10 @@ describe('training an encoder in the platform (Python worker on Temporal)', () =
     expect(result.phase).toBe('completed');
     const version = (await h.db.db.encoders.byId(result.encoderVersionId!))!;
     expect(version.name).toContain('-finetune-');
-    const tuned = (version.sidecar as { training: { fineTunes: Record<string, number>[] } })
+    const tuned = (version.sidecar as { training: { fineTunes: Record<string, unknown>[] } })
       .training.fineTunes;
     expect(tuned.at(-1)).toMatchObject({
+      startedFrom: before.encoderVersionId,
       labeledImages: 100,
       unlabeledImages: pool.length - 100,
       classes: 10,

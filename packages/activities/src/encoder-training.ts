@@ -18,7 +18,7 @@ export interface TrainingPlan {
   images: number;
   shape: PixelShape;
   /** Fine-tuning: the project's encoder it starts from (its input shape is the plan's). */
-  base?: { encoderVersionId: string; onnxBlobKey: string; sidecar: unknown; labels: number };
+  base?: { encoderVersionId: string; onnxBlobKey: string; sidecar: unknown };
 }
 
 /** What the Python training worker's `pretrainEncoder` takes (apps/trainer, worker.py). */
@@ -41,7 +41,8 @@ export interface FineTuneSpec {
   project: string;
   imagesBlobKey: string;
   labelsBlobKey: string;
-  /** The encoder it starts from: its ONNX file in the blob store and its stored sidecar. */
+  /** The encoder it starts from: its version, ONNX file in the blob store and stored sidecar. */
+  baseEncoderVersionId: string;
   encoderBlobKey: string;
   encoderSidecar: unknown;
   epochs: number;
@@ -88,8 +89,7 @@ export function createEncoderPlanningActivities({ db }: ActivityDeps) {
               `project ${project.slug} has no encoder to fine-tune`,
             );
           }
-          const labels = await db.labels.forTraining(project.id);
-          checkFineTuneLabels(labels, project.slug);
+          checkFineTuneLabels(await db.labels.forTraining(project.id), project.slug);
           return {
             slug: project.slug,
             images: shapes.images,
@@ -102,7 +102,6 @@ export function createEncoderPlanningActivities({ db }: ActivityDeps) {
               encoderVersionId: encoder.id,
               onnxBlobKey: encoder.onnxBlobKey,
               sidecar: encoder.sidecar,
-              labels: labels.length,
             },
           };
         }

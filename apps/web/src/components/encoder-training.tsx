@@ -268,7 +268,7 @@ export function EncoderTrainingPanel({ slug }: { slug: string }) {
               <option value="AE">Autoencoder</option>
               <option value="DAE">Denoising autoencoder</option>
               <option value="FINETUNE">
-                Fine-tune the current encoder with the labels (after a few hundred; 30 epochs)
+                Fine-tune the current encoder with the labels (after a few hundred)
               </option>
             </select>
           </label>

@@ -579,8 +579,9 @@ export class VectorSetRepository {
   }
 
   /**
-   * An even sample by item id of a set (the same from call to call), with each item's
-   * predicted class, for a 2-D map.
+   * An even sample by item id of a set (the same from call to call, in item id order: without
+   * the ORDER BY a hash join returned the same rows in another order now and then), with each
+   * item's predicted class, for a 2-D map.
    */
   async sample(input: { projectId: string; headVersionId: string; limit: number }) {
     const { rows } = await this.db.query<{
@@ -600,6 +601,7 @@ export class VectorSetRepository {
          FROM numbered x
          LEFT JOIN predictions p ON p.head_version_id = $1 AND p.item_id = x.item_id
         WHERE x.n % greatest(1, ceil(x.total::float8 / $3)::int) = 0
+        ORDER BY x.n
         LIMIT $3`,
       [input.headVersionId, input.projectId, input.limit],
     );
