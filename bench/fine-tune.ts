@@ -21,7 +21,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { npzBytes } from '@beanstalk/ingest';
-import { pickRows, project, seededRandom, shuffledIndices, trainHead } from '@beanstalk/ml';
+import { pickRows, seededRandom, shuffledIndices } from '@beanstalk/ml';
 import {
   backboneFeatures,
   loadEncoder,
@@ -30,7 +30,7 @@ import {
   pixelRows,
   ROOT,
 } from './lib/fashion-mnist.ts';
-import { knnScore } from './lib/knn.ts';
+import { headKnnScore, knnScore } from './lib/knn.ts';
 import { commandLine, meanSd, printTable, withRun, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
@@ -68,22 +68,6 @@ await encoder.close();
 const poolPixels = pixelRows(data.trainImages, POOL);
 const evalPixels = pixelRows(data.testImages, EVAL);
 log(`features: ${POOL} pool + ${EVAL} eval, ${dims} dims (${args.encoder})`);
-
-/** Macro-F1 of the kNN vote in the space of a head trained on the labeled rows. */
-async function headScore(
-  labeledRows: Float32Array,
-  classes: number[],
-  queries: Float32Array,
-  seed: number,
-) {
-  const { weights } = await trainHead(labeledRows, Int32Array.from(classes), {
-    inputDims: dims,
-    outputDims: 128,
-    seed: seed * 1000 + classes.length,
-  });
-  const references = project(weights, labeledRows, classes.length);
-  return (await knnScore(references, classes, project(weights, queries, EVAL), 128, truth)).macroF1;
-}
 
 /** The images of `items` (pool indices), one after another. */
 function imagesOf(items: number[]): Uint8Array {
@@ -153,8 +137,8 @@ for (const seed of SEEDS) {
       ).macroF1,
       knn: (await knnScore(labeledRows, classes, evalRows, dims, truth)).macroF1,
       knnTuned: (await knnScore(tunedLabeled, classes, tunedEval, dims, truth)).macroF1,
-      head: await headScore(labeledRows, classes, evalRows, seed),
-      headTuned: await headScore(tunedLabeled, classes, tunedEval, seed),
+      head: await headKnnScore(labeledRows, classes, evalRows, dims, truth, seed),
+      headTuned: await headKnnScore(tunedLabeled, classes, tunedEval, dims, truth, seed),
       fineTuneSeconds,
     };
     points.push(point);

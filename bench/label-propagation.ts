@@ -25,11 +25,9 @@ import { parseArgs } from 'node:util';
 import {
   classificationReport,
   pickRows,
-  project,
   ReferenceSearch,
   seededRandom,
   shuffledIndices,
-  trainHead,
 } from '@beanstalk/ml';
 import {
   backboneFeatures,
@@ -38,7 +36,7 @@ import {
   loadFashionMnist,
   log,
 } from './lib/fashion-mnist.ts';
-import { knnScore } from './lib/knn.ts';
+import { headKnnScore, knnScore } from './lib/knn.ts';
 import { commandLine, meanSd, printTable, withRun, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
@@ -153,26 +151,24 @@ function argmax(f: Float64Array, item: number): { label: number; confidence: num
 const PSEUDO_SHARES = [1, 0.3];
 
 /** Macro-F1 of the kNN vote in the space of a head trained on the labels (+ pseudo-labels). */
-async function headScore(
+function headScore(
   labeled: number[],
   classes: number[],
   seed: number,
   pseudo?: { items: number[]; labels: number[] },
 ): Promise<number> {
-  const { weights } = await trainHead(
+  return headKnnScore(
     pickRows(pool, dims, labeled),
-    Int32Array.from(classes),
-    { inputDims: dims, outputDims: 128, seed: seed * 1000 + labeled.length },
+    classes,
+    evalRows,
+    dims,
+    truth,
+    seed,
     pseudo && {
-      extra: {
-        features: pickRows(pool, dims, pseudo.items),
-        labels: Int32Array.from(pseudo.labels),
-      },
+      features: pickRows(pool, dims, pseudo.items),
+      labels: Int32Array.from(pseudo.labels),
     },
   );
-  const references = project(weights, pickRows(pool, dims, labeled), labeled.length);
-  const queries = project(weights, evalRows, EVAL);
-  return (await knnScore(references, classes, queries, 128, truth)).macroF1;
 }
 
 interface Point {

@@ -1,6 +1,6 @@
 // kNN scoring as the benchmarks use it: the platform's Scorer (exact search, the same vote a
 // round uses), k = 10, scored against the true classes.
-import { classificationReport, Scorer, type Vote } from '@beanstalk/ml';
+import { classificationReport, project, Scorer, trainHead, type Vote } from '@beanstalk/ml';
 import { CLASSES } from './fashion-mnist.ts';
 
 export const K = 10;
@@ -38,4 +38,29 @@ export async function knnScore(
     CLASSES,
   );
   return { macroF1: report.macroF1, accuracy: report.accuracy };
+}
+
+/**
+ * kNN macro-F1 in the space of a projection head trained as a round trains it (`trainHead`,
+ * seeded by `seed` and the label count) on the labeled rows, with optional training-only
+ * `extra` examples; the labeled rows are the references.
+ */
+export async function headKnnScore(
+  labeledRows: Float32Array,
+  classes: number[],
+  queries: Float32Array,
+  dims: number,
+  truth: ArrayLike<number>,
+  seed: number,
+  extra?: { features: Float32Array; labels: Int32Array },
+): Promise<number> {
+  const { weights } = await trainHead(
+    labeledRows,
+    Int32Array.from(classes),
+    { inputDims: dims, outputDims: 128, seed: seed * 1000 + classes.length },
+    extra && { extra },
+  );
+  const references = project(weights, labeledRows, classes.length);
+  return (await knnScore(references, classes, project(weights, queries, truth.length), 128, truth))
+    .macroF1;
 }

@@ -97,7 +97,7 @@ class FineTuner:
         if data.labels is None:
             raise DataError(f"{data.source}: fine-tuning needs labels (-1 marks an unlabeled image)")
         labeled = data.labels >= 0
-        if labeled.sum() < 2 or len(np.unique(data.labels[labeled])) < 2:
+        if len(np.unique(data.labels[labeled])) < 2:
             raise DataError(f"{data.source}: fine-tuning needs labeled images of at least two classes")
         self.config, self.log, self.progress = config, log, progress
         self.base_sidecar = sidecar
