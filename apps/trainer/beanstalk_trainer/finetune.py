@@ -89,6 +89,10 @@ def load_onnx_encoder(onnx_path: Path, sidecar: dict) -> Encoder:
     return encoder.eval()
 
 
+# The platform allows 100 classes a project; the command takes more, within reason.
+MAX_CLASSES = 1000
+
+
 class FineTuner:
     """Trains the encoder's last stage and projection on labeled images; `encoder()` and
     `sidecar()` as the pretraining Trainer has them, so `export_encoder` takes either."""
@@ -96,6 +100,9 @@ class FineTuner:
     def __init__(self, encoder: Encoder, sidecar: dict, data: ImageSet, config: FineTuneConfig, log=print, progress=None, started_from: str | None = None) -> None:
         if data.labels is None:
             raise DataError(f"{data.source}: fine-tuning needs labels (-1 marks an unlabeled image)")
+        # Class indices size the classifier: bound them before anything is allocated.
+        if data.labels.min() < -1 or data.labels.max() >= MAX_CLASSES:
+            raise DataError(f"{data.source}: labels must be class indices 0..{MAX_CLASSES - 1} or -1 (unlabeled)")
         labeled = data.labels >= 0
         if len(np.unique(data.labels[labeled])) < 2:
             raise DataError(f"{data.source}: fine-tuning needs labeled images of at least two classes")

@@ -190,8 +190,12 @@ class Trainer:
         n = len(self.images)
         steps = math.ceil(n / self.config.batch_size)
         total_steps = steps * self.config.epochs
+        # One cosine over the whole run. The scheduler counts its own steps from 0, so a resumed
+        # run offsets them by the epochs already done: fixed here, not read from self.epoch as it
+        # grows (that counted every finished epoch twice and reached zero halfway through).
+        done = self.epoch * steps
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, (s + self.epoch * steps) / total_steps)))
+            self.optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, (s + done) / total_steps)))
         )
         self.log(
             f"training {self.config.objective} on {n} images ({self.channels}x{self.size}x{self.size}) "
@@ -208,6 +212,7 @@ class Trainer:
                     continue  # batch norm cannot train on a batch of one
                 labels = self.labels[idx] if self.labels is not None else None
                 loss = self.loss(self.images[idx], labels)
+                rate = self.optimizer.param_groups[0]["lr"]
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
@@ -221,6 +226,7 @@ class Trainer:
                         "epoch": self.epoch + 1, "epochs": self.config.epochs,
                         "step": step + 1, "steps": steps,
                         "loss": total / ((step + 1) * self.config.batch_size),
+                        "learningRate": rate,
                         "lossCurve": list(self.loss_curve),
                         "imagesPerSecond": run_steps * self.config.batch_size / max(1e-9, time.time() - run_started),
                         "etaSeconds": per_step * left,

@@ -83,6 +83,42 @@ def test_resume_continues_from_the_checkpoint(fashion_npz, tmp_path):
         other.resume()
 
 
+def test_learning_rate_follows_one_cosine_over_the_run_resumed_or_not(fashion_npz, tmp_path):
+    """4 epochs of 4 steps: the rate starts at lr and falls along one cosine to the last step,
+    and a run stopped in its third epoch and resumed from its checkpoint uses the same rates."""
+    config = TrainConfig(objective="ae", epochs=4, limit=256, batch_size=64, seed=7)
+
+    def rates_of(trainer, stop_at=None):
+        seen = []
+
+        def progress(p):
+            seen.append((p["epoch"], p["step"], p["learningRate"]))
+            if (p["epoch"], p["step"]) == stop_at:
+                raise KeyboardInterrupt
+
+        trainer.progress = progress
+        return seen
+
+    straight = Trainer(load(fashion_npz), tmp_path / "straight", config)
+    rates = rates_of(straight)
+    straight.fit()
+    total = 16
+    expected = [config.lr * 0.5 * (1 + np.cos(np.pi * s / total)) for s in range(total)]
+    assert [r for _, _, r in rates] == pytest.approx(expected, rel=1e-6)
+    assert rates[12][2] > 0.1 * config.lr  # the last epoch still learns (0.15 lr at its start)
+
+    interrupted = Trainer(load(fashion_npz), tmp_path / "resumed", config)
+    rates_of(interrupted, stop_at=(3, 2))
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit()
+    resumed = Trainer(load(fashion_npz), tmp_path / "resumed", config)
+    assert resumed.resume() and resumed.epoch == 2
+    later = rates_of(resumed)
+    resumed.fit()
+    assert [(e, s) for e, s, _ in later] == [(e, s) for e, s, _ in rates[8:]]
+    assert [r for _, _, r in later] == pytest.approx([r for _, _, r in rates[8:]], rel=1e-6)
+
+
 def test_supervised_reference_learns_and_exports_logits(fashion_npz, tmp_path):
     out = tmp_path / "supervised"
     code = main(["supervised", "--data", str(fashion_npz), "--eval", str(fashion_npz), "--out", str(out), "--epochs", "4", "--batch-size", "64"])
@@ -264,8 +300,11 @@ def test_finetune_refuses_data_it_cannot_learn_from(fashion_npz, tmp_path, capsy
     np.savez(one_class, images=data.images[:64], labels=np.zeros(64, np.int64))
     rgb = tmp_path / "rgb.npz"
     np.savez(rgb, images=np.zeros((8, 3, 28, 28), np.uint8), labels=np.arange(8) % 2)
+    huge = tmp_path / "huge-class.npz"
+    np.savez(huge, images=data.images[:64], labels=(np.arange(64) % 2) * 10**9)
     expected = {
         unlabeled: "fine-tuning needs labels",
+        huge: "labels must be class indices 0..999 or -1",
         one_class: "labeled images of at least two classes",
         rgb: "images are 3 x 28, the encoder takes 1 x 28",
     }
