@@ -454,7 +454,7 @@ const reached = strategies
   .filter((x) => target !== undefined && x.mean >= target)
   .sort((a, b) => a.humanLabels - b.humanLabels)[0];
 // The headline: the best configuration at 600 human labels in any full-pool run of three or more
-// seeds (each run has its own random and raw-pixel baselines, so it stands alone).
+// seeds (each run carries its own raw-pixel baseline, so it stands alone).
 const best600Full = Object.values(runs)
   .filter((r) => r.pool === 60_000 && r.seeds.length >= 3)
   .map((r) => r.bestAt600)
