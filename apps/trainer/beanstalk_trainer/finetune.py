@@ -101,7 +101,7 @@ class FineTuner:
         if data.labels is None:
             raise DataError(f"{data.source}: fine-tuning needs labels (-1 marks an unlabeled image)")
         # Class indices size the classifier: bound them before anything is allocated.
-        if data.labels.min() < -1 or data.labels.max() >= MAX_CLASSES:
+        if len(data.labels) and (data.labels.min() < -1 or data.labels.max() >= MAX_CLASSES):
             raise DataError(f"{data.source}: labels must be class indices 0..{MAX_CLASSES - 1} or -1 (unlabeled)")
         labeled = data.labels >= 0
         if len(np.unique(data.labels[labeled])) < 2:
