@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { Context } from './context.ts';
@@ -46,7 +47,11 @@ export function createApolloServer(options: { production: boolean }): ApolloServ
     // Multipart uploads must carry a preflight-forcing header (Apollo-Require-Preflight).
     csrfPrevention: true,
     formatError: formatError(options.production),
-    plugins: [...protection.plugins, queryCostLimit()],
+    // No cache hints in the schema and every answer is per caller: Apollo's cache-control
+    // plugin would only wrap every field's resolver (a batch of 32 classifications has ~800).
+    plugins: [...protection.plugins, queryCostLimit(), ApolloServerPluginCacheControlDisabled()],
+    // Compact JSON: Apollo's default indents every answer (more bytes, more CPU).
+    stringifyResult: (result) => JSON.stringify(result),
     validationRules: [...protection.validationRules],
     parseOptions: { maxTokens: 2_000 },
     allowBatchedHttpRequests: false,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '@beanstalk/config';
 import { createDatabase, type Database } from '@beanstalk/db';
+import { InferenceThread } from '@beanstalk/ml';
 import { Classifier, EncoderCache, ProjectorCache } from '@beanstalk/model-runtime';
 import { DEFAULT_QUEUES } from '@beanstalk/orchestration';
 import { LocalBlobStore } from '@beanstalk/storage';
@@ -28,13 +29,16 @@ export function createServices(
 ): Services & { close: () => Promise<void> } {
   const db: Database = overrides.db ?? createDatabase(config.postgres.databaseUrl);
   const blobs = new LocalBlobStore(config.blobDir);
+  // Models run in a thread of their own, so requests are parsed and answered while one runs
+  // (onnxruntime-node runs a session on the thread that calls it); one onnxruntime thread per
+  // run keeps latency flat when requests run side by side.
+  const inference = new InferenceThread();
   const encoders = new EncoderCache(
     { db, blobs },
-    // One inference thread per request keeps latency flat when requests run side by side.
-    { dir: path.join(config.dataDir, 'models'), threads: 1 },
+    { dir: path.join(config.dataDir, 'models'), threads: 1, thread: inference },
   );
-  const projectors = new ProjectorCache(db, 1);
-  const classifier = new Classifier({ db, encoders, projectors });
+  const projectors = new ProjectorCache(db, 1, inference);
+  const classifier = new Classifier({ db, encoders, projectors }, { thread: inference });
   const temporal = lazyTemporal(config);
   const live = new LiveHub(db);
   return {
@@ -52,6 +56,7 @@ export function createServices(
       await classifier.close();
       await projectors.close();
       await encoders.close();
+      await inference.close();
       await temporal()
         .then((c) => c.connection.close())
         .catch(() => undefined);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
+import { createSession, type InferenceThread, type Session } from './inference-thread.ts';
 import { decodePixels, type ImageInput } from './pixels.ts';
 
 /** The trainer's JSON sidecar (apps/trainer/beanstalk_trainer/train.py, `sidecar`). */
@@ -29,6 +30,8 @@ export interface EncoderOptions {
   /** auto: CUDA when onnxruntime-node was installed with it, else CPU. */
   provider?: 'auto' | ExecutionProvider;
   batchSize?: number;
+  /** Runs the model in this thread instead of the calling one (decoding stays here). */
+  thread?: InferenceThread;
 }
 
 /** A model that does not match its sidecar (or the platform's expectations). */
@@ -49,7 +52,7 @@ function cudaAvailable(): boolean {
  */
 export class Encoder {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Session,
     readonly sidecar: EncoderSidecar,
     readonly provider: ExecutionProvider,
     private readonly batchSize: number,
@@ -72,11 +75,15 @@ export class Encoder {
     const wanted = options.provider ?? 'auto';
     const provider: ExecutionProvider =
       wanted === 'auto' ? (cudaAvailable() ? 'cuda' : 'cpu') : wanted;
-    const session = await ort.InferenceSession.create(onnxPath, {
-      executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-      intraOpNumThreads: options.threads ?? 0,
-      graphOptimizationLevel: 'all',
-    });
+    const session = await createSession(
+      onnxPath,
+      {
+        executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+        intraOpNumThreads: options.threads ?? 0,
+        graphOptimizationLevel: 'all',
+      },
+      options.thread,
+    );
     const encoder = new Encoder(session, sidecar, provider, options.batchSize ?? 256);
     encoder.checkShapes(onnxPath);
     return encoder;

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
 import { normaliseRows } from './exact-knn.ts';
 import type { HeadWeights } from './head.ts';
+import type { InferenceThread, Session } from './inference-thread.ts';
 import { graphSession, type GraphSpec } from './onnx-graph.ts';
 
 /** A head as a graph: MatMul + Add (+ Relu, MatMul + Add for an MLP). */
@@ -43,14 +44,18 @@ function headGraph(weights: HeadWeights): GraphSpec {
  */
 export class HeadProjector {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Session,
     private readonly inputDims: number,
   ) {}
 
-  /** `threads`: intra-op threads, 0 lets onnxruntime decide. */
-  static async create(weights: HeadWeights, threads = 0): Promise<HeadProjector> {
+  /** `threads`: intra-op threads, 0 lets onnxruntime decide; runs in `thread` if given. */
+  static async create(
+    weights: HeadWeights,
+    threads = 0,
+    thread?: InferenceThread,
+  ): Promise<HeadProjector> {
     return new HeadProjector(
-      await graphSession(headGraph(weights), threads),
+      await graphSession(headGraph(weights), threads, thread),
       weights.shapes[0]![0]!,
     );
   }

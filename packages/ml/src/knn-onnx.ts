@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
+import type { InferenceThread, Session } from './inference-thread.ts';
 import { graphSession } from './onnx-graph.ts';
 
 /** Similarities one search may hold at once (64 MiB of floats). */
@@ -21,17 +22,21 @@ export function queryPageRows(references: number): number {
  */
 export class ReferenceSearch {
   private constructor(
-    private readonly session: ort.InferenceSession | null,
+    private readonly session: Session | null,
     private readonly dims: number,
     private readonly k: number,
   ) {}
 
-  /** `k` is capped at the number of references; `threads` 0 lets onnxruntime decide. */
+  /**
+   * `k` is capped at the number of references; `threads` 0 lets onnxruntime decide; runs in
+   * `thread` when one is given.
+   */
   static async create(
     references: Float32Array,
     dims: number,
     k: number,
     threads = 0,
+    thread?: InferenceThread,
   ): Promise<ReferenceSearch> {
     const count = references.length / dims;
     const kk = Math.min(k, count);
@@ -62,6 +67,7 @@ export class ReferenceSearch {
         ],
       },
       threads,
+      thread,
     );
     return new ReferenceSearch(session, dims, kk);
   }

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
+import { createSession, type InferenceThread, type Session } from './inference-thread.ts';
 
 const { onnx } = onnxProto;
 const { DataType } = onnx.TensorProto;
@@ -72,10 +72,18 @@ function modelBytes(spec: GraphSpec): Uint8Array {
   ).finish();
 }
 
-/** An inference session for a graph; `threads` 0 lets onnxruntime decide. */
-export function graphSession(spec: GraphSpec, threads = 0): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(modelBytes(spec), {
-    intraOpNumThreads: threads,
-    graphOptimizationLevel: 'all',
-  });
+/**
+ * An inference session for a graph; `threads` 0 lets onnxruntime decide. Runs in `thread` when
+ * one is given, else on the calling thread.
+ */
+export function graphSession(
+  spec: GraphSpec,
+  threads = 0,
+  thread?: InferenceThread,
+): Promise<Session> {
+  return createSession(
+    modelBytes(spec),
+    { intraOpNumThreads: threads, graphOptimizationLevel: 'all' },
+    thread,
+  );
 }

@@ -2,6 +2,7 @@
 // and the calibrated anomaly score. The round's pool scoring, `classify`, auto-accept,
 // evaluation and every benchmark go through `Scorer`, so the same item gets the same answer
 // whichever path asks.
+import type { InferenceThread } from './inference-thread.ts';
 import { ReferenceSearch } from './knn-onnx.ts';
 import { nearestNeighbours, pickRows } from './exact-knn.ts';
 import { thresholdForPrecision } from './threshold.ts';
@@ -195,7 +196,7 @@ export class Scorer {
     private readonly anomalySearch: ReferenceSearch,
     private readonly anomaly: AnomalyReferences,
     private readonly calibrate: (distance: number) => number,
-    private readonly threads: number,
+    private readonly placement: { threads: number; thread?: InferenceThread },
   ) {}
 
   /**
@@ -203,14 +204,21 @@ export class Scorer {
    * A query above `k` is answered by a second search built when first needed, so the usual
    * query does not pay for the widest one's TopK (measured: 32 queries over 5 000 references
    * took 1.0 ms at k 10 and 3.4–4.7 ms at k 100, one thread).
-   * `threads`: onnxruntime intra-op threads (0 lets it decide; 1 suits per-request use).
+   * `threads`: onnxruntime intra-op threads (0 lets it decide; 1 suits per-request use);
+   * `thread`: the InferenceThread its searches run in (default: the calling thread).
    * `anomaly`: what anomaly scores compare against (default: the references of normal
    * classes, in their space); a query that is one of its unlabeled rows is not its own
    * neighbour.
    */
   static async create(
     references: References,
-    options: { k: number; maxK?: number; threads?: number; anomaly?: AnomalyReferences },
+    options: {
+      k: number;
+      maxK?: number;
+      threads?: number;
+      thread?: InferenceThread;
+      anomaly?: AnomalyReferences;
+    },
   ): Promise<Scorer> {
     const { vectors, dims, labels } = references;
     if (vectors.length !== labels.length * dims) {
@@ -222,13 +230,19 @@ export class Scorer {
         `${anomaly.vectors.length} anomaly values are not rows of ${anomaly.dims}`,
       );
     }
-    const threads = options.threads ?? 0;
+    const placement = { threads: options.threads ?? 0, thread: options.thread };
     const anomalyRows = anomaly.vectors.length / anomaly.dims;
     // One extra neighbour, so the calibration can leave each reference's own row out (and a
     // pool item scored against a sample that holds it can drop itself).
     const [all, anomalySearch] = await Promise.all([
-      ReferenceSearch.create(vectors, dims, options.k + 1, threads),
-      ReferenceSearch.create(anomaly.vectors, anomaly.dims, ANOMALY_K + 1, threads),
+      ReferenceSearch.create(vectors, dims, options.k + 1, placement.threads, placement.thread),
+      ReferenceSearch.create(
+        anomaly.vectors,
+        anomaly.dims,
+        ANOMALY_K + 1,
+        placement.threads,
+        placement.thread,
+      ),
     ]);
     let calibrate = anomalyCalibration([]);
     if (anomalyRows > ANOMALY_K) {
@@ -258,7 +272,7 @@ export class Scorer {
       anomalySearch,
       anomaly,
       calibrate,
-      threads,
+      placement,
     );
   }
 
@@ -267,7 +281,8 @@ export class Scorer {
     if (k <= this.k) return Promise.resolve(this.all);
     const { vectors, dims } = this.references;
     if (!this.wide) {
-      const wide = ReferenceSearch.create(vectors, dims, this.maxK + 1, this.threads);
+      const { threads, thread } = this.placement;
+      const wide = ReferenceSearch.create(vectors, dims, this.maxK + 1, threads, thread);
       // A failed build is tried again by the next query, not remembered.
       wide.catch(() => {
         if (this.wide === wide) this.wide = null;

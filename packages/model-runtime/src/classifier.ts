@@ -1,5 +1,11 @@
-import type { Database, Neighbor, Project } from '@beanstalk/db';
-import { normaliseRows, stackRows, type Scorer, type Vote } from '@beanstalk/ml';
+import type { Database, LabelClass, Neighbor, Project } from '@beanstalk/db';
+import {
+  normaliseRows,
+  stackRows,
+  type InferenceThread,
+  type Scorer,
+  type Vote,
+} from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import type { EncoderCache } from './encoders.ts';
 import type { ProjectorCache } from './heads.ts';
@@ -31,6 +37,8 @@ export interface Classification {
   vote: Vote;
   /** Class ids by position, matching vote.probabilities. */
   classIds: string[];
+  /** The project's classes as this request read them (current names), to look ids up in. */
+  classes: LabelClass[];
   anomalyScore: number;
   /** The labeled references that voted, nearest first. */
   neighbors: Neighbor[];
@@ -69,7 +77,11 @@ export class Classifier {
 
   constructor(
     private readonly deps: { db: Database; encoders: EncoderCache; projectors: ProjectorCache },
-    private readonly options: { rebuildIntervalMs?: number } = {},
+    private readonly options: {
+      rebuildIntervalMs?: number;
+      /** Where the searches run (default: the calling thread); give the caches the same. */
+      thread?: InferenceThread;
+    } = {},
   ) {}
 
   /**
@@ -146,12 +158,12 @@ export class Classifier {
       embedded = await this.embedAll(project, images);
     } catch (error) {
       void held.then(
-        (c) => c && this.done(c),
+        (c) => c && this.done(c.cached),
         () => undefined,
       );
       throw error;
     }
-    const cached = (await held)!;
+    const { cached, classes } = (await held)!;
     try {
       const { set, scorer, backboneAnomaly } = cached;
       const scores = await scorer.score(
@@ -164,6 +176,7 @@ export class Classifier {
         headVersionId: embedded.headVersionId,
         vote: score.vote,
         classIds,
+        classes,
         anomalyScore: score.anomalyScore,
         neighbors: score.neighbours.map(({ index, distance }) => {
           const row = set.rows[index]!;
@@ -203,7 +216,11 @@ export class Classifier {
     void cached.scorer.release().catch(() => undefined);
   }
 
-  private async scorer(projectId: string, headVersionId: string): Promise<CachedScorer> {
+  /** The head's scorer, held for the caller, and the project's classes as read to key it. */
+  private async scorer(
+    projectId: string,
+    headVersionId: string,
+  ): Promise<{ cached: CachedScorer; classes: LabelClass[] }> {
     const [version, classes] = await Promise.all([
       this.deps.db.labels.version(projectId),
       this.deps.db.classes.ofProject(projectId),
@@ -244,7 +261,7 @@ export class Classifier {
         () => (building.next = null),
       );
     }
-    return current;
+    return { cached: current, classes };
   }
 
   /** Keeps the scorers of the MAX_HEADS most recently used heads. */
@@ -272,7 +289,12 @@ export class Classifier {
     // most requests use; a larger k (up to MAX_CLASSIFY_K) gets a wider search when first asked.
     const scorer = await scorerFor(
       set,
-      { k: Math.min(project.k, MAX_CLASSIFY_K), maxK: MAX_CLASSIFY_K, threads: 1 },
+      {
+        k: Math.min(project.k, MAX_CLASSIFY_K),
+        maxK: MAX_CLASSIFY_K,
+        threads: 1,
+        thread: this.options.thread,
+      },
       anomaly,
     );
     this.live++;

@@ -1,7 +1,12 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '@beanstalk/db';
-import { Encoder, type EncoderSidecar, type ExecutionProvider } from '@beanstalk/ml';
+import {
+  Encoder,
+  type EncoderSidecar,
+  type ExecutionProvider,
+  type InferenceThread,
+} from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
 import type { BlobStore } from '@beanstalk/storage';
 
@@ -44,7 +49,13 @@ export class EncoderCache {
 
   constructor(
     private readonly deps: { db: Database; blobs: BlobStore },
-    private readonly options: { dir: string; threads?: number; provider?: ExecutionProvider },
+    private readonly options: {
+      dir: string;
+      threads?: number;
+      provider?: ExecutionProvider;
+      /** Where the models run (default: the calling thread). */
+      thread?: InferenceThread;
+    },
   ) {}
 
   get(encoderVersionId: string): Promise<Encoder> {
@@ -76,6 +87,7 @@ export class EncoderCache {
     const encoder = await Encoder.load(onnx, {
       threads: this.options.threads ?? 0,
       provider: this.options.provider ?? 'auto',
+      thread: this.options.thread,
     });
     console.log(`encoder ${version.name}: onnxruntime ${encoder.provider.toUpperCase()} provider`);
     return encoder;

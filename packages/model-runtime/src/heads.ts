@@ -1,5 +1,10 @@
 import type { Database, HeadVersion } from '@beanstalk/db';
-import { deserializeHead, HeadProjector, type HeadWeights } from '@beanstalk/ml';
+import {
+  deserializeHead,
+  HeadProjector,
+  type HeadWeights,
+  type InferenceThread,
+} from '@beanstalk/ml';
 
 /** A stored head's weights, ready for `project` or a HeadProjector. */
 export function headWeights(head: HeadVersion): HeadWeights {
@@ -13,7 +18,8 @@ export async function loadHead(db: Database, headVersionId: string): Promise<Hea
 
 /**
  * Projectors by head version for the life of a process: heads never change once stored, so
- * each is loaded once (onnxruntime, one thread: it serves single requests side by side).
+ * each is loaded once (onnxruntime, one thread: it serves single requests side by side; in
+ * `thread` when one is given).
  */
 export class ProjectorCache {
   private readonly loaded = new Map<string, Promise<HeadProjector>>();
@@ -21,13 +27,14 @@ export class ProjectorCache {
   constructor(
     private readonly db: Database,
     private readonly threads = 1,
+    private readonly thread?: InferenceThread,
   ) {}
 
   get(headVersionId: string): Promise<HeadProjector> {
     let projector = this.loaded.get(headVersionId);
     if (!projector) {
       projector = loadHead(this.db, headVersionId).then((w) =>
-        HeadProjector.create(w, this.threads),
+        HeadProjector.create(w, this.threads, this.thread),
       );
       projector.catch(() => this.loaded.delete(headVersionId));
       this.loaded.set(headVersionId, projector);

@@ -11,6 +11,7 @@ import {
   Scorer,
   stackRows,
   type AnomalyReferences,
+  type InferenceThread,
   type References,
 } from '@beanstalk/ml';
 
@@ -105,7 +106,7 @@ export async function loadAnomalyReferences(
 /** A Scorer over a reference set (anomaly scores against `anomaly`); release it when done. */
 export function scorerFor(
   set: ReferenceSet,
-  options: { k: number; maxK?: number; threads?: number },
+  options: { k: number; maxK?: number; threads?: number; thread?: InferenceThread },
   anomaly?: AnomalyReferences | null,
 ) {
   return Scorer.create(set.references, { ...options, anomaly: anomaly ?? undefined });

@@ -150,8 +150,12 @@ export const Neighbor: NeighborResolvers = {
 };
 
 export const Classification: ClassificationResolvers = {
-  labelClass: (c, _args, { loaders }) =>
-    c.neighbors.length ? loaders.labelClass.load(c.classIds[c.vote.predicted]!) : null,
+  labelClass: (c, _args, { loaders }) => {
+    if (!c.neighbors.length) return null;
+    const id = c.classIds[c.vote.predicted]!;
+    // The classifier read the project's classes for this request: no second read.
+    return c.classes.find((k) => k.id === id) ?? loaders.labelClass.load(id);
+  },
   confidence: (c) => c.vote.confidence,
   margin: (c) => c.vote.margin,
   probabilities: (c) => Array.from(c.vote.probabilities),
