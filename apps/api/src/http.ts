@@ -37,6 +37,12 @@ const errorBody = (message: string, code: string, extra: Record<string, unknown>
  * does not buy a fresh allowance. The address is the connection's, or what a trusted proxy
  * (BEANSTALK_TRUSTED_PROXIES, loopback by default: the web app) says it forwarded.
  */
+/** Every answer is for one caller: no browser or proxy may keep it, errors included. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('cache-control', 'no-store');
+  next();
+};
+
 function limitPerAddress(limiter: RequestLimiter): RequestHandler {
   return (req, res, next) => {
     limiter.consume(`ip:${req.ip ?? 'unknown'}`).then(
@@ -127,6 +133,7 @@ export async function createHttpApp(services: Services) {
   const perCaller = new RequestLimiter(config.api.rateLimitPerSecond);
   app.use(
     '/graphql',
+    noStore,
     limitPerAddress(perAddress),
     identify(db, perCaller, config.api.maxRequestBytes),
     graphqlUploadExpress({

@@ -48,7 +48,8 @@ export function createApolloServer(options: { production: boolean }): ApolloServ
     csrfPrevention: true,
     formatError: formatError(options.production),
     // No cache hints in the schema and every answer is per caller: Apollo's cache-control
-    // plugin would only wrap every field's resolver (a batch of 32 classifications has ~800).
+    // plugin would only wrap every field's resolver (a batch of 32 classifications has ~800)
+    // to send `no-store`, which http.ts sends for every answer.
     plugins: [...protection.plugins, queryCostLimit(), ApolloServerPluginCacheControlDisabled()],
     // Compact JSON: Apollo's default indents every answer (more bytes, more CPU).
     stringifyResult: (result) => JSON.stringify(result),

@@ -98,6 +98,35 @@ describe('security controls', () => {
     });
   });
 
+  it('no answer may be cached: queries, GET queries, errors and refusals alike', async () => {
+    const { cookie } = await api.user('cache-check@example.com');
+    const query = '{ viewer { user { email } } }';
+    const answers = [
+      await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ query }),
+      }),
+      await fetch(`${api.url}?query=${encodeURIComponent(query)}`, {
+        headers: { cookie, 'apollo-require-preflight': '1' },
+      }),
+      await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ nope }' }),
+      }),
+      await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-key' },
+        body: JSON.stringify({ query }),
+      }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 400, 401]);
+    const viaGet = (await answers[1]!.json()) as { data: { viewer: { user: { email: string } } } };
+    expect(viaGet.data.viewer.user.email).toBe('cache-check@example.com');
+    for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
   describe('sessions', () => {
     it('logoutEverywhere ends every session of the person; an admin can end them too', async () => {
       const first = await api.user('two-laptops@example.com');
