@@ -32,17 +32,17 @@ const errorBody = (message: string, code: string, extra: Record<string, unknown>
   errors: [{ message, extensions: { code, ...extra } }],
 });
 
-/**
- * Requests per client address, before anything else runs: an unknown or random credential
- * does not buy a fresh allowance. The address is the connection's, or what a trusted proxy
- * (BEANSTALK_TRUSTED_PROXIES, loopback by default: the web app) says it forwarded.
- */
 /** Every answer is for one caller: no browser or proxy may keep it, errors included. */
 const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('cache-control', 'no-store');
   next();
 };
 
+/**
+ * Requests per client address, before anything else runs: an unknown or random credential
+ * does not buy a fresh allowance. The address is the connection's, or what a trusted proxy
+ * (BEANSTALK_TRUSTED_PROXIES, loopback by default: the web app) says it forwarded.
+ */
 function limitPerAddress(limiter: RequestLimiter): RequestHandler {
   return (req, res, next) => {
     limiter.consume(`ip:${req.ip ?? 'unknown'}`).then(

@@ -36,6 +36,7 @@ export async function createSession(
   thread?: InferenceThread,
 ): Promise<Session> {
   if (thread) return thread.createSession(model, options);
+  // Two calls, one per overload of `create` (a path or the model's bytes).
   return typeof model === 'string'
     ? ort.InferenceSession.create(model, options)
     : ort.InferenceSession.create(model, options);
