@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '@beanstalk/config';
-import type { Database } from '@beanstalk/db';
+import type { Database, ReadCache } from '@beanstalk/db';
 import type { Classifier, EncoderCache } from '@beanstalk/model-runtime';
 import type { Queues } from '@beanstalk/orchestration';
 import type { BlobStore } from '@beanstalk/storage';
@@ -13,6 +13,8 @@ import type { Loaders } from './loaders.ts';
 export interface Services {
   config: Config;
   db: Database;
+  /** The reads every classification makes, from memory while their changes are heard. */
+  reads: ReadCache;
   blobs: BlobStore;
   encoders: EncoderCache;
   classifier: Classifier;

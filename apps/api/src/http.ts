@@ -62,12 +62,16 @@ function limitPerAddress(limiter: RequestLimiter): RequestHandler {
  * must come from a signed-in caller and say its size, within the limit, before a byte of it
  * is parsed.
  */
-function identify(db: Services['db'], perCaller: RequestLimiter, maxBytes: number): RequestHandler {
+function identify(
+  { db, reads }: Pick<Services, 'db' | 'reads'>,
+  perCaller: RequestLimiter,
+  maxBytes: number,
+): RequestHandler {
   return (req, res, next) => {
     const refuse = (status: number, message: string, code: string, extra = {}) =>
       res.status(status).json(errorBody(message, code, extra));
     (async () => {
-      const viewer = await resolveViewer(db, req.headers);
+      const viewer = await resolveViewer(db, reads, req.headers);
       const who = principal(viewer);
       if (who) await perCaller.consume(who);
       if (req.is('multipart/form-data')) {
@@ -128,6 +132,8 @@ export async function createHttpApp(services: Services) {
   await apollo.start();
   const app = express();
   app.disable('x-powered-by');
+  // Answers are never cached (no-store), so hashing each one for an ETag is wasted work.
+  app.set('etag', false);
   app.set('trust proxy', config.api.trustedProxies);
   const perAddress = new RequestLimiter(config.api.rateLimitPerSecond);
   const perCaller = new RequestLimiter(config.api.rateLimitPerSecond);
@@ -135,7 +141,7 @@ export async function createHttpApp(services: Services) {
     '/graphql',
     noStore,
     limitPerAddress(perAddress),
-    identify(db, perCaller, config.api.maxRequestBytes),
+    identify(services, perCaller, config.api.maxRequestBytes),
     graphqlUploadExpress({
       processRequest: processUploadRequest,
       maxFileSize: config.api.maxUploadBytes,

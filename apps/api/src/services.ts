@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '@beanstalk/config';
-import { createDatabase, type Database } from '@beanstalk/db';
+import { createDatabase, ReadCache, type Database } from '@beanstalk/db';
 import { InferenceThread } from '@beanstalk/ml';
 import { Classifier, EncoderCache, ProjectorCache } from '@beanstalk/model-runtime';
 import { DEFAULT_QUEUES } from '@beanstalk/orchestration';
@@ -29,6 +29,9 @@ export function createServices(
 ): Services & { close: () => Promise<void> } {
   const db: Database = overrides.db ?? createDatabase(config.postgres.databaseUrl);
   const blobs = new LocalBlobStore(config.blobDir);
+  // Listens on a connection of its own; reads go to the database until it does.
+  const reads = new ReadCache(db);
+  void reads.start();
   // Models run in a thread of their own, so requests are parsed and answered while one runs
   // (onnxruntime-node runs a session on the thread that calls it); one onnxruntime thread per
   // run keeps latency flat when requests run side by side.
@@ -38,12 +41,13 @@ export function createServices(
     { dir: path.join(config.dataDir, 'models'), threads: 1, thread: inference },
   );
   const projectors = new ProjectorCache(db, 1, inference);
-  const classifier = new Classifier({ db, encoders, projectors }, { thread: inference });
+  const classifier = new Classifier({ db, reads, encoders, projectors }, { thread: inference });
   const temporal = lazyTemporal(config);
   const live = new LiveHub(db);
   return {
     config,
     db,
+    reads,
     blobs,
     encoders,
     classifier,
@@ -53,6 +57,7 @@ export function createServices(
     live,
     async close() {
       await live.close();
+      await reads.close();
       await classifier.close();
       await projectors.close();
       await encoders.close();

@@ -78,7 +78,7 @@ export function attachSubscriptions(
   perAddress: RequestLimiter,
   options: SubscriptionOptions = {},
 ): { close: () => Promise<void> } {
-  const { config, db } = services;
+  const { config, db, reads } = services;
   const trusted = proxyaddr.compile(config.api.trustedProxies.split(',').map((p) => p.trim()));
   const format = formatError(config.environment === 'production');
   const states = new WeakMap<IncomingMessage, SocketState>();
@@ -106,7 +106,7 @@ export function attachSubscriptions(
         authorization: req.headers.authorization,
         cookie: req.headers.cookie,
       };
-      const viewer = await resolveViewer(db, credentials);
+      const viewer = await resolveViewer(db, reads, credentials);
       states.set(req, { address, credentials, viewer });
       wss.handleUpgrade(req, socket, head, (ws) => {
         perAddressOpen.set(address, (perAddressOpen.get(address) ?? 0) + 1);
@@ -145,7 +145,7 @@ export function attachSubscriptions(
         const given = ctx.connectionParams?.authorization;
         if (typeof given === 'string') {
           state.credentials = { authorization: given };
-          state.viewer = await resolveViewer(db, state.credentials).catch(() => ({
+          state.viewer = await resolveViewer(db, reads, state.credentials).catch(() => ({
             kind: 'anonymous' as const,
           }));
         }
@@ -153,7 +153,7 @@ export function attachSubscriptions(
         const socket = ctx.extra.socket;
         const identity = who(state.viewer);
         const timer = setInterval(() => {
-          resolveViewer(db, state.credentials).then(
+          resolveViewer(db, reads, state.credentials).then(
             (viewer) => {
               if (who(viewer) !== identity) {
                 socket.close(CLOSE_FORBIDDEN, 'credentials or roles changed; connect again');

@@ -157,7 +157,7 @@ describe('subscriptions over WebSocket', () => {
     await expect.poll(() => watched.events.length).toBe(1);
     const killed = await api.db.db.pool.query(
       `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-        WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+        WHERE datname = current_database() AND query LIKE 'LISTEN beanstalk_changes%'`,
     );
     expect(killed.rowCount).toBe(1);
     // The resync: the current state again, without any change.

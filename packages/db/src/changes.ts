@@ -1,8 +1,5 @@
 import type pg from 'pg';
 
-/** The channel the live-change triggers announce on (migration 20261205000000_live_changes). */
-const CHANNEL = 'beanstalk_changes';
-
 /**
  * What a trigger announced: which round, campaign or project budget changed. A round's or
  * campaign's payload carries the status it changed to (absent when a round's tasks changed);
@@ -13,8 +10,8 @@ export type LiveChange =
   | { kind: 'campaign'; projectId: string; id: string; status: string }
   | { kind: 'budget'; projectId: string };
 
-export interface ChangeHandlers {
-  change(change: LiveChange): void;
+export interface ChangeHandlers<T = LiveChange> {
+  change(change: T): void;
   /**
    * The connection came back after a break: announcements made meanwhile are lost, so
    * listeners read the current state again.
@@ -22,10 +19,18 @@ export interface ChangeHandlers {
   resync(): void;
 }
 
+/** A channel and how to read its payloads (null for one to ignore). */
+export interface ChangeChannel<T> {
+  name: string;
+  /** What the logs call it. */
+  label: string;
+  parse(payload: string | undefined): T | null;
+}
+
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
 
-function parse(payload: string | undefined): LiveChange | null {
+function parseLive(payload: string | undefined): LiveChange | null {
   try {
     const value = JSON.parse(payload ?? '') as Partial<LiveChange>;
     const known = value.kind === 'round' || value.kind === 'campaign' || value.kind === 'budget';
@@ -35,12 +40,19 @@ function parse(payload: string | undefined): LiveChange | null {
   }
 }
 
+/** The channel the live-change triggers announce on (migration 20261205000000_live_changes). */
+export const LIVE_CHANGES: ChangeChannel<LiveChange> = {
+  name: 'beanstalk_changes',
+  label: 'live changes',
+  parse: parseLive,
+};
+
 /**
- * Listens for live changes on a connection of its own, taken from the pool for as long as it
- * listens. When the database goes away (a restart) it connects again with backoff, and says
- * so (`resync`), instead of failing the process.
+ * Listens on a channel on a connection of its own, taken from the
+ * pool for as long as it listens. When the database goes away (a restart) it connects again
+ * with backoff, and says so (`resync`), instead of failing the process.
  */
-export class ChangeListener {
+export class ChangeListener<T> {
   private client: pg.PoolClient | null = null;
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -49,8 +61,14 @@ export class ChangeListener {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly handlers: ChangeHandlers,
+    private readonly channel: ChangeChannel<T>,
+    private readonly handlers: ChangeHandlers<T>,
   ) {}
+
+  /** Whether announcements reach it now. */
+  get listening(): boolean {
+    return this.client !== null;
+  }
 
   /** Starts listening; resolves once listening or once the first attempt failed (it retries). */
   async start(): Promise<void> {
@@ -66,18 +84,19 @@ export class ChangeListener {
       const listening = client;
       const lost = (error?: Error) => this.lost(listening, error);
       client.on('notification', (message) => {
-        const change = message.channel === CHANNEL ? parse(message.payload) : null;
+        const change =
+          message.channel === this.channel.name ? this.channel.parse(message.payload) : null;
         if (change) this.handlers.change(change);
       });
       client.on('error', lost);
       client.on('end', () => lost());
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${this.channel.name}`);
       if (this.closed) return this.release(client);
       this.client = client;
       this.retryMs = RETRY_MIN_MS;
       if (this.broken) {
         this.broken = false;
-        console.error('live changes: listening again');
+        console.error(`${this.channel.label}: listening again`);
         this.handlers.resync();
       }
     } catch (error) {
@@ -97,7 +116,7 @@ export class ChangeListener {
     if (this.closed || this.timer) return;
     if (!this.broken) {
       console.error(
-        `live changes: not listening (${error?.message ?? 'connection lost'}); retrying`,
+        `${this.channel.label}: not listening (${error?.message ?? 'connection lost'}); retrying`,
       );
     }
     this.broken = true;
@@ -122,7 +141,7 @@ export class ChangeListener {
     const client = this.client;
     this.client = null;
     if (client) {
-      await client.query(`UNLISTEN ${CHANNEL}`).catch(() => undefined);
+      await client.query(`UNLISTEN ${this.channel.name}`).catch(() => undefined);
       this.release(client);
     }
   }

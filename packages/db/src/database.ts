@@ -5,7 +5,7 @@ import {
   type ConnectionLimits,
   type PrismaClient,
 } from './connection.ts';
-import { ChangeListener, type ChangeHandlers } from './changes.ts';
+import { ChangeListener, LIVE_CHANGES, type ChangeHandlers, type LiveChange } from './changes.ts';
 import { transaction, type Queryable } from './queryable.ts';
 import { BudgetRepository } from './repositories/budget.ts';
 import { LabelClassRepository } from './repositories/classes.ts';
@@ -90,8 +90,8 @@ export class Database {
    * Starts listening for live changes (rounds, campaigns, budgets) on a connection of its own;
    * close the listener to give the connection back.
    */
-  async listenForChanges(handlers: ChangeHandlers): Promise<ChangeListener> {
-    const listener = new ChangeListener(this.pool, handlers);
+  async listenForChanges(handlers: ChangeHandlers): Promise<ChangeListener<LiveChange>> {
+    const listener = new ChangeListener(this.pool, LIVE_CHANGES, handlers);
     await listener.start();
     return listener;
   }

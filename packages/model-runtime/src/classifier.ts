@@ -1,4 +1,4 @@
-import type { Database, LabelClass, Neighbor, Project } from '@beanstalk/db';
+import type { Database, LabelClass, Neighbor, Project, ReadCache } from '@beanstalk/db';
 import {
   normaliseRows,
   stackRows,
@@ -76,7 +76,13 @@ export class Classifier {
   >();
 
   constructor(
-    private readonly deps: { db: Database; encoders: EncoderCache; projectors: ProjectorCache },
+    private readonly deps: {
+      db: Database;
+      /** Where the label version and classes each request checks are read (default: db). */
+      reads?: Pick<ReadCache, 'labelVersion' | 'classesOf'>;
+      encoders: EncoderCache;
+      projectors: ProjectorCache;
+    },
     private readonly options: {
       rebuildIntervalMs?: number;
       /** Where the searches run (default: the calling thread); give the caches the same. */
@@ -221,9 +227,10 @@ export class Classifier {
     projectId: string,
     headVersionId: string,
   ): Promise<{ cached: CachedScorer; classes: LabelClass[] }> {
+    const { db, reads } = this.deps;
     const [version, classes] = await Promise.all([
-      this.deps.db.labels.version(projectId),
-      this.deps.db.classes.ofProject(projectId),
+      reads ? reads.labelVersion(projectId) : db.labels.version(projectId),
+      reads ? reads.classesOf(projectId) : db.classes.ofProject(projectId),
     ]);
     const key = `${version}:${classes.map((c) => (c.isNormal ? 1 : 0)).join('')}`;
     let entry = this.scorers.get(headVersionId);

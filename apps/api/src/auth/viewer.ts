@@ -1,5 +1,5 @@
 import { parse as parseCookie } from 'cookie';
-import type { Database, Models } from '@beanstalk/db';
+import type { Database, Models, ReadCache } from '@beanstalk/db';
 import { AppError } from '@beanstalk/shared';
 import { API_KEY_PREFIX, SESSION_COOKIE, tokenHash } from './secrets.ts';
 
@@ -17,15 +17,19 @@ export type Viewer =
     }
   | { kind: 'apiKey'; apiKey: Models.ApiKey };
 
-/** Resolves the caller from `Authorization: Bearer bsk_...` or the session cookie. */
+/**
+ * Resolves the caller from `Authorization: Bearer bsk_...` (the key read through the cache: a
+ * revoked key is dropped from it when the revocation is announced) or the session cookie.
+ */
 export async function resolveViewer(
   db: Database,
+  reads: ReadCache,
   headers: { authorization?: string | undefined; cookie?: string | undefined },
 ): Promise<Viewer> {
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (bearer) {
     const apiKey = bearer.startsWith(API_KEY_PREFIX)
-      ? await db.users.apiKeyByHash(tokenHash(bearer))
+      ? await reads.apiKeyByHash(tokenHash(bearer))
       : null;
     if (!apiKey || apiKey.revokedAt) {
       throw new AppError('UNAUTHENTICATED', 'this API key is unknown or revoked');

@@ -73,7 +73,7 @@ export class EventQueue implements AsyncIterableIterator<HubEvent> {
  */
 export class LiveHub {
   private readonly queues = new Set<EventQueue>();
-  private listener: Promise<ChangeListener> | null = null;
+  private listener: Promise<ChangeListener<LiveChange>> | null = null;
   private closed = false;
 
   constructor(private readonly db: Database) {}

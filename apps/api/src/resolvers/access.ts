@@ -3,13 +3,18 @@ import { AppError } from '@beanstalk/shared';
 import { authorize, type Permission } from '../auth/permissions.ts';
 import type { Context } from '../context.ts';
 
-/** A project by slug, after checking the caller may `permission` there. */
+/**
+ * A project by slug, after checking the caller may `permission` there. `cached`: from the
+ * read cache (classifications, which only need its models and settings as of a moment ago),
+ * not from the database (everything that answers with or changes the project's state).
+ */
 export async function projectBySlug(
   ctx: Context,
   slug: string,
   permission: Permission,
+  { cached = false } = {},
 ): Promise<Project> {
-  const project = await ctx.db.projects.bySlug(slug);
+  const project = await (cached ? ctx.reads.projectBySlug(slug) : ctx.db.projects.bySlug(slug));
   if (!project) throw new AppError('NOT_FOUND', `no project "${slug}"`);
   authorize(ctx.viewer, project.id, permission);
   return project;

@@ -149,6 +149,8 @@ export const authMutations: Pick<
   },
   async revokeApiKey(_parent, { id }, ctx) {
     const key = await owned(ctx, await ctx.db.users.apiKeyById(id), `API key ${id}`, 'administer');
-    return ctx.db.users.revokeApiKey(key.id);
+    const revoked = await ctx.db.users.revokeApiKey(key.id);
+    ctx.reads.forgetApiKey(key.id);
+    return revoked;
   },
 };

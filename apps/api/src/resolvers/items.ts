@@ -405,7 +405,9 @@ export const itemMutations: Pick<
   'classify' | 'classifyBatch' | 'classifyBase64' | 'importItems' | 'importFolder' | 'importLabels'
 > = {
   async classify(_parent, { project: slug, image, k, store }, ctx) {
-    const project = await projectBySlug(ctx, slug, store ? 'ingest' : 'classify');
+    const project = await projectBySlug(ctx, slug, store ? 'ingest' : 'classify', {
+      cached: true,
+    });
     const upload = await readUpload(image);
     // The encoder decodes (and refuses) the image itself; storing it needs the full check.
     const result = await ctx.classifier.classify(project, upload, checkK(k, project.k));
@@ -422,7 +424,7 @@ export const itemMutations: Pick<
     return { ...result, itemId };
   },
   async classifyBatch(_parent, { project: slug, images, k }, ctx) {
-    const project = await projectBySlug(ctx, slug, 'classify');
+    const project = await projectBySlug(ctx, slug, 'classify', { cached: true });
     checkBatchSize(images.length);
     // graphql-upload has already bounded each file's size and the request's.
     const uploads = await Promise.all(images.map((image) => readUpload(image)));
@@ -430,7 +432,7 @@ export const itemMutations: Pick<
     return results.map((result) => ({ ...result, itemId: null }));
   },
   async classifyBase64(_parent, { project: slug, images, k }, ctx) {
-    const project = await projectBySlug(ctx, slug, 'classify');
+    const project = await projectBySlug(ctx, slug, 'classify', { cached: true });
     checkBatchSize(images.length);
     const decoded = images.map((image, i) =>
       decodeBase64Image(image, i, ctx.config.api.maxUploadBytes),
