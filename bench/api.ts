@@ -70,9 +70,10 @@ const { values: args } = parseArgs({
 const PROFILE_DIR = args.profile ? mkdtempSync(path.join(os.tmpdir(), 'api-profile-')) : null;
 const REQUESTS = Number(args.requests);
 /**
- * Untimed requests per path before the timed ones, at 8 clients: V8 needs thousands of calls
- * to optimise the API's request path (with 40, as before 2026-12-07, the 8-client rows after
- * 800 single-client requests still ran 30% below the rate of runs ten times as long).
+ * Untimed requests per path before the timed ones, at 8 clients. The API answers its first
+ * thousand or so requests markedly slower (V8 still optimising its request path): with 40 at 2
+ * clients (until 2026-12-06), the 8-client rows, after 800 timed single-client requests, ran
+ * 23-36% below the rate of runs ten times as long.
  */
 const WARMUP = Number(args.warmup);
 const LIMIT = Number(args.limit);
@@ -387,8 +388,8 @@ async function scaleRun(items: number): Promise<void> {
         const status = await upload(images[i % images.length]!);
         if (status !== 200) throw new Error(`classify answered HTTP ${status}`);
       };
-      await load(2, 40, bare);
-      await load(2, 40, viaApi);
+      await load(8, WARMUP, bare);
+      await load(8, WARMUP, viaApi);
       for (const clients of [1, 8]) {
         for (const [name, call] of [
           ['bare', bare],
