@@ -1,7 +1,7 @@
 export { Database, createDatabase } from './database.ts';
 export { type Queryable } from './queryable.ts';
 export { ChangeListener, type ChangeHandlers, type LiveChange } from './changes.ts';
-export { ReadCache, CACHED_READ_MAX_AGE_MS } from './read-cache.ts';
+export { ReadCache } from './read-cache.ts';
 export { isDatabaseUnavailable, type ConnectionLimits } from './connection.ts';
 export { migrate, MigrationError, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export * as cluster from './cluster.ts';

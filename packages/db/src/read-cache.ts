@@ -23,7 +23,7 @@ const CACHED_READS: ChangeChannel<CachedChange> = {
  * How long an entry is trusted at most: a backstop should an announcement be lost without the
  * connection breaking (a broken one empties the cache at once).
  */
-export const CACHED_READ_MAX_AGE_MS = 10_000;
+const CACHED_READ_MAX_AGE_MS = 10_000;
 
 /** Entries kept at most (only rows that exist are kept: unknown keys and slugs are not). */
 const MAX_ENTRIES = 10_000;
@@ -53,10 +53,7 @@ export class ReadCache {
    */
   private epoch = 0;
 
-  constructor(
-    private readonly db: Database,
-    private readonly options: { maxAgeMs?: number } = {},
-  ) {}
+  constructor(private readonly db: Database) {}
 
   /** Starts listening; until it does, reads go to the database. */
   async start(): Promise<void> {
@@ -131,10 +128,9 @@ export class ReadCache {
     ownerOf: (value: T) => string | null,
   ): Promise<T> {
     const now = Date.now();
-    const maxAge = this.options.maxAgeMs ?? CACHED_READ_MAX_AGE_MS;
     if (this.active) {
       const entry = this.entries.get(key);
-      if (entry && now - entry.at < maxAge) return entry.value as T;
+      if (entry && now - entry.at < CACHED_READ_MAX_AGE_MS) return entry.value as T;
     }
     const epoch = this.epoch;
     const value = await load();
