@@ -598,8 +598,9 @@ async function standardRun(): Promise<void> {
     // images each, 8 clients: enough waves that starting and draining the 8 clients do not
     // decide the rate (13 requests, as many images as a single-image run, did before 2026-12-06).
     const batchRequests = Math.max(8, Math.round(REQUESTS / 4));
-    await load(8, Math.max(8, Math.round(WARMUP / BATCH)), bareBatch);
-    await load(8, Math.max(8, Math.round(WARMUP / BATCH)), viaApiBatch);
+    const batchWarmup = Math.max(8, Math.round(WARMUP / BATCH));
+    await load(8, batchWarmup, bareBatch);
+    await load(8, batchWarmup, viaApiBatch);
     for (const [name, call] of [
       ['bare-batch', bareBatch],
       ['api-batch', viaApiBatch],
@@ -650,6 +651,7 @@ async function standardRun(): Promise<void> {
         { ...summary, ...scaleSummary(previous) },
         {
           requestsPerRun: REQUESTS,
+          warmupRequestsPerPath: WARMUP,
           batch: { images: BATCH, requests: batchRequests },
           k: K,
           project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
