@@ -4,7 +4,10 @@
 // Fashion-MNIST project of 10k pool images (5k labeled) + 10k eval images; `api-json` is the
 // same image sent as JSON (classifyBase64, one image: no multipart). Then
 // `classifyBatch` of BATCH images per request at 8 clients against the bare path doing the
-// same batches (one encoder batch, one projection, one search), in images per second.
+// same batches (one encoder batch, one projection, one search), in images per second. Every
+// row is measured --repeats times, the paths taking turns: the figures are means over the
+// repeats with their spread. Each row also records the CPU time per image of the process doing
+// the work (the API's, all threads; this one's for the bare path).
 //
 // `--profile` runs the API under the V8 profiler and writes where its main thread's CPU time
 // went, by package (`bench/results/api-profile.json`; the models run in the API's inference
@@ -16,7 +19,7 @@
 // share, the API's and the bare path's p50 at 1 and 8 clients and how long loading the
 // references (what the API rebuilds after labels change) takes. Kept beside the 10k figures.
 //
-//   npm run bench:api [-- --requests 400 --warmup 2000 --profile] [-- --realistic --items 1000000]
+//   npm run bench:api [-- --requests 400 --warmup 2000 --repeats 5 --profile] [-- --realistic --items 1000000]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -49,6 +52,7 @@ import { loadFashionMnist, log, ROOT } from './lib/fashion-mnist.ts';
 import { benchBlobDir, workingCopy } from './lib/platform.ts';
 import {
   commandLine,
+  meanSd,
   median,
   percentile,
   previousResults,
@@ -61,6 +65,7 @@ const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '400' },
     warmup: { type: 'string', default: '2000' },
+    repeats: { type: 'string', default: '5' },
     limit: { type: 'string', default: '10000' },
     profile: { type: 'boolean', default: false },
     realistic: { type: 'boolean', default: false },
@@ -76,6 +81,8 @@ const REQUESTS = Number(args.requests);
  * 23-36% below the rate of runs ten times as long.
  */
 const WARMUP = Number(args.warmup);
+/** How many times each row of the 10k run is measured (see `repeats` in the results). */
+const REPEATS = Number(args.repeats);
 const LIMIT = Number(args.limit);
 const K = 10;
 /** Images per classifyBatch request. */
@@ -87,10 +94,42 @@ const config = loadConfig();
 const dir = path.join(config.dataDir, 'bench', 'api');
 const blobs = new LocalBlobStore(path.join(dir, 'blobs'));
 
-/** Runs `total` calls with `clients` callers in parallel; latencies in ms and throughput. */
-async function load(clients: number, total: number, call: (i: number) => Promise<void>) {
+/**
+ * CPU seconds a process has used so far, all its threads (Linux: /proc), or null where that
+ * cannot be read. This process's own comes from process.cpuUsage().
+ */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined || pid === process.pid) {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  try {
+    // Per thread, nanoseconds on a CPU: finer than the clock ticks of /proc/<pid>/stat.
+    return readdirSync(`/proc/${pid}/task`).reduce(
+      (sum, tid) =>
+        sum +
+        Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9,
+      0,
+    );
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `total` calls with `clients` callers in parallel; latencies in ms, throughput, and the
+ * CPU time per call of the process `cpuOf` names (the API's, or this one's for the bare path):
+ * what the work costs, apart from how the two cores were shared while it ran.
+ */
+async function load(
+  clients: number,
+  total: number,
+  call: (i: number) => Promise<void>,
+  cpuOf?: number,
+) {
   const latencies: number[] = [];
   let next = 0;
+  const cpuBefore = cpuSeconds(cpuOf);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -102,7 +141,10 @@ async function load(clients: number, total: number, call: (i: number) => Promise
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuSeconds(cpuOf);
   return {
+    cpuMsPerCall:
+      cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1000) / total,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
@@ -568,32 +610,6 @@ async function standardRun(): Promise<void> {
     await load(8, WARMUP, bare);
     await load(8, WARMUP, viaApi);
     await load(8, WARMUP, viaApiJson);
-    const rows: {
-      path: string;
-      clients: number;
-      p50Ms: number;
-      p99Ms: number;
-      meanMs: number;
-      perSecond: number;
-    }[] = [];
-    for (const clients of [1, 8]) {
-      for (const [name, call] of [
-        ['bare', bare],
-        ['api', viaApi],
-        ['api-json', viaApiJson],
-      ] as const) {
-        log(`${name}, ${clients} client(s), ${REQUESTS} requests`);
-        const r = await load(clients, REQUESTS, call);
-        rows.push({
-          path: name,
-          clients,
-          p50Ms: r.p50,
-          p99Ms: r.p99,
-          meanMs: r.mean,
-          perSecond: r.perSecond,
-        });
-      }
-    }
     // Batches: a quarter as many requests as the single-image runs (8 times the images), BATCH
     // images each, 8 clients: enough waves that starting and draining the 8 clients do not
     // decide the rate (13 requests, as many images as a single-image run, did before 2026-12-06).
@@ -601,40 +617,110 @@ async function standardRun(): Promise<void> {
     const batchWarmup = Math.max(8, Math.round(WARMUP / BATCH));
     await load(8, batchWarmup, bareBatch);
     await load(8, batchWarmup, viaApiBatch);
-    for (const [name, call] of [
-      ['bare-batch', bareBatch],
-      ['api-batch', viaApiBatch],
-    ] as const) {
-      log(`${name}, 8 clients, ${batchRequests} requests of ${BATCH} images`);
-      const r = await load(8, batchRequests, call);
-      rows.push({
-        path: name,
-        clients: 8,
-        p50Ms: r.p50,
-        p99Ms: r.p99,
-        meanMs: r.mean,
-        perSecond: r.perSecond * BATCH,
-      });
+    const rows: {
+      repeat: number;
+      path: string;
+      clients: number;
+      p50Ms: number;
+      p99Ms: number;
+      meanMs: number;
+      perSecond: number;
+      cpuMsPerImage: number | null;
+    }[] = [];
+    /** Whose CPU a path spends: this process's for the bare path, the API's otherwise. */
+    const cpuOf = (name: string) => (name.startsWith('bare') ? process.pid : api!.pid);
+    // Every row REPEATS times, the paths taking turns, so each ratio is of two rows measured
+    // seconds apart and the spread over repeats shows how much the machine moved meanwhile.
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      for (const clients of [1, 8]) {
+        for (const [name, call] of [
+          ['bare', bare],
+          ['api', viaApi],
+          ['api-json', viaApiJson],
+        ] as const) {
+          log(
+            `repeat ${repeat + 1}/${REPEATS}: ${name}, ${clients} client(s), ${REQUESTS} requests`,
+          );
+          const r = await load(clients, REQUESTS, call, cpuOf(name));
+          rows.push({
+            repeat,
+            path: name,
+            clients,
+            p50Ms: r.p50,
+            p99Ms: r.p99,
+            meanMs: r.mean,
+            perSecond: r.perSecond,
+            cpuMsPerImage: r.cpuMsPerCall,
+          });
+        }
+      }
+      for (const [name, call] of [
+        ['bare-batch', bareBatch],
+        ['api-batch', viaApiBatch],
+      ] as const) {
+        log(
+          `repeat ${repeat + 1}/${REPEATS}: ${name}, 8 clients, ${batchRequests} requests of ${BATCH} images`,
+        );
+        const r = await load(8, batchRequests, call, cpuOf(name));
+        rows.push({
+          repeat,
+          path: name,
+          clients: 8,
+          p50Ms: r.p50,
+          p99Ms: r.p99,
+          meanMs: r.mean,
+          perSecond: r.perSecond * BATCH,
+          cpuMsPerImage: r.cpuMsPerCall === null ? null : r.cpuMsPerCall / BATCH,
+        });
+      }
     }
-    const of = (p: string, c: number) => rows.find((r) => r.path === p && r.clients === c)!;
     const round2 = (x: number) => Math.round(x * 100) / 100;
+    const round3 = (x: number) => Math.round(x * 1000) / 1000;
+    /** A figure of each repeat's rows: its mean and sd over the repeats, and each value. */
+    const overRepeats = (
+      figure: (of: (p: string, c: number) => (typeof rows)[number]) => number,
+    ) => {
+      const values = Array.from({ length: REPEATS }, (_, repeat) =>
+        figure((p, c) => rows.find((r) => r.repeat === repeat && r.path === p && r.clients === c)!),
+      );
+      const { mean, sd } = meanSd(values);
+      return { mean: round2(mean), sd: round2(sd), runs: values.map(round2) };
+    };
     printTable(
       rows.map((r) => ({
+        repeat: r.repeat + 1,
         path: r.path,
         clients: r.clients,
         'p50 ms': round2(r.p50Ms),
         'p99 ms': round2(r.p99Ms),
         'images/s': round2(r.perSecond),
+        'cpu ms/image': r.cpuMsPerImage === null ? '-' : round3(r.cpuMsPerImage),
       })),
     );
+    const figures = {
+      classifyP50Ms: overRepeats((of) => of('api', 1).p50Ms),
+      classifyP99Ms: overRepeats((of) => of('api', 1).p99Ms),
+      overheadRatio8: overRepeats((of) => of('api', 8).p50Ms / of('bare', 8).p50Ms),
+      jsonClassifyP50Ms: overRepeats((of) => of('api-json', 1).p50Ms),
+      jsonOverheadRatio8: overRepeats((of) => of('api-json', 8).p50Ms / of('bare', 8).p50Ms),
+      throughputRatio8: overRepeats((of) => of('bare', 8).perSecond / of('api', 8).perSecond),
+      batchThroughputRatio8: overRepeats(
+        (of) => of('api-batch', 8).perSecond / of('bare-batch', 8).perSecond,
+      ),
+    };
+    const cpuKnown = rows.every((r) => r.cpuMsPerImage !== null);
+    const cpuRatio8 = cpuKnown
+      ? overRepeats((of) => of('api', 8).cpuMsPerImage! / of('bare', 8).cpuMsPerImage!)
+      : null;
+    // The issue's names carry the mean over the repeats; `…Sd` and `…Runs` beside each.
     const summary = {
-      classifyP50Ms: round2(of('api', 1).p50Ms),
-      classifyP99Ms: round2(of('api', 1).p99Ms),
-      overheadRatio8: round2(of('api', 8).p50Ms / of('bare', 8).p50Ms),
-      jsonClassifyP50Ms: round2(of('api-json', 1).p50Ms),
-      jsonOverheadRatio8: round2(of('api-json', 8).p50Ms / of('bare', 8).p50Ms),
-      throughputRatio8: round2(of('bare', 8).perSecond / of('api', 8).perSecond),
-      batchThroughputRatio8: round2(of('api-batch', 8).perSecond / of('bare-batch', 8).perSecond),
+      ...Object.fromEntries(
+        Object.entries({ ...figures, ...(cpuRatio8 ? { cpuRatio8 } : {}) }).flatMap(([name, f]) => [
+          [name, f.mean],
+          [`${name}Sd`, f.sd],
+          [`${name}Runs`, f.runs],
+        ]),
+      ),
       targets: {
         classifyP50Ms: 8,
         overheadRatio8: 1.5,
@@ -652,6 +738,7 @@ async function standardRun(): Promise<void> {
         {
           requestsPerRun: REQUESTS,
           warmupRequestsPerPath: WARMUP,
+          repeats: REPEATS,
           batch: { images: BATCH, requests: batchRequests },
           k: K,
           project: { pool: LIMIT, eval: LIMIT, labeled: LIMIT / 2 },
@@ -660,8 +747,14 @@ async function standardRun(): Promise<void> {
             api: 'HTTP multipart classify mutation with an API key against the API process (same work + GraphQL, upload, auth, vote, anomaly score)',
             'api-json':
               'the same image as a JSON classifyBase64 request with one image (no multipart)',
+            repeats:
+              "every row is measured this many times, the paths taking turns; each summary figure is the mean over the repeats of the figure computed from one repeat's rows (…Sd: its standard deviation, …Runs: each repeat's value)",
             overheadRatio8: 'api p50 / bare p50 at 8 concurrent clients',
             throughputRatio8: 'bare req/s / api req/s at 8 concurrent clients',
+            cpuMsPerImage:
+              'CPU time per image during the row: of the API process, all its threads (/proc/<pid>/task/*/schedstat), for api rows; of this process for bare rows (process.cpuUsage: the load generator is a small part of it)',
+            cpuRatio8:
+              'api cpuMsPerImage / bare cpuMsPerImage at 8 concurrent clients: the CPU the API path spends per image against the bare path, apart from how the two cores were shared',
             batchThroughputRatio8:
               'api-batch images/s / bare-batch images/s at 8 concurrent clients (perSecond of the batch rows counts images)',
           },
@@ -671,20 +764,25 @@ async function standardRun(): Promise<void> {
         },
       );
       await writeSvgChart(path.join(RESULTS_DIR, 'api.svg'), {
-        title: 'classify latency: API vs bare path (p50 and p99; batches of 32 per request)',
+        title: `classify latency: API vs bare path (p50 and p99, mean ± sd of ${REPEATS} repeats; batches of 32 per request)`,
         data: {
           values: rows.flatMap((r) => [
             { run: `${r.path}, ${r.clients} client(s)`, stat: 'p50', ms: r.p50Ms },
             { run: `${r.path}, ${r.clients} client(s)`, stat: 'p99', ms: r.p99Ms },
           ]),
         },
-        mark: 'bar',
         encoding: {
           x: { field: 'run', type: 'nominal', title: null },
           xOffset: { field: 'stat' },
-          y: { field: 'ms', type: 'quantitative', title: 'ms' },
           color: { field: 'stat', type: 'nominal' },
         },
+        layer: [
+          { mark: 'bar', encoding: { y: { aggregate: 'mean', field: 'ms', title: 'ms' } } },
+          {
+            mark: { type: 'errorbar', extent: 'stdev' },
+            encoding: { y: { field: 'ms', type: 'quantitative' } },
+          },
+        ],
         width: 480,
         height: 260,
       });
