@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
-import { createSession, type InferenceThread, type Session } from './inference-thread.ts';
+import {
+  createSession,
+  type InferenceThread,
+  type Session,
+  type Step,
+} from './inference-thread.ts';
+
+type Feeds = Record<string, ort.Tensor>;
 import { decodePixels, type ImageInput } from './pixels.ts';
 
 /** The trainer's JSON sidecar (apps/trainer/beanstalk_trainer/train.py, `sidecar`). */
@@ -136,21 +143,33 @@ export class Encoder {
 
   /** Runs already-normalised tensors (batch x C x H x W, flat) through the model. */
   async embedTensor(tensor: Float32Array, batch: number): Promise<Float32Array> {
+    const result = await this.session.run(this.embedStep(tensor, batch).feeds as Feeds);
+    return result[this.outputName]!.data as Float32Array;
+  }
+
+  /** `embedTensor` as a step of a chain (runSteps): its features are the output `outputName`. */
+  embedStep(tensor: Float32Array, batch: number): Step {
     const { channels, height, width } = this.sidecar.input;
     if (tensor.length !== batch * channels * height * width) {
       throw new ModelShapeError(
         `tensor has ${tensor.length} values; ${batch} x ${channels} x ${height} x ${width} needs ${batch * channels * height * width}`,
       );
     }
-    const result = await this.session.run({
-      [this.sidecar.input.name]: new ort.Tensor('float32', tensor, [
-        batch,
-        channels,
-        height,
-        width,
-      ]),
-    });
-    return result[this.sidecar.output.name]!.data as Float32Array;
+    return {
+      session: this.session,
+      feeds: {
+        [this.sidecar.input.name]: new ort.Tensor('float32', tensor, [
+          batch,
+          channels,
+          height,
+          width,
+        ]),
+      },
+    };
+  }
+
+  get outputName(): string {
+    return this.sidecar.output.name;
   }
 
   /**

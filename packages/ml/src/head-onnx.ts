@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
 import { normaliseRows } from './exact-knn.ts';
 import type { HeadWeights } from './head.ts';
-import type { InferenceThread, Session } from './inference-thread.ts';
+import type { InferenceThread, Session, Step, StepOutput } from './inference-thread.ts';
 import { graphSession, type GraphSpec } from './onnx-graph.ts';
 
 /** A head as a graph: MatMul + Add (+ Relu, MatMul + Add for an MLP). */
@@ -74,6 +74,18 @@ export class HeadProjector {
     const values = normaliseRows(output.data as Float32Array, output.dims[1]!);
     output.dispose();
     return values;
+  }
+
+  /**
+   * `project` as a step of a chain (runSteps), of features an earlier step computes; its
+   * output `outputName` is not yet normalised (a later step asks for that on its input).
+   */
+  projectStep(features: StepOutput): Step {
+    return { session: this.session, feeds: { features } };
+  }
+
+  get outputName(): string {
+    return this.session.outputNames[0]!;
   }
 
   release(): Promise<void> {

@@ -41,7 +41,7 @@ export {
   type TrainingReport,
 } from './head.ts';
 export { HeadProjector } from './head-onnx.ts';
-export { InferenceThread } from './inference-thread.ts';
+export { InferenceThread, runSteps, type Step, type StepOutput } from './inference-thread.ts';
 export { ReferenceSearch } from './knn-onnx.ts';
 export {
   vote,

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
-import type { InferenceThread, Session } from './inference-thread.ts';
+import type { InferenceThread, Session, Step, StepOutput } from './inference-thread.ts';
 import { graphSession } from './onnx-graph.ts';
 
 /** Similarities one search may hold at once (64 MiB of floats). */
@@ -84,9 +84,22 @@ export class ReferenceSearch {
     if (!this.session || n === 0) {
       return { index: new Int32Array(0), distance: new Float32Array(0) };
     }
-    const out = await this.session.run({
-      queries: new ort.Tensor('float32', queries, [n, this.dims]),
-    });
+    return this.found(
+      await this.session.run({ queries: new ort.Tensor('float32', queries, [n, this.dims]) }),
+    );
+  }
+
+  /**
+   * `search` as a step of a chain (runSteps), of queries an earlier step computes; null when
+   * there are no references (nothing to run: `found(null)` is the empty answer).
+   */
+  searchStep(queries: StepOutput): Step | null {
+    return this.session ? { session: this.session, feeds: { queries } } : null;
+  }
+
+  /** A search's outputs (from `search` or its step) as indices and cosine distances. */
+  found(out: Record<string, ort.Tensor> | null): { index: Int32Array; distance: Float32Array } {
+    if (!out) return { index: new Int32Array(0), distance: new Float32Array(0) };
     const best = out.best!.data as Float32Array;
     const index = Int32Array.from(out.index!.data as BigInt64Array, Number);
     const distance = best.map((s) => 1 - s);

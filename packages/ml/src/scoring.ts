@@ -2,7 +2,8 @@
 // and the calibrated anomaly score. The round's pool scoring, `classify`, auto-accept,
 // evaluation and every benchmark go through `Scorer`, so the same item gets the same answer
 // whichever path asks.
-import type { InferenceThread } from './inference-thread.ts';
+import type * as ort from 'onnxruntime-node';
+import type { InferenceThread, Step, StepOutput } from './inference-thread.ts';
 import { ReferenceSearch } from './knn-onnx.ts';
 import { nearestNeighbours, pickRows } from './exact-knn.ts';
 import { thresholdForPrecision } from './threshold.ts';
@@ -316,6 +317,45 @@ export class Scorer {
       search.search(queries),
       this.anomalySearch.search(anomalyQueries),
     ]);
+    return this.scoresOf(n, k, search, found, nearest);
+  }
+
+  /**
+   * `score` of `n` query rows that a chain computes (runSteps; the queries and the anomaly
+   * queries are earlier steps' outputs, normalised): the search steps to append to the chain,
+   * and how to read the scores from their outputs, given in the same order.
+   */
+  async scoreSteps(
+    n: number,
+    queries: StepOutput,
+    anomalyQueries: StepOutput,
+    k = this.k,
+  ): Promise<{ steps: Step[]; scores: (outputs: Record<string, ort.Tensor>[]) => Score[] }> {
+    this.checkK(k);
+    const search = await this.searchFor(k);
+    const searchStep = search.searchStep(queries);
+    const anomalyStep = this.anomalySearch.searchStep(anomalyQueries);
+    return {
+      steps: [searchStep, anomalyStep].filter((s) => s !== null),
+      scores: (outputs) => {
+        const [first, second] = outputs;
+        const found = search.found(searchStep ? first! : null);
+        const nearest = this.anomalySearch.found(
+          anomalyStep ? (searchStep ? second! : first!) : null,
+        );
+        return this.scoresOf(n, k, search, found, nearest);
+      },
+    };
+  }
+
+  /** Scores from the two searches' answers for `n` queries. */
+  private scoresOf(
+    n: number,
+    k: number,
+    search: ReferenceSearch,
+    found: { index: Int32Array; distance: Float32Array },
+    nearest: { index: Int32Array; distance: Float32Array },
+  ): Score[] {
     return Array.from({ length: n }, (_, q) => {
       const neighbours = neighbourList(found, q, search.neighbours, k);
       const labeled = this.anomaly.labeled;

@@ -12,7 +12,9 @@ import {
   initialWeights,
   normaliseRows,
   ReferenceSearch,
+  runSteps,
   seededRandom,
+  stackRows,
 } from '../src/index.ts';
 import { graphSession } from '../src/onnx-graph.ts';
 
@@ -56,7 +58,7 @@ describe('InferenceThread', () => {
     await thread.close();
   });
 
-  it('runs the encoder, a head and a search with the same answers as the calling thread', async () => {
+  it('runs the encoder, a head and a search with the same answers as the calling thread, alone or as one chain', async () => {
     const raw = gunzipSync(
       await readFile('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'),
     );
@@ -97,6 +99,32 @@ describe('InferenceThread', () => {
       ReferenceSearch.create(refs, 16, 7, 1, thread),
     ]);
     expect(await searchThere.search(queries)).toEqual(await searchHere.search(queries));
+
+    // The three as one chain (what a classification runs): the step-by-step answers, and one
+    // message to the thread for the whole chain.
+    const stepByStep = await searchHere.search(await headHere.project(flat, 8));
+    const pixels = stackRows(await Promise.all(images.map((i) => here.preprocess(i))), 784);
+    const chain = (encoder: Encoder, head: HeadProjector, search: ReferenceSearch) =>
+      runSteps([
+        encoder.embedStep(pixels, 8),
+        head.projectStep({ step: 0, output: encoder.outputName, normalise: true }),
+        search.searchStep({ step: 1, output: head.outputName, normalise: true })!,
+      ]);
+    expect(searchHere.found((await chain(here, headHere, searchHere))[2]!)).toEqual(stepByStep);
+    const worker = workerOf(thread);
+    const post = worker.postMessage.bind(worker);
+    let posted = 0;
+    worker.postMessage = (message: unknown) => {
+      posted++;
+      post(message);
+    };
+    try {
+      const there3 = await chain(there, headThere, searchThere);
+      expect(posted).toBe(1);
+      expect(searchThere.found(there3[2]!)).toEqual(stepByStep);
+    } finally {
+      worker.postMessage = post;
+    }
     for (const r of [here, there]) await r.close();
     for (const r of [headHere, headThere, searchHere, searchThere]) await r.release();
   });

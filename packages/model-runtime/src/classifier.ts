@@ -1,9 +1,11 @@
 import type { Database, LabelClass, Neighbor, Project, ReadCache } from '@beanstalk/db';
 import {
   normaliseRows,
+  runSteps,
   stackRows,
   type InferenceThread,
   type Scorer,
+  type StepOutput,
   type Vote,
 } from '@beanstalk/ml';
 import { AppError } from '@beanstalk/shared';
@@ -111,6 +113,15 @@ export class Classifier {
     project: ProjectModels,
     images: { name: string; bytes: Uint8Array }[],
   ): Promise<{ headVersionId: string; vector: Float32Array; features: Float32Array }> {
+    const { encoder, projector, headVersionId } = await this.models(project);
+    const raw = await encoder.embedImages(images);
+    const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
+    const vector = await projector.project(features, images.length);
+    return { headVersionId, vector, features };
+  }
+
+  /** The project's encoder and active head, or why it has none to classify with. */
+  private async models(project: ProjectModels) {
     if (!project.encoderVersionId) {
       throw new AppError(
         'CONFLICT',
@@ -128,10 +139,7 @@ export class Classifier {
       this.deps.encoders.get(project.encoderVersionId),
       this.deps.projectors.get(project.activeHeadVersionId),
     ]);
-    const raw = await encoder.embedImages(images);
-    const features = normaliseRows(stackRows(raw, encoder.dims), encoder.dims);
-    const vector = await projector.project(features, images.length);
-    return { headVersionId: project.activeHeadVersionId, vector, features };
+    return { encoder, projector, headVersionId: project.activeHeadVersionId };
   }
 
   async classify(
@@ -144,7 +152,8 @@ export class Classifier {
 
   /**
    * Classifications of several images, in order: one encoder batch, one projection and one
-   * search over the references for all of them. The caller bounds how many.
+   * search over the references for all of them, run as one chain (runSteps: one hand-off to
+   * the inference thread, not one per model). The caller bounds how many.
    */
   async classifyBatch(
     project: ProjectModels,
@@ -159,9 +168,12 @@ export class Classifier {
     const held = project.activeHeadVersionId
       ? this.scorer(project.id, project.activeHeadVersionId)
       : Promise.resolve(null);
-    let embedded: Awaited<ReturnType<Classifier['embedAll']>>;
+    let prepared: Awaited<ReturnType<Classifier['models']>> & { pixels: Float32Array[] };
     try {
-      embedded = await this.embedAll(project, images);
+      const models = await this.models(project);
+      // Decoded here, each image on its own: a bad one is refused by name.
+      const pixels = await Promise.all(images.map((image) => models.encoder.preprocess(image)));
+      prepared = { ...models, pixels };
     } catch (error) {
       void held.then(
         (c) => c && this.done(c.cached),
@@ -172,14 +184,20 @@ export class Classifier {
     const { cached, classes } = (await held)!;
     try {
       const { set, scorer, backboneAnomaly } = cached;
-      const scores = await scorer.score(
-        embedded.vector,
-        k,
-        backboneAnomaly ? embedded.features : embedded.vector,
-      );
+      const { encoder, projector, pixels, headVersionId } = prepared;
+      const n = pixels.length;
+      const features: StepOutput = { step: 0, output: encoder.outputName, normalise: true };
+      const vectors: StepOutput = { step: 1, output: projector.outputName, normalise: true };
+      const scoring = await scorer.scoreSteps(n, vectors, backboneAnomaly ? features : vectors, k);
+      const outputs = await runSteps([
+        encoder.embedStep(stackRows(pixels, pixels[0]!.length), n),
+        projector.projectStep(features),
+        ...scoring.steps,
+      ]);
+      const scores = scoring.scores(outputs.slice(2));
       const classIds = set.classes.map((c) => c.id);
       return scores.map((score) => ({
-        headVersionId: embedded.headVersionId,
+        headVersionId,
         vote: score.vote,
         classIds,
         classes,
