@@ -83,6 +83,9 @@ const REQUESTS = Number(args.requests);
 const WARMUP = Number(args.warmup);
 /** How many times each row of the 10k run is measured (see `repeats` in the results). */
 const REPEATS = Number(args.repeats);
+if (!(Number.isInteger(REPEATS) && REPEATS >= 1)) {
+  throw new Error(`--repeats must be a whole number of at least 1 (got ${args.repeats})`);
+}
 const LIMIT = Number(args.limit);
 const K = 10;
 /** Images per classifyBatch request. */

@@ -3,12 +3,11 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '@beanstalk/shared';
 import {
   createSession,
+  runSteps,
   type InferenceThread,
   type Session,
   type Step,
 } from './inference-thread.ts';
-
-type Feeds = Record<string, ort.Tensor>;
 import { decodePixels, type ImageInput } from './pixels.ts';
 
 /** The trainer's JSON sidecar (apps/trainer/beanstalk_trainer/train.py, `sidecar`). */
@@ -143,8 +142,8 @@ export class Encoder {
 
   /** Runs already-normalised tensors (batch x C x H x W, flat) through the model. */
   async embedTensor(tensor: Float32Array, batch: number): Promise<Float32Array> {
-    const result = await this.session.run(this.embedStep(tensor, batch).feeds as Feeds);
-    return result[this.outputName]!.data as Float32Array;
+    const [result] = await runSteps([this.embedStep(tensor, batch)]);
+    return result![this.outputName]!.data as Float32Array;
   }
 
   /** `embedTensor` as a step of a chain (runSteps): its features are the output `outputName`. */

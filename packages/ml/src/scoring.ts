@@ -338,11 +338,9 @@ export class Scorer {
     return {
       steps: [searchStep, anomalyStep].filter((s) => s !== null),
       scores: (outputs) => {
-        const [first, second] = outputs;
-        const found = search.found(searchStep ? first! : null);
-        const nearest = this.anomalySearch.found(
-          anomalyStep ? (searchStep ? second! : first!) : null,
-        );
+        const rest = [...outputs];
+        const found = search.found(searchStep ? rest.shift()! : null);
+        const nearest = this.anomalySearch.found(anomalyStep ? rest.shift()! : null);
         return this.scoresOf(n, k, search, found, nearest);
       },
     };
