@@ -1,10 +1,10 @@
-import type { Server } from 'node:http';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { finished } from 'node:stream/promises';
+import { HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { isAppError, type AppError } from '@beanstalk/shared';
 import { RequestLimiter } from './auth/throttle.ts';
 import { resolveViewer, type Viewer } from './auth/viewer.ts';
+import { clientAddressOf } from './client-address.ts';
 import type { Context, Services } from './context.ts';
 import { unavailable } from './errors.ts';
 import { createLoaders } from './loaders.ts';
@@ -19,6 +19,22 @@ const HTTP_STATUS: Record<string, number> = {
   RATE_LIMITED: 429,
 };
 
+/** The largest JSON request body read (multipart bodies have their own limits). */
+const MAX_JSON_BYTES = 1024 * 1024;
+
+/** A refusal before GraphQL runs: the HTTP status and a GraphQL-shaped error body. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR',
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
 /** The caller a verified request is counted as. */
 const principal = (viewer: Viewer) =>
   viewer.kind === 'apiKey'
@@ -27,141 +43,189 @@ const principal = (viewer: Viewer) =>
       ? `user:${viewer.user.id}`
       : null;
 
-/** A JSON error body in GraphQL's shape, for failures before GraphQL runs. */
-const errorBody = (message: string, code: string, extra: Record<string, unknown> = {}) => ({
-  errors: [{ message, extensions: { code, ...extra } }],
-});
+/** The request's media type, lower case, without parameters ('' when it names none). */
+const mediaType = (req: IncomingMessage) =>
+  (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 
-/** Every answer is for one caller: no browser or proxy may keep it, errors included. */
-const noStore: RequestHandler = (_req, res, next) => {
-  res.setHeader('cache-control', 'no-store');
-  next();
-};
-
-/**
- * Requests per client address, before anything else runs: an unknown or random credential
- * does not buy a fresh allowance. The address is the connection's, or what a trusted proxy
- * (BEANSTALK_TRUSTED_PROXIES, loopback by default: the web app) says it forwarded.
- */
-function limitPerAddress(limiter: RequestLimiter): RequestHandler {
-  return (req, res, next) => {
-    limiter.consume(`ip:${req.ip ?? 'unknown'}`).then(
-      () => next(),
-      (error: AppError) => {
-        const retry = Number(error.details.retryAfterSeconds ?? 1);
-        res.setHeader('Retry-After', String(retry));
-        res.status(429).json(errorBody(error.message, 'RATE_LIMITED'));
-      },
-    );
-  };
+/** RATE_LIMITED as a refusal that says when to come back. */
+function rateLimited(error: AppError): Refusal {
+  const retry = String(error.details.retryAfterSeconds ?? 1);
+  return new Refusal(429, error.message, 'RATE_LIMITED', {}, { 'retry-after': retry });
 }
 
 /**
- * Who is calling, decided from the headers before any body is read: an unknown or revoked
- * credential is refused here, each caller's requests are counted, and an upload (multipart)
- * must come from a signed-in caller and say its size, within the limit, before a byte of it
- * is parsed.
+ * A JSON body of at most MAX_JSON_BYTES: a declared size over it is refused before a byte is
+ * read; a body that grows past it stops being kept (the rest is drained, not stored).
  */
-function identify(
-  { db, reads }: Pick<Services, 'db' | 'reads'>,
-  perCaller: RequestLimiter,
-  maxBytes: number,
-): RequestHandler {
-  return (req, res, next) => {
-    const refuse = (status: number, message: string, code: string, extra = {}) =>
-      res.status(status).json(errorBody(message, code, extra));
-    (async () => {
-      const viewer = await resolveViewer(db, reads, req.headers);
-      const who = principal(viewer);
-      if (who) await perCaller.consume(who);
-      if (req.is('multipart/form-data')) {
-        if (!who)
-          return refuse(401, 'uploads need a signed-in caller or an API key', 'UNAUTHENTICATED');
-        const length = Number(req.headers['content-length'] ?? Number.NaN);
-        if (!Number.isFinite(length)) {
-          return refuse(411, 'an upload must say its size (Content-Length)', 'BAD_USER_INPUT');
-        }
-        if (length > maxBytes) {
-          return refuse(413, `the request body is over ${maxBytes} bytes`, 'BAD_USER_INPUT');
-        }
+function readJson(req: IncomingMessage): Promise<unknown> {
+  const tooLarge = () => new Refusal(413, 'the request body is too large');
+  if (Number(req.headers['content-length']) > MAX_JSON_BYTES) return Promise.reject(tooLarge());
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') {
+    return Promise.reject(new Refusal(415, `unsupported content encoding "${encoding}"`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_JSON_BYTES) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume();
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.once('error', reject);
+    req.once('end', () => {
+      if (size > MAX_JSON_BYTES) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve({});
+      try {
+        const body: unknown = JSON.parse(text);
+        // Like any JSON API's strict mode: an operation is an object (or a list of them).
+        if (typeof body === 'object' && body !== null) return resolve(body);
+      } catch {
+        // answered below
       }
-      res.locals.viewer = viewer;
-      next();
-    })().catch((error: unknown) => {
-      const away = unavailable(error);
-      if (away) return refuse(503, away.message, away.code, { retryable: true });
-      if (!isAppError(error)) return next(error);
-      if (error.code === 'RATE_LIMITED') {
-        res.setHeader('Retry-After', String(error.details.retryAfterSeconds ?? 1));
-      }
-      refuse(HTTP_STATUS[error.code] ?? 400, error.message, error.code);
+      reject(new Refusal(400, 'the request body is not valid JSON'));
     });
-  };
+  });
 }
 
-/** Errors from the upload and body parsers: a readable GraphQL-shaped answer, never a stack. */
-const parserErrors: ErrorRequestHandler = (
-  error: { status?: number; type?: string; message?: string },
-  _req,
-  res,
-  next,
-) => {
-  void next;
-  const status = error.status ?? 500;
-  const message =
-    error.type === 'entity.parse.failed'
-      ? 'the request body is not valid JSON'
-      : error.type === 'entity.too.large'
-        ? 'the request body is too large'
-        : status < 500
-          ? (error.message ?? 'bad request')
-          : 'internal server error';
-  if (status >= 500) console.error('api: request failed', error);
-  res
-    .status(status)
-    .json(errorBody(message, status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR'));
-};
-
 /**
- * The HTTP app: POST/GET /graphql (JSON or multipart uploads); `subscribe` adds subscriptions
- * over WebSocket on the same path to the server the app listens with.
+ * The HTTP server: POST/GET /graphql (JSON or multipart uploads) straight on node:http, each
+ * request through the same steps a middleware chain would take (no-store, the per-address
+ * allowance, who is calling, the body, Apollo), without a framework's router around one path;
+ * `subscribe` adds subscriptions over WebSocket on the same path. Not listening yet.
  */
 export async function createHttpApp(services: Services) {
-  const { config, db } = services;
+  const { config, db, reads } = services;
   const apollo = createApolloServer({ production: config.environment === 'production' });
   await apollo.start();
-  const app = express();
-  app.disable('x-powered-by');
-  // Answers are never cached (no-store), so hashing each one for an ETag is wasted work.
-  app.set('etag', false);
-  app.set('trust proxy', config.api.trustedProxies);
+  const addressOf = clientAddressOf(config.api.trustedProxies);
   const perAddress = new RequestLimiter(config.api.rateLimitPerSecond);
   const perCaller = new RequestLimiter(config.api.rateLimitPerSecond);
-  app.use(
-    '/graphql',
-    noStore,
-    limitPerAddress(perAddress),
-    identify(services, perCaller, config.api.maxRequestBytes),
-    graphqlUploadExpress({
-      processRequest: processUploadRequest,
-      maxFileSize: config.api.maxUploadBytes,
-      maxFiles: config.api.maxFiles,
-    }),
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      async context({ req, res }): Promise<Context> {
-        return {
-          ...services,
-          viewer: res.locals.viewer as Viewer,
-          clientAddress: req.ip ?? 'unknown',
-          loaders: createLoaders(db),
-          setHeader: (name, value) => res.append(name, value),
-        };
-      },
-    }),
-  );
-  app.use(parserErrors);
-  const subscribe = (server: Server, options?: SubscriptionOptions) =>
+  const { maxRequestBytes, maxUploadBytes, maxFiles } = config.api;
+  const parsingUpload = new WeakSet<IncomingMessage>();
+
+  /**
+   * Who is calling, decided from the headers before any body is read: an unknown or revoked
+   * credential is refused here, each caller's requests are counted, and an upload (multipart)
+   * must come from a signed-in caller and say its size, within the limit, before a byte of it
+   * is parsed.
+   */
+  async function identify(req: IncomingMessage, multipart: boolean): Promise<Viewer> {
+    const viewer = await resolveViewer(db, reads, req.headers);
+    const who = principal(viewer);
+    if (who) await perCaller.consume(who);
+    if (multipart) {
+      if (!who) {
+        throw new Refusal(401, 'uploads need a signed-in caller or an API key', 'UNAUTHENTICATED');
+      }
+      const length = Number(req.headers['content-length'] ?? Number.NaN);
+      if (!Number.isFinite(length)) {
+        throw new Refusal(411, 'an upload must say its size (Content-Length)');
+      }
+      if (length > maxRequestBytes) {
+        throw new Refusal(413, `the request body is over ${maxRequestBytes} bytes`);
+      }
+    }
+    return viewer;
+  }
+
+  /**
+   * The parsed body: an upload's operations (files in place), JSON, or none (GET). Marks the
+   * request once an upload is being parsed: its answer then waits for the rest of the body.
+   */
+  async function bodyOf(req: IncomingMessage, res: ServerResponse, multipart: boolean) {
+    if (multipart) {
+      parsingUpload.add(req);
+      return processUploadRequest(req, res, { maxFileSize: maxUploadBytes, maxFiles }).catch(
+        (error: { status?: number; expose?: boolean; message?: string }) => {
+          if (error.status && error.expose) throw new Refusal(error.status, error.message ?? '');
+          throw error;
+        },
+      );
+    }
+    return mediaType(req) === 'application/json' ? readJson(req) : undefined;
+  }
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, search: string) {
+    const address = addressOf(req);
+    // Requests per client address, before anything else runs: an unknown or random
+    // credential does not buy a fresh allowance.
+    await perAddress.consume(`ip:${address}`);
+    const multipart = mediaType(req) === 'multipart/form-data';
+    const viewer = await identify(req, multipart);
+    const body = await bodyOf(req, res, multipart);
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const request: HTTPGraphQLRequest = { method: req.method ?? 'GET', headers, search, body };
+    const answer = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: request,
+      context: async (): Promise<Context> => ({
+        ...services,
+        viewer,
+        clientAddress: address,
+        loaders: createLoaders(db),
+        setHeader: (name, value) => void res.appendHeader(name, value),
+      }),
+    });
+    for (const [key, value] of answer.headers) res.setHeader(key, value);
+    res.statusCode = answer.status ?? 200;
+    if (answer.body.kind === 'complete') return answer.body.string;
+    for await (const chunk of answer.body.asyncIterator) res.write(chunk);
+    return '';
+  }
+
+  /** A refusal, a service that is away, or a fault, as an HTTP status and a coded error. */
+  function failure(error: unknown): Refusal {
+    if (error instanceof Refusal) return error;
+    const away = unavailable(error);
+    if (away) return new Refusal(503, away.message, away.code, { retryable: true });
+    if (isAppError(error)) {
+      if (error.code === 'RATE_LIMITED') return rateLimited(error);
+      return new Refusal(HTTP_STATUS[error.code] ?? 400, error.message, error.code);
+    }
+    console.error('api: request failed', error);
+    return new Refusal(500, 'internal server error');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    // Every answer is for one caller: no browser or proxy may keep it, errors included.
+    res.setHeader('cache-control', 'no-store');
+    let text: string;
+    try {
+      if (path !== '/graphql' && path !== '/graphql/') {
+        throw new Refusal(404, `nothing at ${path}`, 'NOT_FOUND');
+      }
+      text = await graphql(req, res, query < 0 ? '' : url.slice(query));
+    } catch (error) {
+      const refusal = failure(error);
+      for (const [key, value] of Object.entries(refusal.headers)) res.setHeader(key, value);
+      res.statusCode = refusal.status;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      const extensions = { code: refusal.code, ...refusal.extra };
+      text = JSON.stringify({ errors: [{ message: refusal.message, extensions }] });
+    }
+    // An upload refused half-way is answered once the rest of it is drained, so the client
+    // reads the answer rather than a reset connection. A refusal from the headers alone (size,
+    // credential) is answered at once: the client need not send a body that will be thrown away.
+    if (parsingUpload.has(req) && !req.readableEnded) {
+      req.resume();
+      await finished(req).catch(() => undefined);
+    }
+    if (text) res.setHeader('content-length', Buffer.byteLength(text));
+    res.end(text);
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  const subscribe = (options?: SubscriptionOptions) =>
     attachSubscriptions(server, services, perAddress, options);
-  return { app, apollo, subscribe };
+  return { server, apollo, subscribe };
 }

@@ -5,11 +5,11 @@ import { createServices } from './services.ts';
 async function main() {
   const config = loadConfig();
   const services = createServices(config);
-  const { app, apollo, subscribe } = await createHttpApp(services);
-  const server = app.listen(config.api.port, '127.0.0.1', () => {
+  const { server, apollo, subscribe } = await createHttpApp(services);
+  server.listen(config.api.port, '127.0.0.1', () => {
     console.log(`api: GraphQL at http://127.0.0.1:${config.api.port}/graphql (subscriptions: ws)`);
   });
-  const subscriptions = subscribe(server);
+  const subscriptions = subscribe();
   const stop = async () => {
     await subscriptions.close();
     server.close();

@@ -10,11 +10,11 @@ import {
   type GraphQLFormattedError,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import proxyaddr from 'proxy-addr';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isAppError } from '@beanstalk/shared';
 import type { RequestLimiter } from './auth/throttle.ts';
 import { resolveViewer, type Viewer } from './auth/viewer.ts';
+import { clientAddressOf } from './client-address.ts';
 import type { Context, Services } from './context.ts';
 import { formatError, unavailable } from './errors.ts';
 import { createLoaders } from './loaders.ts';
@@ -79,7 +79,7 @@ export function attachSubscriptions(
   options: SubscriptionOptions = {},
 ): { close: () => Promise<void> } {
   const { config, db, reads } = services;
-  const trusted = proxyaddr.compile(config.api.trustedProxies.split(',').map((p) => p.trim()));
+  const addressOf = clientAddressOf(config.api.trustedProxies);
   const format = formatError(config.environment === 'production');
   const states = new WeakMap<IncomingMessage, SocketState>();
   const perAddressOpen = new Map<string, number>();
@@ -94,7 +94,7 @@ export function attachSubscriptions(
       if (origin && !config.api.allowedOrigins.includes(origin)) {
         return refuse(socket, 403, 'pages of this origin may not open subscriptions');
       }
-      const address = proxyaddr(req, trusted);
+      const address = addressOf(req);
       await perAddress.consume(`ip:${address}`);
       if (
         wss.clients.size >= MAX_SOCKETS ||

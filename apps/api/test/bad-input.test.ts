@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBomb } from '@beanstalk/testing';
 import { codes, startApi, type Api } from './harness.ts';
@@ -184,12 +185,64 @@ describe('bad input gets a clear error and the server keeps serving', () => {
         { message: 'the request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } },
       ],
     });
-    const wrongVariable = await api.gql(
-      manager,
-      'query ($s: String!) { project(slug: $s) { id } }',
-      { s: 42 },
-    );
-    expect(codes(wrongVariable)).toEqual(['BAD_USER_INPUT']);
+    // Asked again and again (so run compiled, not only the first time): still a coded 400.
+    for (let i = 0; i < 3; i++) {
+      const wrongVariable = await api.gql(
+        manager,
+        'query ($s: String!) { project(slug: $s) { id } }',
+        { s: 42 },
+      );
+      expect(wrongVariable.status).toBe(400);
+      expect(codes(wrongVariable)).toEqual(['BAD_USER_INPUT']);
+    }
+    await stillServing();
+  });
+
+  it('JSON bodies over 1 MB, compressed bodies and other paths get a coded refusal', async () => {
+    const errorOf = async (response: Response) => ({
+      status: response.status,
+      cache: response.headers.get('cache-control'),
+      code: ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!
+        .extensions.code,
+    });
+    const large = JSON.stringify({ query: '{ health { ok } }', pad: 'x'.repeat(1024 * 1024) });
+    expect(await errorOf(await raw(large))).toEqual({
+      status: 413,
+      cache: 'no-store',
+      code: 'BAD_USER_INPUT',
+    });
+    // Chunked, so no size is declared: the body is cut off where it passes the limit.
+    const chunked = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(new TextEncoder().encode(large));
+        controller.close();
+      },
+    });
+    const undeclared = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: manager.cookie },
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit);
+    expect((await errorOf(undeclared)).status).toBe(413);
+    const gzipped = await fetch(api.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        cookie: manager.cookie,
+      },
+      body: new Uint8Array(gzipSync(JSON.stringify({ query: '{ health { ok } }' }))),
+    });
+    expect(await errorOf(gzipped)).toEqual({
+      status: 415,
+      cache: 'no-store',
+      code: 'BAD_USER_INPUT',
+    });
+    const elsewhere = await fetch(new URL('/admin', api.url), {
+      headers: { cookie: manager.cookie },
+    });
+    expect(await errorOf(elsewhere)).toEqual({ status: 404, cache: 'no-store', code: 'NOT_FOUND' });
     await stillServing();
   });
 

@@ -43,10 +43,10 @@ export async function startApi(options: { config?: (c: Config) => Config } = {})
       train: `api-test-train-${id}`,
     },
   });
-  const { app, apollo, subscribe } = await createHttpApp(services);
-  const server = app.listen(0, '127.0.0.1');
+  const { server, apollo, subscribe } = await createHttpApp(services);
+  server.listen(0, '127.0.0.1');
   // Credentials of open sockets are checked every half second, so tests see a sign-out close one.
-  const subscriptions = subscribe(server, { recheckMs: 500 });
+  const subscriptions = subscribe({ recheckMs: 500 });
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 

@@ -155,18 +155,21 @@ describe('items, search and export over HTTP', () => {
       );
       return { queries, items: result.item.neighbors.map((n: { item: unknown }) => n.item) };
     };
-    const byId = await run('{ id __typename }');
-    const full = await run('{ id split }');
-    const fragment = await run('{ ... on Item { id split } }');
-    expect(byId.items.map((i: { id: string }) => i.id)).toEqual(
-      full.items.map((i: { id: string }) => i.id),
-    );
-    expect(byId.queries).toBe(full.queries - 1);
-    // A fragment is read in full too: its fields are there.
-    expect(fragment.items).toEqual(full.items);
-    expect(full.items.every((i: { split: string }) => ['POOL', 'EVAL'].includes(i.split))).toBe(
-      true,
-    );
+    // Twice: the first time an operation runs through graphql-js, then compiled.
+    for (let pass = 0; pass < 2; pass++) {
+      const byId = await run('{ id __typename }');
+      const full = await run('{ id split }');
+      const fragment = await run('{ ... on Item { id split } }');
+      expect(byId.items.map((i: { id: string }) => i.id)).toEqual(
+        full.items.map((i: { id: string }) => i.id),
+      );
+      expect(byId.queries).toBe(full.queries - 1);
+      // A fragment is read in full too: its fields are there.
+      expect(fragment.items).toEqual(full.items);
+      expect(full.items.every((i: { split: string }) => ['POOL', 'EVAL'].includes(i.split))).toBe(
+        true,
+      );
+    }
   });
 
   it('an item shows its label history and its nearest neighbours from its own project', async () => {

@@ -66,8 +66,8 @@ const envSchema = z.object({
     .default(200),
   BEANSTALK_SESSION_DAYS: z.coerce.number().positive('must be a positive number').default(7),
   /**
-   * Proxies whose X-Forwarded-For the API believes for the client's address (Express
-   * `trust proxy` values: loopback, an address, a subnet, comma-separated).
+   * Proxies whose X-Forwarded-For the API believes for the client's address (proxy-addr
+   * values: loopback, an address, a subnet, comma-separated).
    */
   BEANSTALK_TRUSTED_PROXIES: z.string().min(1).default('loopback'),
   /**
