@@ -1,9 +1,11 @@
 // Webhook delivery: how long from an event being emitted until the receiver has it, and what
 // a worker killed in the middle of a stream of events loses or repeats. A real orchestration
 // worker process (the deliverWebhook workflow and sendWebhook activity as deployed), the real
-// Temporal server, and a receiver on loopback that answers at once.
+// Temporal server, and a receiver on loopback that answers at once. The stream with a kill is
+// run --kills times (the kill at a different point of each stream), so a count of lost events
+// covers that many kills, not one.
 //
-//   npm run bench:webhooks [-- --events 100]
+//   npm run bench:webhooks [-- --events 100 --kills 5]
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -28,9 +30,18 @@ import { benchBlobDir, benchQueues, spawnWorker } from './lib/platform.ts';
 import { percentile, printTable, RESULTS_DIR, writeResults } from './lib/results.ts';
 
 const { values: args } = parseArgs({
-  options: { events: { type: 'string', default: '100' } },
+  options: {
+    events: { type: 'string', default: '100' },
+    kills: { type: 'string', default: '5' },
+  },
 });
 const EVENTS = Number(args.events);
+const KILLS = Number(args.kills);
+if (!Number.isInteger(EVENTS) || EVENTS < 2 || !Number.isInteger(KILLS) || KILLS < 1) {
+  throw new Error(
+    `--events must be a whole number >= 2 and --kills >= 1 (got ${EVENTS}, ${KILLS})`,
+  );
+}
 const config = loadConfig();
 
 // The receiver: when each event (by its `data.seq`) first arrived, and how often.
@@ -103,29 +114,43 @@ try {
   }
   const latencies = Array.from({ length: EVENTS }, (_, s) => arrivals.get(s)! - emitted.get(s)!);
 
-  // 2. A stream of events (one every 20 ms) with the worker killed halfway and a new one
-  // started two seconds later: what arrives, how often.
-  log(`${EVENTS} events in a stream, the worker killed after ${EVENTS / 2}`);
-  const base = 100_000;
-  const streamStart = performance.now();
-  for (let i = 0; i < EVENTS; i++) {
-    if (i === EVENTS / 2) {
-      workers.shift()!.kill('SIGKILL');
-      setTimeout(() => {
-        void spawnWorker('orchestration', database, queues, { env: workerEnv, quiet: true }).then(
-          (w) => workers.push(w),
-        );
-      }, 2000);
+  // 2. Streams of events (one every 20 ms), each with the worker killed part-way (a different
+  // point each time, from a quarter to three quarters in) and a new one started two seconds
+  // later: what arrives, how often. Each stream waits until the last worker is up again.
+  const streams: { killedAfter: number; lost: number; repeated: number; seconds: number }[] = [];
+  const allStreamed: number[] = [];
+  for (let run = 0; run < KILLS; run++) {
+    const killAt = Math.round(EVENTS * (0.25 + (0.5 * run) / Math.max(1, KILLS - 1)));
+    log(`stream ${run + 1}/${KILLS}: ${EVENTS} events, the worker killed after ${killAt}`);
+    const base = 100_000 * (run + 1);
+    const streamStart = performance.now();
+    let replaced: Promise<void> = Promise.resolve();
+    for (let i = 0; i < EVENTS; i++) {
+      if (i === killAt) {
+        workers.shift()!.kill('SIGKILL');
+        replaced = sleep(2000).then(async () => {
+          workers.push(
+            await spawnWorker('orchestration', database, queues, { env: workerEnv, quiet: true }),
+          );
+        });
+      }
+      await emit(base + i);
+      await sleep(20);
     }
-    await emit(base + i);
-    await sleep(20);
+    await replaced;
+    await until(() => arrived(base, base + EVENTS), 120_000);
+    const stream = Array.from({ length: EVENTS }, (_, i) => base + i);
+    allStreamed.push(...stream);
+    streams.push({
+      killedAfter: killAt,
+      lost: stream.filter((s) => !arrivals.has(s)).length,
+      repeated: stream.filter((s) => (copies.get(s) ?? 0) > 1).length,
+      seconds: (performance.now() - streamStart) / 1000,
+    });
   }
-  await until(() => arrived(base, base + EVENTS), 120_000);
-  const streamSeconds = (performance.now() - streamStart) / 1000;
-  const stream = Array.from({ length: EVENTS }, (_, i) => base + i);
-  const lost = stream.filter((s) => !arrivals.has(s)).length;
-  const repeated = stream.filter((s) => (copies.get(s) ?? 0) > 1).length;
-  const keysPerEvent = Math.max(...stream.map((s) => keys.get(s)?.size ?? 0));
+  const lost = streams.reduce((sum, s) => sum + s.lost, 0);
+  const repeated = streams.reduce((sum, s) => sum + s.repeated, 0);
+  const keysPerEvent = Math.max(...allStreamed.map((s) => keys.get(s)?.size ?? 0));
 
   const round1 = (x: number) => Math.round(x * 10) / 10;
   const summary = {
@@ -133,31 +158,33 @@ try {
     deliveryLatencyP99Ms: round1(percentile(latencies, 99)),
     lostAcrossRestart: lost,
     repeatedAcrossRestart: repeated,
+    eventsAcrossRestarts: allStreamed.length,
+    restarts: KILLS,
     idempotencyKeysPerEvent: keysPerEvent,
   };
-  printTable([
-    {
-      'p50 ms': summary.deliveryLatencyP50Ms,
-      'p99 ms': summary.deliveryLatencyP99Ms,
-      'stream events': EVENTS,
-      lost,
-      'sent twice': repeated,
-      'keys per event': keysPerEvent,
-      'stream s': round1(streamSeconds),
-    },
-  ]);
+  printTable([{ 'p50 ms': summary.deliveryLatencyP50Ms, 'p99 ms': summary.deliveryLatencyP99Ms }]);
+  printTable(
+    streams.map((s, i) => ({
+      stream: i + 1,
+      'killed after': s.killedAfter,
+      lost: s.lost,
+      'sent twice': s.repeated,
+      s: round1(s.seconds),
+    })),
+  );
   const file = writeResults('webhooks', summary, {
     events: EVENTS,
+    streams: streams.map((s) => ({ ...s, seconds: round1(s.seconds) })),
     definitions: {
       latency:
         'from the emitWebhookEvent call (delivery rows written, workflow started) to the receiver having the request, one event at a time',
-      lostAcrossRestart: `events of a stream of ${EVENTS} (one every 20 ms, the worker SIGKILLed after half, a new one 2 s later) that never arrived within 120 s`,
+      lostAcrossRestart: `events of ${KILLS} streams of ${EVENTS} (one every 20 ms, the worker SIGKILLed part-way through each, a new one 2 s later) that never arrived within 120 s of their stream's end`,
       repeatedAcrossRestart:
-        'events of that stream the receiver got more than once (at least once delivery)',
+        'events of those streams the receiver got more than once (at least once delivery)',
+      eventsAcrossRestarts: 'events in those streams, all told',
       idempotencyKeysPerEvent:
         'most distinct Idempotency-Key values one event arrived with (1: duplicates are recognisable)',
     },
-    streamSeconds: round1(streamSeconds),
     latenciesMs: latencies.map(round1),
   });
   await writeSvgChart(path.join(RESULTS_DIR, 'webhooks.svg'), {

@@ -76,6 +76,10 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     };
     req.on('data', onData);
     req.once('error', reject);
+    // A client that goes away mid-body: nothing will come, so nothing is kept waiting for it.
+    req.once('close', () => {
+      if (!req.complete) reject(new Refusal(400, 'the request ended before its body did'));
+    });
     req.once('end', () => {
       if (size > MAX_JSON_BYTES) return;
       const text = Buffer.concat(chunks).toString('utf8');
@@ -224,7 +228,14 @@ export async function createHttpApp(services: Services) {
     res.end(text);
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  const server = createServer((req, res) => {
+    // handle answers every failure itself; what escapes it (a fault while answering) ends this
+    // request's connection, never the process.
+    handle(req, res).catch((error: unknown) => {
+      console.error('api: answering a request failed', error);
+      res.destroy();
+    });
+  });
   const subscribe = (options?: SubscriptionOptions) =>
     attachSubscriptions(server, services, perAddress, options);
   return { server, apollo, subscribe };
