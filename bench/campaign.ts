@@ -18,6 +18,7 @@
 //   npm run bench:campaign [-- --pool 8000 --seeds 0,1,2 --labels 1000
 //                             --configs random,margin,margin-diversity,margin-diversity+auto,typiclust
 //                             --encoder models/fashion-mnist-dae --tune-after 100,500]
+//   npm run bench:campaign -- --summary-only   (the summary and chart again, over the runs kept)
 //
 // A configuration may stop early: `margin-diversity@1000` runs to 1 000 human labels while
 // `--labels` (the longest) is 2 000. `+tune` fine-tunes the project's encoder with its labels
@@ -54,6 +55,7 @@ import {
 import {
   commandLine,
   meanSd,
+  previousResults,
   printTable,
   RESULTS_DIR,
   withRun,
@@ -78,6 +80,8 @@ const { values: args } = parseArgs({
     'tune-epochs': { type: 'string', default: '30' },
     // Where the run is kept in campaign.json (default: the pool size), for variants.
     key: { type: 'string' },
+    // Only the summary and chart, again, over the runs kept (no campaign is run).
+    'summary-only': { type: 'boolean', default: false },
   },
 });
 const POOL = Number(args.pool);
@@ -126,6 +130,13 @@ const ENCODER_HASH = createHash('sha256')
   .slice(0, 8);
 const TEMPLATE = `bench_campaign_fm_${POOL}_${path.basename(ENCODER).replace(/\W+/g, '_')}_${ENCODER_HASH}`;
 const SLUG = 'fashion-mnist';
+
+if (args['summary-only']) {
+  const kept = previousResults('campaign')?.runs as Record<string, CampaignRun> | undefined;
+  if (!kept) throw new Error('--summary-only: bench/results/campaign.json has no runs yet');
+  await summarise(kept);
+  process.exit(0);
+}
 
 const { id, queues, connection, client } = await benchTemporal();
 const data = await loadFashionMnist();
@@ -422,106 +433,134 @@ const run = {
   series,
   points,
 };
-const runs = withRun('campaign', args.key ?? String(POOL), run);
-// The supervised reference: a CNN trained on every training label (apps/trainer's
-// `supervised`), evaluated on the same 10 000 test images; its metrics.json says how.
-const supervised = JSON.parse(
-  readFileSync(path.join(ROOT, 'models/fashion-mnist-supervised/metrics.json'), 'utf8'),
-) as { macroF1: number };
-const small = runs['8000'] as typeof run | undefined;
-const full = runs['60000'] as typeof run | undefined;
-const autoMet = Object.values(runs).reduce(
-  (s, r) => s + (r as typeof run).autoRoundsMeetingTarget,
-  0,
-);
-const autoAll = Object.values(runs).reduce((s, r) => s + (r as typeof run).autoRounds, 0);
-// The full pool's random 2 000-label mean, reached by which configuration of any full-pool run
-// with the same encoder file and seeds (draws are keyed by seed and round, so such runs pair): a
-// strategy can be taken further in a run of its own, under another key. Runs from before the
-// hash was recorded all used the model file of their time.
-const target = full?.random2000?.mean;
-const paired = Object.values(runs).filter(
-  (r) =>
-    r.pool === full?.pool &&
-    r.encoder === full.encoder &&
-    (r.encoderHash ?? null) === (full.encoderHash ?? null) &&
-    r.seeds.join() === full.seeds.join(),
-);
-const strategies = paired.flatMap((r) =>
-  r.series.filter((x) => x.series !== 'random' && !x.series.startsWith('kNN ')),
-);
-const reached = strategies
-  .filter((x) => target !== undefined && x.mean >= target)
-  .sort((a, b) => a.humanLabels - b.humanLabels)[0];
-// The headline: the best configuration at 600 human labels in any full-pool run of three or more
-// seeds (each run carries its own raw-pixel baseline, so it stands alone).
-const best600Full = Object.values(runs)
-  .filter((r) => r.pool === 60_000 && r.seeds.length >= 3)
-  .map((r) => r.bestAt600)
-  .filter((b) => b !== null)
-  .sort((a, b) => b.mean - a.mean)[0];
-const file = writeResults(
-  'campaign',
-  {
-    // The full pool's best configuration at 600 human labels (the headline target).
-    macroF1At600Mean: best600Full?.mean ?? null,
-    macroF1At600Sd: best600Full?.sd ?? null,
-    macroF1At600Config: best600Full?.config ?? null,
-    macroF1At600Small: small?.bestAt600?.mean ?? null,
-    rawPixelAt600Small: small?.rawPixelAt600?.mean ?? null,
-    smallPoolMarginOverRawPixels600:
-      small?.bestAt600 && small.rawPixelAt600
-        ? small.bestAt600.mean - small.rawPixelAt600.mean
-        : null,
-    // Full pool: fewest labels for any configuration to reach random's 2 000-label mean (null:
-    // not reached within the labels run, or random not taken to 2 000), and by which.
-    labelsToRandom2000: reached?.humanLabels ?? null,
-    labelsToRandom2000Config: reached?.series ?? null,
-    labelsToRandom2000MeasuredTo:
-      target !== undefined && strategies.length
-        ? Math.max(...strategies.map((x) => x.humanLabels))
-        : null,
-    // Rounds (all runs, each against its own target) whose auto labels met the precision target.
-    autoPrecisionMetShare: autoAll > 0 ? autoMet / autoAll : null,
-    autoRoundsMeetingTarget: autoMet,
-    autoRounds: autoAll,
-    supervisedMacroF1: supervised.macroF1,
-  },
-  { runs },
-);
-const bands = Object.entries(runs).flatMap(([key, r]) => {
-  const { pool, encoder, series: rows } = r as typeof run;
-  const name = `pool ${pool.toLocaleString('en')}, ${path.basename(encoder ?? 'fashion-mnist-dae')}${key === String(pool) ? '' : ` (${key})`}`;
-  return rows.map((s) => ({ ...s, pool: name, low: s.mean - s.sd, high: s.mean + s.sd }));
-});
-await writeSvgChart(path.join(RESULTS_DIR, 'campaign.svg'), {
-  title: 'Macro-F1 on all eval items (simulated truth) vs human labels: mean ± sd over seeds',
-  data: { values: bands },
-  facet: { column: { field: 'pool', type: 'nominal', title: null } },
-  spec: {
-    width: 420,
-    height: 300,
-    encoding: {
-      x: {
-        field: 'humanLabels',
-        type: 'quantitative',
-        title: 'human labels (eval sample included)',
-      },
-      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
+await summarise(withRun('campaign', args.key ?? String(POOL), run));
+
+/**
+ * The model file a run used. Runs from before the file's hash was recorded (the morning of
+ * 2026-12-06) carry none; which file they used is in git: models/fashion-mnist-ae/encoder.onnx
+ * as committed at 3ff84fa (sha256 1cd3aeee…), replaced by the retrained one at c494f48, after
+ * those runs. Other encoders' runs without a hash pair only with each other.
+ */
+function modelHash(r: CampaignRun): string {
+  const before: Record<string, string> = { 'models/fashion-mnist-ae': '1cd3aeee' };
+  return r.encoderHash ?? before[r.encoder] ?? `unrecorded:${r.encoder}`;
+}
+
+/** A run as campaign.json keeps it (what the summary and the chart read). */
+interface CampaignRun {
+  pool: number;
+  encoder: string;
+  encoderHash?: string;
+  seeds: number[];
+  series: { series: string; humanLabels: number; mean: number; sd: number; n: number }[];
+  bestAt600: { config: string; mean: number; sd: number } | null;
+  rawPixelAt600: { mean: number; sd: number } | null;
+  random2000: { mean: number; sd: number } | null;
+  autoRounds: number;
+  autoRoundsMeetingTarget: number;
+}
+
+/**
+ * The summary over every run kept (the headline figures, which read runs of other keys too)
+ * and the chart; after a run, or alone with --summary-only.
+ */
+async function summarise(runs: Record<string, CampaignRun>) {
+  // The supervised reference: a CNN trained on every training label (apps/trainer's
+  // `supervised`), evaluated on the same 10 000 test images; its metrics.json says how.
+  const supervised = JSON.parse(
+    readFileSync(path.join(ROOT, 'models/fashion-mnist-supervised/metrics.json'), 'utf8'),
+  ) as { macroF1: number };
+  const small = runs['8000'] as CampaignRun | undefined;
+  const full = runs['60000'] as CampaignRun | undefined;
+  const autoMet = Object.values(runs).reduce((s, r) => s + r.autoRoundsMeetingTarget, 0);
+  const autoAll = Object.values(runs).reduce((s, r) => s + r.autoRounds, 0);
+  // The full pool's random 2 000-label mean, reached by which configuration of any full-pool run
+  // with the same encoder file and seeds (draws are keyed by seed and round, so such runs pair): a
+  // strategy can be taken further in a run of its own, under another key.
+  const target = full?.random2000?.mean;
+  const paired = Object.values(runs).filter(
+    (r) =>
+      r.pool === full?.pool &&
+      r.encoder === full.encoder &&
+      modelHash(r) === modelHash(full) &&
+      r.seeds.join() === full.seeds.join(),
+  );
+  const strategies = paired.flatMap((r) =>
+    r.series.filter((x) => x.series !== 'random' && !x.series.startsWith('kNN ')),
+  );
+  const reached = strategies
+    .filter((x) => target !== undefined && x.mean >= target)
+    .sort((a, b) => a.humanLabels - b.humanLabels)[0];
+  // The headline: the best configuration at 600 human labels in any full-pool run of three or more
+  // seeds (each run carries its own raw-pixel baseline, so it stands alone).
+  const best600Full = Object.values(runs)
+    .filter((r) => r.pool === 60_000 && r.seeds.length >= 3)
+    .map((r) => r.bestAt600)
+    .filter((b) => b !== null)
+    .sort((a, b) => b.mean - a.mean)[0];
+  const file = writeResults(
+    'campaign',
+    {
+      // The full pool's best configuration at 600 human labels (the headline target).
+      macroF1At600Mean: best600Full?.mean ?? null,
+      macroF1At600Sd: best600Full?.sd ?? null,
+      macroF1At600Config: best600Full?.config ?? null,
+      macroF1At600Small: small?.bestAt600?.mean ?? null,
+      rawPixelAt600Small: small?.rawPixelAt600?.mean ?? null,
+      smallPoolMarginOverRawPixels600:
+        small?.bestAt600 && small.rawPixelAt600
+          ? small.bestAt600.mean - small.rawPixelAt600.mean
+          : null,
+      // Full pool: fewest labels for any configuration to reach random's 2 000-label mean (null:
+      // not reached within the labels run, or random not taken to 2 000), and by which.
+      labelsToRandom2000: reached?.humanLabels ?? null,
+      labelsToRandom2000Config: reached?.series ?? null,
+      labelsToRandom2000MeasuredTo:
+        target !== undefined && strategies.length
+          ? Math.max(...strategies.map((x) => x.humanLabels))
+          : null,
+      // Rounds (all runs, each against its own target) whose auto labels met the precision target.
+      autoPrecisionMetShare: autoAll > 0 ? autoMet / autoAll : null,
+      autoRoundsMeetingTarget: autoMet,
+      autoRounds: autoAll,
+      supervisedMacroF1: supervised.macroF1,
     },
-    layer: [
-      {
-        mark: { type: 'area', opacity: 0.15 },
-        encoding: {
-          y: { field: 'low', type: 'quantitative', scale: { zero: false }, title: 'macro-F1' },
-          y2: { field: 'high' },
+    { runs },
+  );
+  const bands = Object.entries(runs).flatMap(([key, r]) => {
+    const { pool, encoder, series: rows } = r;
+    const name = `pool ${pool.toLocaleString('en')}, ${path.basename(encoder ?? 'fashion-mnist-dae')}${key === String(pool) ? '' : ` (${key})`}`;
+    return rows.map((s) => ({ ...s, pool: name, low: s.mean - s.sd, high: s.mean + s.sd }));
+  });
+  await writeSvgChart(path.join(RESULTS_DIR, 'campaign.svg'), {
+    title: 'Macro-F1 on all eval items (simulated truth) vs human labels: mean ± sd over seeds',
+    data: { values: bands },
+    facet: { column: { field: 'pool', type: 'nominal', title: null } },
+    spec: {
+      width: 420,
+      height: 300,
+      encoding: {
+        x: {
+          field: 'humanLabels',
+          type: 'quantitative',
+          title: 'human labels (eval sample included)',
         },
+        color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
       },
-      {
-        mark: { type: 'line', point: true },
-        encoding: { y: { field: 'mean', type: 'quantitative' } },
-      },
-    ],
-  },
-});
-log(`wrote ${file} and campaign.svg`);
+      layer: [
+        {
+          mark: { type: 'area', opacity: 0.15 },
+          encoding: {
+            y: { field: 'low', type: 'quantitative', scale: { zero: false }, title: 'macro-F1' },
+            y2: { field: 'high' },
+          },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: { y: { field: 'mean', type: 'quantitative' } },
+        },
+      ],
+    },
+  });
+  log(`wrote ${file} and campaign.svg`);
+}

@@ -206,7 +206,7 @@ export async function createHttpApp(services: Services) {
     let text: string;
     try {
       if (path !== '/graphql' && path !== '/graphql/') {
-        throw new Refusal(404, `nothing at ${path}`, 'NOT_FOUND');
+        throw new Refusal(404, 'nothing here: the API answers at /graphql', 'NOT_FOUND');
       }
       text = await graphql(req, res, query < 0 ? '' : url.slice(query));
     } catch (error) {
