@@ -42,10 +42,14 @@ export function compiledExecutor(schema: GraphQLSchema): GatewayExecutor {
       } else remember(sightings, key, seen, MAX_COUNTED);
     }
     const result = query && (await query.query(undefined, context, request.variables ?? {}));
-    // No data at all: the variables were refused before anything ran. graphql-js says why in
-    // the form Apollo answers with 400 BAD_USER_INPUT (graphql-jit's errors lack the variable's
-    // node that Apollo looks for).
-    if (!result || result.data === undefined) {
+    // No data and only variable errors: the variables were refused before anything ran, so
+    // graphql-js may run it again to say why in the form Apollo answers with 400
+    // BAD_USER_INPUT (graphql-jit's errors lack the variable's node that Apollo looks for).
+    // Anything else is never run twice (a mutation's effects happen once).
+    const refusedVariables =
+      result?.data === undefined &&
+      result?.errors?.every((e) => e.message.startsWith('Variable "$')) === true;
+    if (!result || refusedVariables) {
       return execute({
         schema,
         document,
