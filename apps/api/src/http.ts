@@ -141,8 +141,8 @@ export async function createHttpApp(services: Services) {
    * The parsed body: an upload's operations (files in place), JSON, or none (GET). Marks the
    * request once an upload is being parsed: its answer then waits for the rest of the body.
    */
-  async function bodyOf(req: IncomingMessage, res: ServerResponse, multipart: boolean) {
-    if (multipart) {
+  async function bodyOf(req: IncomingMessage, res: ServerResponse, type: string) {
+    if (type === 'multipart/form-data') {
       parsingUpload.add(req);
       return processUploadRequest(req, res, { maxFileSize: maxUploadBytes, maxFiles }).catch(
         (error: { status?: number; expose?: boolean; message?: string }) => {
@@ -151,7 +151,7 @@ export async function createHttpApp(services: Services) {
         },
       );
     }
-    return mediaType(req) === 'application/json' ? readJson(req) : undefined;
+    return type === 'application/json' ? readJson(req) : undefined;
   }
 
   async function graphql(req: IncomingMessage, res: ServerResponse, search: string) {
@@ -159,9 +159,9 @@ export async function createHttpApp(services: Services) {
     // Requests per client address, before anything else runs: an unknown or random
     // credential does not buy a fresh allowance.
     await perAddress.consume(`ip:${address}`);
-    const multipart = mediaType(req) === 'multipart/form-data';
-    const viewer = await identify(req, multipart);
-    const body = await bodyOf(req, res, multipart);
+    const type = mediaType(req);
+    const viewer = await identify(req, type === 'multipart/form-data');
+    const body = await bodyOf(req, res, type);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
