@@ -149,7 +149,7 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
       roundId,
       headVersionId: active,
       count: settings.roundSize,
-      strategy: input.strategy ?? 'margin-diversity',
+      strategy: input.strategy ?? 'typiclust-margin',
       seed: input.seed,
     });
     progress.asked = opened.asked;

@@ -197,8 +197,55 @@ describe('evaluation on people’s labels', () => {
       strategy: 'typiclust',
     });
     const tasks = await db.prisma.labelTask.findMany({ where: { roundId: round.id } });
-    // The same choice from the pool's features, read here: pool items only (not eval), the
-    // 100 labeled ones as coverage, the round's seed.
+    expect(new Set(tasks.map((t) => t.itemId))).toEqual(await typicalChoice(20, round.number));
+    expect(tasks).toHaveLength(20);
+  });
+
+  it('typiclust-margin is typiclust while the head has under 15 labels a class, margin from there', async () => {
+    const expireOpen = () =>
+      db.prisma.labelTask.updateMany({
+        where: { projectId: seeded.projectId, status: 'OPEN' },
+        data: { status: 'EXPIRED' },
+      });
+    const opened = async (strategy: 'typiclust-margin' | 'margin') => {
+      await expireOpen();
+      const round = await openRound();
+      await acts.openTasks({
+        roundId: round.id,
+        headVersionId: seeded.headVersionId,
+        count: 20,
+        strategy,
+      });
+      const tasks = await db.prisma.labelTask.findMany({ where: { roundId: round.id } });
+      return { round, items: new Set(tasks.map((t) => t.itemId)) };
+    };
+    // 100 training labels, 10 classes: under 150, so typiclust (with a head or not).
+    const early = await opened('typiclust-margin');
+    expect(early.items).toEqual(await typicalChoice(20, early.round.number));
+    // 6 active classes: 100 is over 90, so margin, as a margin round picks.
+    const classes = await db.db.classes.ofProject(seeded.projectId);
+    const retired = classes.slice(6).map((c) => c.id);
+    await db.prisma.labelClass.updateMany({
+      where: { id: { in: retired } },
+      data: { retiredAt: new Date() },
+    });
+    try {
+      const later = await opened('typiclust-margin');
+      const margin = await opened('margin');
+      expect(later.items).toEqual(margin.items);
+      expect(later.items).not.toEqual(await typicalChoice(20, later.round.number));
+    } finally {
+      await db.prisma.labelClass.updateMany({
+        where: { id: { in: retired } },
+        data: { retiredAt: null },
+      });
+      await expireOpen();
+    }
+  });
+
+  /** What selectTypical picks from the pool's features, read here: pool items only (not
+   * eval), the 100 labeled ones as coverage, the round's seed. */
+  async function typicalChoice(count: number, seed: number): Promise<Set<string>> {
     const rows = (
       await db.db.features.readPage({
         projectId: seeded.projectId,
@@ -207,19 +254,18 @@ describe('evaluation on people’s labels', () => {
         limit: 100_000,
       })
     ).filter((r) => r.split === 'POOL');
+    expect(rows.filter((r) => r.labelClassId !== null).length).toBe(100);
     const dims = rows[0]!.vector.length;
-    const expected = selectTypical(
+    const picked = selectTypical(
       stackRows(
         rows.map((r) => r.vector),
         dims,
       ),
       dims,
       rows.map((r) => r.labelClassId !== null),
-      20,
-      round.number,
-    ).map((i) => rows[i]!.itemId);
-    expect(rows.filter((r) => r.labelClassId !== null).length).toBe(100);
-    expect(new Set(tasks.map((t) => t.itemId))).toEqual(new Set(expected));
-    expect(tasks).toHaveLength(20);
-  });
+      count,
+      seed,
+    );
+    return new Set(picked.map((i) => rows[i]!.itemId));
+  }
 });

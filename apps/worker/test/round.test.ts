@@ -148,7 +148,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     expect(await h.db.prisma.itemFeature.count()).toBe(4003);
   });
 
-  it('cold start: random tasks up to the round size, labels in, head trained, indexed and promoted', async () => {
+  it('cold start: tasks up to the round size (typiclust by default), labels in, head trained, indexed and promoted', async () => {
     await h.db.prisma.project.update({ where: { id: h.projectId }, data: { roundSize: 100 } });
     const handle = await startRound(h.client, { projectId: h.projectId }, 'cold', h.queues);
     workflowIds.push(handle.workflowId);

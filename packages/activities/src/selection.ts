@@ -1,6 +1,8 @@
 import {
   evalSampleSize,
   minEvalLabels,
+  roundStrategy,
+  Reservoir,
   selectForLabeling,
   selectTypical,
   stackRows,
@@ -14,6 +16,14 @@ import { surfacing } from './failures.ts';
 /** Rows of backbone features read per query when a strategy needs the whole pool. */
 const FEATURE_PAGE = 10_000;
 
+/**
+ * Unlabeled pool items typiclust clusters at most (a seeded sample of a larger pool; labeled
+ * ones always join as coverage): its typicality compares the members of each cluster with one
+ * another, so its time grows with the square of the pool, and the sample bounds it and the
+ * memory at any pool size. 60 000 items cost about 35 s a round on 2 cores.
+ */
+export const TYPICAL_POOL_SAMPLE = 60_000;
+
 /** Chooses what people are asked to label. */
 export function createSelectionActivities({ db }: ActivityDeps) {
   return {
@@ -21,7 +31,8 @@ export function createSelectionActivities({ db }: ActivityDeps) {
      * Opens up to `count` tasks, never more than the budget left: with a head, the least
      * certain predictions chosen by `strategy` (seeded by the round number); without one (cold
      * start), or for `random`, a sample keyed by image content and round number; `typiclust`
-     * ranks the whole pool by typicality in backbone space, head or not. Until the project has
+     * ranks the whole pool by typicality in backbone space, head or not; `typiclust-margin` is
+     * typiclust while the head trains on few labels, margin after. Until the project has
      * its target of labeled eval items, part of the round is a random sample of eval items
      * (evalSampleSize). A retry returns what the round already opened.
      */
@@ -38,8 +49,17 @@ export function createSelectionActivities({ db }: ActivityDeps) {
           db.projects.get(round.projectId),
           db.classes.ofProject(round.projectId),
         ]);
-        const needed = minEvalLabels(classes.filter((c) => !c.retiredAt).length);
+        const active = classes.filter((c) => !c.retiredAt).length;
+        const needed = minEvalLabels(active);
         const seed = (input.seed ?? 0) * 1000 + round.number;
+        const strategy =
+          input.strategy === 'typiclust-margin'
+            ? roundStrategy(
+                input.strategy,
+                (await db.labels.forTraining(round.projectId)).length,
+                active,
+              )
+            : input.strategy;
         const evalSample = (take: number, have: number) =>
           evalSampleSize({ take, have, needed, target: project.evalLabelTarget });
         return db.tasks.openForRound({
@@ -50,7 +70,7 @@ export function createSelectionActivities({ db }: ActivityDeps) {
           evalSample,
           // As many clusters as pool tasks: the round's share left after the eval sample.
           ranked:
-            input.strategy === 'typiclust'
+            strategy === 'typiclust'
               ? await typicalPool(
                   db,
                   round.projectId,
@@ -60,10 +80,10 @@ export function createSelectionActivities({ db }: ActivityDeps) {
                 )
               : undefined,
           choose:
-            input.strategy === 'random' || input.strategy === 'typiclust'
+            strategy === 'random' || strategy === 'typiclust'
               ? undefined
               : (candidates, take) =>
-                  selectForLabeling(candidates, take, input.strategy, {
+                  selectForLabeling(candidates, take, strategy, {
                     seed,
                     embeddings: candidates.map((c) => c.embedding),
                   }).map((i) => candidates[i]!.itemId),
@@ -81,7 +101,9 @@ async function typicalPool(
   seed: number,
 ): Promise<string[]> {
   const { encoderVersionId } = await encoderOf(db, projectId);
-  const rows: LabeledVectorRow[] = [];
+  // Labeled pool rows all, unlabeled ones a seeded sample past TYPICAL_POOL_SAMPLE; in id order
+  // while the sample holds them all.
+  const sample = new Reservoir<LabeledVectorRow>(TYPICAL_POOL_SAMPLE, seed);
   for (let after: string | null = null; ;) {
     const page = await db.features.readPage({
       projectId,
@@ -89,10 +111,13 @@ async function typicalPool(
       after,
       limit: FEATURE_PAGE,
     });
-    rows.push(...page.filter((r) => r.split === 'POOL'));
+    for (const row of page) {
+      if (row.split === 'POOL') sample.offer(row, row.labelClassId !== null);
+    }
     if (page.length < FEATURE_PAGE) break;
     after = page.at(-1)!.itemId;
   }
+  const rows = sample.items;
   if (rows.length === 0) return [];
   const dims = rows[0]!.vector.length;
   const picked = selectTypical(

@@ -8,13 +8,15 @@ export {
 } from './metrics.ts';
 export { clopperPearsonLower, thresholdForPrecision, type ThresholdChoice } from './threshold.ts';
 export {
+  roundStrategy,
   selectForLabeling,
   STRATEGIES,
+  TYPICAL_LABELS_PER_CLASS,
   type Strategy,
   type Uncertainty,
   type SelectionOptions,
 } from './selection.ts';
-export { seededRandom, shuffledIndices } from './random.ts';
+export { Reservoir, seededRandom, shuffledIndices } from './random.ts';
 export {
   Encoder,
   ModelShapeError,

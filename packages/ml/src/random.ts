@@ -19,3 +19,42 @@ export function shuffledIndices(n: number, random: () => number): number[] {
   }
   return order;
 }
+
+/**
+ * A seeded uniform sample of at most `size` of the items offered (Vitter's algorithm R), plus
+ * every item offered as kept. Items stay in the order offered while the sample holds them all;
+ * past that, a newcomer takes a sampled item's place.
+ */
+export class Reservoir<T> {
+  private readonly held: T[] = [];
+  /** Positions in `held` of sampled (not kept) items. */
+  private readonly sampledAt: number[] = [];
+  private offered = 0;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly size: number,
+    seed: number,
+  ) {
+    this.random = seededRandom(seed);
+  }
+
+  offer(item: T, keep = false): void {
+    if (keep) {
+      this.held.push(item);
+      return;
+    }
+    this.offered++;
+    if (this.sampledAt.length < this.size) {
+      this.sampledAt.push(this.held.length);
+      this.held.push(item);
+      return;
+    }
+    const slot = Math.floor(this.random() * this.offered);
+    if (slot < this.size) this.held[this.sampledAt[slot]!] = item;
+  }
+
+  get items(): readonly T[] {
+    return this.held;
+  }
+}

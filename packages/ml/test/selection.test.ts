@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectForLabeling, STRATEGIES } from '../src/index.ts';
+import { roundStrategy, selectForLabeling, STRATEGIES } from '../src/index.ts';
 
 const u = (confidence: number, margin: number, entropy: number) => ({
   confidence,
@@ -9,6 +9,15 @@ const u = (confidence: number, margin: number, entropy: number) => ({
 
 describe('selection strategies', () => {
   const candidates = [u(0.9, 0.8, 0.3), u(0.5, 0.1, 1.0), u(0.6, 0.05, 0.9), u(0.4, 0.3, 1.2)];
+
+  it('typiclust-margin is typiclust until 15 training labels a class, then margin', () => {
+    expect(roundStrategy('typiclust-margin', 0, 10)).toBe('typiclust');
+    expect(roundStrategy('typiclust-margin', 149, 10)).toBe('typiclust');
+    expect(roundStrategy('typiclust-margin', 150, 10)).toBe('margin');
+    expect(roundStrategy('typiclust-margin', 149, 9)).toBe('margin');
+    expect(roundStrategy('margin-diversity', 0, 10)).toBe('margin-diversity');
+    expect(roundStrategy('typiclust', 1000, 10)).toBe('typiclust');
+  });
 
   it('rank by their own uncertainty measure', () => {
     expect(selectForLabeling(candidates, 2, 'least-confidence')).toEqual([3, 1]);
@@ -20,7 +29,10 @@ describe('selection strategies', () => {
     const embeddings = candidates.map((_, i) => [Math.cos(i), Math.sin(i)]);
     // typiclust ranks the whole pool (selectTypical), never a list of candidates.
     expect(() => selectForLabeling(candidates, 2, 'typiclust', { embeddings })).toThrow(RangeError);
-    for (const strategy of STRATEGIES.filter((s) => s !== 'typiclust')) {
+    const candidateStrategies = STRATEGIES.filter(
+      (s) => s !== 'typiclust' && s !== 'typiclust-margin',
+    );
+    for (const strategy of candidateStrategies) {
       expect(selectForLabeling(candidates, 10, strategy, { embeddings })).toHaveLength(4);
       expect(selectForLabeling(candidates, 2.7, strategy, { embeddings })).toHaveLength(2);
       expect(selectForLabeling(candidates, 0, strategy, { embeddings })).toEqual([]);

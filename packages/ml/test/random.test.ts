@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { Reservoir } from '../src/index.ts';
+
+function sampled(size: number, seed: number, n: number, keepEvery = 0) {
+  const reservoir = new Reservoir<number>(size, seed);
+  for (let i = 0; i < n; i++) reservoir.offer(i, keepEvery > 0 && i % keepEvery === 0);
+  return [...reservoir.items];
+}
+
+describe('Reservoir', () => {
+  it('holds everything in the order offered while under its size', () => {
+    expect(sampled(10, 1, 8, 3)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('past its size keeps every kept item and a seeded sample of the rest', () => {
+    const a = sampled(10, 1, 1000, 100);
+    const kept = a.filter((i) => i % 100 === 0);
+    expect(kept.sort((x, y) => x - y)).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    expect(a).toHaveLength(20);
+    expect(new Set(a).size).toBe(20);
+    expect(sampled(10, 1, 1000, 100)).toEqual(a);
+    expect(sampled(10, 2, 1000, 100)).not.toEqual(a);
+  });
+
+  it('keeps each item with the same chance, early or late', () => {
+    // 2 000 seeds, 10 of 100: each item kept 200 times on average (sd 13.4).
+    const counts = new Array<number>(100).fill(0);
+    for (let seed = 0; seed < 2000; seed++) for (const i of sampled(10, seed, 100)) counts[i]!++;
+    expect(Math.min(...counts)).toBeGreaterThan(150);
+    expect(Math.max(...counts)).toBeLessThan(250);
+  });
+});
