@@ -227,11 +227,11 @@ function phaseSeconds(progress: RoundProgress) {
 }
 
 try {
-  log(`${items} items; round 1 (cold start, ${ROUND_SIZE} random labels)`);
+  log(`${items} items; round 1 (cold start, ${ROUND_SIZE} labels, the default strategy)`);
   const cold = await timedRound('cold');
   log("round 1 done; its head's search index is built in the background");
   const coldRefresh = await timedRefresh(cold);
-  log(`round 2 (${ROUND_SIZE} labels chosen by the active head)`);
+  log(`round 2 (${ROUND_SIZE} labels, the active head voting on the pool)`);
   const warm = await timedRound('warm');
   log('round 2 done; searches keep answering from the old index while the new one is built');
   const refresh = await timedRefresh(warm);
