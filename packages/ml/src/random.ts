@@ -21,7 +21,7 @@ export function shuffledIndices(n: number, random: () => number): number[] {
 }
 
 /**
- * A seeded uniform sample of at most `size` of the items offered (Vitter's algorithm R), plus
+ * A seeded uniform sample of at most `size` of the items offered (algorithm R), plus
  * every item offered as kept. Items stay in the order offered while the sample holds them all;
  * past that, a newcomer takes a sampled item's place.
  */

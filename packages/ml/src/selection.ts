@@ -9,7 +9,7 @@ export const STRATEGIES = [
   'margin-diversity',
   // Typical items of uncovered clusters, from the whole pool (selectTypical in typicality.ts).
   'typiclust',
-  // typiclust while the labels are few, margin after (typicalThenMargin).
+  // typiclust while the labels are few, margin after (roundStrategy).
   'typiclust-margin',
 ] as const;
 export type Strategy = (typeof STRATEGIES)[number];
