@@ -38,7 +38,13 @@ describe('rounds ride out Postgres and Temporal restarts', () => {
     db = createDatabase(svc.config.postgres.databaseUrl);
     const blobs = new LocalBlobStore(svc.config.blobDir);
     ({ projectId } = await seedFashionMnist({ db, blobs }, { limit: 1500, budget: 400 }));
-    await db.projects.update(projectId, { roundSize: 40, taskLeaseSeconds: 600 });
+    // Every head is promoted: the last test needs heads that later rounds replaced, whatever
+    // each round's head scores against the one before.
+    await db.projects.update(projectId, {
+      roundSize: 40,
+      taskLeaseSeconds: 600,
+      promotionTolerance: 1,
+    });
     worker = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--queue', 'all'], {
       cwd: workerDir,
       env: {
