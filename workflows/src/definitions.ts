@@ -82,7 +82,7 @@ export interface RoundInput extends RoundTiming {
   campaignId?: string | null;
   /** Task queue of the gpu worker (retrain, reindex). */
   gpuTaskQueue: string;
-  /** How the round chooses what to ask (default `typiclust-margin`). */
+  /** How the round chooses what to ask (default: the project's selectionStrategy setting). */
   strategy?: Strategy;
   /**
    * Varies the round's random draws (cold start, random sampling, eval sample, head training)

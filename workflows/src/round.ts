@@ -149,7 +149,8 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
       roundId,
       headVersionId: active,
       count: settings.roundSize,
-      strategy: input.strategy ?? 'typiclust-margin',
+      // A round that opened before projects had the setting replays without it.
+      strategy: input.strategy ?? settings.selectionStrategy ?? 'typiclust-margin',
       seed: input.seed,
     });
     progress.asked = opened.asked;

@@ -81,6 +81,21 @@ describe('a new team starts through the API: project, labeled uploads, resume by
     ]);
   });
 
+  it('a manager chooses how rounds ask for labels; an unknown strategy is refused', async () => {
+    const READ = `{ project(slug: "fm-onboard") { selectionStrategy } }`;
+    expect((await api.ok(manager, READ)).project.selectionStrategy).toBe('TYPICLUST_MARGIN');
+    const SET = `mutation ($s: SelectionStrategy!) {
+      updateProjectSettings(project: "fm-onboard", input: { selectionStrategy: $s }) { selectionStrategy } }`;
+    expect((await api.ok(manager, SET, { s: 'RANDOM' })).updateProjectSettings).toEqual({
+      selectionStrategy: 'RANDOM',
+    });
+    expect((await api.ok(annotator, READ)).project.selectionStrategy).toBe('RANDOM');
+    expect(codes(await api.gql(manager, SET, { s: 'CORESET' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await api.gql(annotator, SET, { s: 'MARGIN' }))).toEqual(['FORBIDDEN']);
+    expect((await api.ok(manager, READ)).project.selectionStrategy).toBe('RANDOM');
+    await api.ok(manager, SET, { s: 'TYPICLUST_MARGIN' });
+  });
+
   it('every problem of a new project comes back at once, named by field, and nothing is created', async () => {
     const before = await api.db.prisma.project.count();
     const r = await api.gql(manager, CREATE, {

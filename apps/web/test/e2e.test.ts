@@ -195,6 +195,16 @@ describe('the web app against the running stack', () => {
     expect(await page.getByRole('heading', { name: 'API keys' }).count()).toBe(0);
     await noSeriousViolations(page, 'settings');
     await shot(page, 'settings');
+    // How rounds choose what to ask: the default shown, another saved (then put back).
+    const strategy = page.getByLabel('Rounds ask for');
+    expect(await strategy.inputValue()).toBe('TYPICLUST_MARGIN');
+    await strategy.selectOption('MARGIN');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const saved = async () => (await stack.db.db.projects.bySlug(stack.slug))!.selectionStrategy;
+    await expect.poll(saved).toBe('MARGIN');
+    await stack.db.db.projects.update((await stack.db.db.projects.bySlug(stack.slug))!.id, {
+      selectionStrategy: 'TYPICLUST_MARGIN',
+    });
     await page.context().close();
   });
 

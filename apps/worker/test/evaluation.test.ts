@@ -207,21 +207,26 @@ describe('evaluation on people’s labels', () => {
         where: { projectId: seeded.projectId, status: 'OPEN' },
         data: { status: 'EXPIRED' },
       });
-    const opened = async (strategy: 'typiclust-margin' | 'margin') => {
+    const opened = async (
+      strategy: 'typiclust-margin' | 'margin',
+      headVersionId: string | null = seeded.headVersionId,
+    ) => {
       await expireOpen();
       const round = await openRound();
       await acts.openTasks({
         roundId: round.id,
-        headVersionId: seeded.headVersionId,
+        headVersionId,
         count: 20,
         strategy,
       });
       const tasks = await db.prisma.labelTask.findMany({ where: { roundId: round.id } });
-      return { round, items: new Set(tasks.map((t) => t.itemId)) };
+      const { selection } = await db.prisma.round.findUniqueOrThrow({ where: { id: round.id } });
+      return { round, items: new Set(tasks.map((t) => t.itemId)), selection };
     };
     // 100 training labels, 10 classes: under 150, so typiclust (with a head or not).
     const early = await opened('typiclust-margin');
     expect(early.items).toEqual(await typicalChoice(20, early.round.number));
+    expect(early.selection).toBe('TYPICLUST');
     // 6 active classes: 100 is over 90, so margin, as a margin round picks.
     const classes = await db.db.classes.ofProject(seeded.projectId);
     const retired = classes.slice(6).map((c) => c.id);
@@ -234,6 +239,9 @@ describe('evaluation on people’s labels', () => {
       const margin = await opened('margin');
       expect(later.items).toEqual(margin.items);
       expect(later.items).not.toEqual(await typicalChoice(20, later.round.number));
+      expect([later.selection, margin.selection]).toEqual(['MARGIN', 'MARGIN']);
+      // Without a head there is no uncertainty to rank by: a random sample, recorded as such.
+      expect((await opened('typiclust-margin', null)).selection).toBe('RANDOM');
     } finally {
       await db.prisma.labelClass.updateMany({
         where: { id: { in: retired } },

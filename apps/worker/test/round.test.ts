@@ -161,6 +161,9 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     expect(result.promoted).toBe(true);
     const project = await h.db.prisma.project.findUniqueOrThrow({ where: { id: h.projectId } });
     expect(project.activeHeadVersionId).toBe(result.headVersionId);
+    // The project's default strategy, typiclust-margin, as it resolved with no pool labels yet.
+    const round = await h.db.prisma.round.findUniqueOrThrow({ where: { id: result.roundId } });
+    expect(round.selection).toBe('TYPICLUST');
     expect(await h.db.db.vectorSets.state(result.headVersionId)).toBe('published');
     // The first head answers searches at once; its HNSW index follows after the round.
     expect(project.searchHeadVersionId).toBe(result.headVersionId);
@@ -222,10 +225,15 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
   it('second round: asks no more than the budget left, auto-accepts as AUTO with confidence, improves eval macro-F1, and kNN answers throughout the swap', async () => {
     // With 100 human labels the most confident eval votes are right about 82% of the time:
     // 98% or 90% cannot be shown from 600 labeled eval items, 80% only just (it came and went
-    // between runs); 70% is shown with room, so auto-accept acts in this round.
+    // between runs); 70% is shown with room, so auto-accept acts in this round. The round asks
+    // by the project's strategy setting (the default would still be typiclust: 100 pool labels).
     await h.db.prisma.project.update({
       where: { id: h.projectId },
-      data: { roundSize: 200, autoAcceptPrecisionTarget: 0.7 },
+      data: {
+        roundSize: 200,
+        autoAcceptPrecisionTarget: 0.7,
+        selectionStrategy: 'MARGIN_DIVERSITY',
+      },
     });
     const before = await h.db.db.budget.of(h.projectId);
     expect(before.remaining).toBe(150);
@@ -269,6 +277,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     expect(result.autoAccepted).toBeGreaterThan(0);
     expect(auto.length).toBe(result.autoAccepted);
     const round = await h.db.prisma.round.findUniqueOrThrow({ where: { id: result.roundId } });
+    expect(round.selection).toBe('MARGIN_DIVERSITY');
     // The evidence cleared the target, and (this is a simulation: Fashion-MNIST's truth is
     // known) the auto labels are right at least as often as promised.
     expect(round.autoPrecisionBound).toBeGreaterThanOrEqual(0.7);

@@ -1,6 +1,8 @@
 import type { TaskCounts } from '@beanstalk/db';
+import type { Strategy } from '@beanstalk/ml';
 import type { ActivityDeps } from './deps.ts';
 import { surfacing } from './failures.ts';
+import { strategyOf } from './selection.ts';
 
 export interface RoundSettings {
   roundId: string;
@@ -14,6 +16,8 @@ export interface RoundSettings {
   promotionTolerance: number;
   taskLeaseSeconds: number;
   targetMacroF1: number | null;
+  /** The project's selection strategy (a round started with one of its own uses that). */
+  selectionStrategy: Strategy;
 }
 
 type ActiveStatus = 'SCORING' | 'SELECTING' | 'LABELING' | 'TRAINING' | 'REINDEXING' | 'EVALUATING';
@@ -42,6 +46,7 @@ export function createRoundActivities({ db }: ActivityDeps) {
           promotionTolerance: project.promotionTolerance,
           taskLeaseSeconds: project.taskLeaseSeconds,
           targetMacroF1: project.targetMacroF1,
+          selectionStrategy: strategyOf(project.selectionStrategy),
         };
       });
     },

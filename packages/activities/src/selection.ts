@@ -8,7 +8,7 @@ import {
   stackRows,
   type Strategy,
 } from '@beanstalk/ml';
-import type { Database, LabeledVectorRow } from '@beanstalk/db';
+import type { Database, LabeledVectorRow, SelectionStrategy } from '@beanstalk/db';
 import type { ActivityDeps } from './deps.ts';
 import { encoderOf } from './embedding.ts';
 import { surfacing } from './failures.ts';
@@ -24,6 +24,14 @@ const FEATURE_PAGE = 10_000;
  */
 export const TYPICAL_POOL_SAMPLE = 60_000;
 
+/** A project's strategy setting by its name in packages/ml (TYPICLUST_MARGIN: typiclust-margin). */
+export const strategyOf = (setting: SelectionStrategy): Strategy =>
+  setting.toLowerCase().replaceAll('_', '-') as Strategy;
+
+/** The setting's name of a strategy (typiclust-margin: TYPICLUST_MARGIN), as rounds record it. */
+export const settingOf = (strategy: Strategy): SelectionStrategy =>
+  strategy.toUpperCase().replaceAll('-', '_') as SelectionStrategy;
+
 /** Chooses what people are asked to label. */
 export function createSelectionActivities({ db }: ActivityDeps) {
   return {
@@ -34,7 +42,8 @@ export function createSelectionActivities({ db }: ActivityDeps) {
      * ranks the whole pool by typicality in backbone space, head or not; `typiclust-margin` is
      * typiclust while the head trains on few labels, margin after. Until the project has
      * its target of labeled eval items, part of the round is a random sample of eval items
-     * (evalSampleSize). A retry returns what the round already opened.
+     * (evalSampleSize). The round records how it chose (Round.selection). A retry returns
+     * what the round already opened.
      */
     openTasks(input: {
       roundId: string;
@@ -60,6 +69,12 @@ export function createSelectionActivities({ db }: ActivityDeps) {
                 active,
               )
             : input.strategy;
+        // What openForRound does with it: a head's uncertainty needs a head; else a random sample.
+        const selection =
+          strategy === 'typiclust' || (input.headVersionId && strategy !== 'random')
+            ? strategy
+            : 'random';
+        await db.rounds.recordSelection(round.id, settingOf(selection));
         const evalSample = (take: number, have: number) =>
           evalSampleSize({ take, have, needed, target: project.evalLabelTarget });
         return db.tasks.openForRound({

@@ -71,6 +71,7 @@ export type {
   Membership,
   Prediction,
   Role,
+  SelectionStrategy,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEvent,

@@ -13,6 +13,7 @@ graphql(`
     status
     budgetAsked
     evalAsked
+    selection
     labelsReceived
     autoAccepted
     autoPrecisionBound
@@ -122,8 +123,10 @@ export function RoundsLive({ slug }: { slug: string }) {
             <li key={r.id}>
               <strong>Round {r.number}</strong> · {r.status.toLowerCase()} · {r.labelsReceived}/
               {r.budgetAsked} labels
-              {r.evalAsked > 0 && ` (${r.evalAsked} of them a random eval sample)`} ·{' '}
-              {r.autoAccepted} auto
+              {r.evalAsked > 0 && ` (${r.evalAsked} of them a random eval sample)`}
+              {r.selection &&
+                ` · chosen by ${r.selection.toLowerCase().replaceAll('_', '-')}`} · {r.autoAccepted}{' '}
+              auto
               {r.autoPrecisionBound != null &&
                 ` (precision ≥ ${r.autoPrecisionBound.toFixed(3)} at 95% confidence` +
                   (r.autoTruePrecisionSimulated != null

@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../generated/gql.ts';
+import type { SelectionStrategy } from '../generated/graphql.ts';
 import { call } from '../lib/client.ts';
 import { useAction } from '../lib/use-action.tsx';
 
@@ -61,6 +62,7 @@ interface Settings {
   skipNearDuplicates: boolean;
   linkNearDuplicates: boolean;
   secondOpinions: boolean;
+  selectionStrategy: SelectionStrategy;
   goldRate: number;
   goldAccuracyWarning: number;
 }
@@ -87,6 +89,7 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           skipNearDuplicates: f.get('skipNearDuplicates') === 'on',
           linkNearDuplicates: f.get('linkNearDuplicates') === 'on',
           secondOpinions: f.get('secondOpinions') === 'on',
+          selectionStrategy: f.get('selectionStrategy') as SelectionStrategy,
           // Percent in the form, a share in the API.
           goldRate: Number(f.get('goldPercent')) / 100,
           goldAccuracyWarning: Number(f.get('goldWarnPercent')) / 100,
@@ -128,6 +131,20 @@ export function SettingsForm({ slug, settings }: { slug: string; settings: Setti
           step={0.01}
           defaultValue={settings.targetMacroF1 ?? ''}
         />
+      </label>
+      <label>
+        Rounds ask for
+        <select name="selectionStrategy" defaultValue={settings.selectionStrategy}>
+          <option value="TYPICLUST_MARGIN">
+            Typical images first, then the least certain (the default)
+          </option>
+          <option value="TYPICLUST">Typical images of clusters not yet labeled</option>
+          <option value="MARGIN">The least certain: smallest margin between two classes</option>
+          <option value="MARGIN_DIVERSITY">The least certain, spread out</option>
+          <option value="LEAST_CONFIDENCE">The least confident predictions</option>
+          <option value="ENTROPY">The highest-entropy votes</option>
+          <option value="RANDOM">A random sample</option>
+        </select>
       </label>
       <label>
         Promotion tolerance

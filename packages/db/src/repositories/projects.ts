@@ -19,6 +19,7 @@ export type ProjectSettings = Partial<
     | 'skipNearDuplicates'
     | 'linkNearDuplicates'
     | 'secondOpinions'
+    | 'selectionStrategy'
     | 'goldRate'
     | 'goldAccuracyWarning'
   >

@@ -28,6 +28,7 @@ const Settings = graphql(`
       skipNearDuplicates
       linkNearDuplicates
       secondOpinions
+      selectionStrategy
       goldRate
       goldAccuracyWarning
       encoderVersion {
