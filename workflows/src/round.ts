@@ -215,10 +215,13 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
       await startSearchIndexRefresh(headVersionId);
     }
     // Patched: a round that started before the check existed replays without it.
+    let flagged = 0;
     if (patched('label-check')) {
       enter('checking-labels');
       try {
-        progress.openLabelIssues = (await scoring.checkLabels({ roundId })).open;
+        const check = await scoring.checkLabels({ roundId });
+        progress.openLabelIssues = check.open;
+        flagged = check.opened;
       } catch (error) {
         if (isCancellation(error)) throw error;
         // Advisory: a check that cannot run leaves the round's head and labels as they are.
@@ -250,6 +253,15 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
         },
       },
     });
+    // Patched: a round that started before this event existed replays without it.
+    if (flagged > 0 && patched('labels-flagged-event')) {
+      await emitWebhookEvent({
+        projectId: input.projectId,
+        event: 'LABELS_FLAGGED',
+        key: `labels-flagged:${roundId}`,
+        payload: { round, flagged, openLabelIssues: progress.openLabelIssues },
+      });
+    }
     await emitWebhookEvent({
       projectId: input.projectId,
       event: 'BUDGET_LOW',

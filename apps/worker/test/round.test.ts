@@ -44,7 +44,7 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
       projectId: h.projectId,
       url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`,
       description: '',
-      events: ['ROUND_OPENED', 'ROUND_COMPLETED', 'HEAD_PROMOTED', 'BUDGET_LOW'],
+      events: ['ROUND_OPENED', 'ROUND_COMPLETED', 'HEAD_PROMOTED', 'LABELS_FLAGGED', 'BUDGET_LOW'],
       budgetBelow: 200,
       createdById: null,
     });
@@ -210,15 +210,22 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     expect(found.length).toBeGreaterThanOrEqual(10);
     expect(top.length).toBeGreaterThanOrEqual(8);
     expect(issues.every((i) => i.roundId === result.roundId)).toBe(true);
-    // Webhooks: the round's opening first; at its end the promotion, the completion with its
-    // figures, and the budget warning (100 of 250 spent: 150 left, below the level of 200).
-    await expect.poll(() => events.length, { timeout: 20_000 }).toBe(4);
+    // Webhooks: the round's opening first; at its end the promotion, the labels the check
+    // flagged, the completion with its figures, and the budget warning (100 of 250 spent: 150
+    // left, below the level of 200).
+    await expect.poll(() => events.length, { timeout: 20_000 }).toBe(5);
     expect(events[0]).toMatchObject({ type: 'round.opened', data: { round: { number: 1 } } });
     const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
     expect(byType['round.completed']).toMatchObject({
       round: { id: result.roundId, received: 100, promoted: true, macroF1: result.macroF1 },
     });
     expect(byType['head.promoted']).toMatchObject({ head: { id: result.headVersionId } });
+    // Every open issue was opened by this round's check.
+    expect(byType['labels.flagged']).toEqual({
+      round: { id: result.roundId, number: 1 },
+      flagged: issues.length,
+      openLabelIssues: issues.length,
+    });
     expect(byType['budget.low']).toMatchObject({ budget: { total: 250, remaining: 150 } });
   });
 

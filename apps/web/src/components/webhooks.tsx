@@ -46,6 +46,7 @@ const EVENTS: { event: WebhookEvent; label: string }[] = [
   { event: 'ROUND_COMPLETED', label: 'round completed' },
   { event: 'HEAD_PROMOTED', label: 'model promoted' },
   { event: 'HEAD_ROLLED_BACK', label: 'model rolled back' },
+  { event: 'LABELS_FLAGGED', label: 'labels flagged as likely wrong' },
   { event: 'CAMPAIGN_FINISHED', label: 'campaign finished' },
   { event: 'BUDGET_LOW', label: 'budget below a level' },
   { event: 'IMPORT_FINISHED', label: 'import finished' },
