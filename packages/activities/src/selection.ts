@@ -18,11 +18,18 @@ const FEATURE_PAGE = 10_000;
 
 /**
  * Unlabeled pool items typiclust clusters at most (a seeded sample of a larger pool; labeled
- * ones always join as coverage): its typicality compares the members of each cluster with one
+ * ones join as coverage, up to TYPICAL_LABELED_SAMPLE): its typicality compares the members of each cluster with one
  * another, so its time grows with the square of the pool, and the sample bounds it and the
  * memory at any pool size (at 1M items, 46–92 s a round on 2 cores: bench:round).
  */
 export const TYPICAL_POOL_SAMPLE = 60_000;
+
+/**
+ * Labeled pool items typiclust takes as coverage at most (a seeded sample past it): they join the
+ * clustering too, so they are bounded as well, for a project that asks by TYPICLUST with many
+ * labels (`typiclust-margin` stops using it at 15 labels a class).
+ */
+export const TYPICAL_LABELED_SAMPLE = 20_000;
 
 /** A project's strategy setting by its name in packages/ml (TYPICLUST_MARGIN: typiclust-margin). */
 export const strategyOf = (setting: SelectionStrategy): Strategy =>
@@ -116,9 +123,9 @@ async function typicalPool(
   seed: number,
 ): Promise<string[]> {
   const { encoderVersionId } = await encoderOf(db, projectId);
-  // Labeled pool rows all, unlabeled ones a seeded sample past TYPICAL_POOL_SAMPLE; in id order
-  // while the sample holds them all.
-  const sample = new Reservoir<LabeledVectorRow>(TYPICAL_POOL_SAMPLE, seed);
+  // Seeded samples past TYPICAL_POOL_SAMPLE unlabeled and TYPICAL_LABELED_SAMPLE labeled rows,
+  // in id order.
+  const sample = new Reservoir<LabeledVectorRow>(TYPICAL_POOL_SAMPLE, seed, TYPICAL_LABELED_SAMPLE);
   for (let after: string | null = null; ;) {
     const page = await db.features.readPage({
       projectId,

@@ -20,41 +20,51 @@ export function shuffledIndices(n: number, random: () => number): number[] {
   return order;
 }
 
-/**
- * A seeded uniform sample of at most `size` of the items offered (algorithm R), plus
- * every item offered as kept. Items stay in the order offered while the sample holds them all;
- * past that, a newcomer takes a sampled item's place.
- */
-export class Reservoir<T> {
-  private readonly held: T[] = [];
-  /** Positions in `held` of sampled (not kept) items. */
-  private readonly sampledAt: number[] = [];
+/** Algorithm R over one stream: at most `size` entries, every one offered equally likely to stay. */
+class Sample<T> {
+  readonly held: T[] = [];
   private offered = 0;
-  private readonly random: () => number;
 
   constructor(
     private readonly size: number,
-    seed: number,
-  ) {
-    this.random = seededRandom(seed);
-  }
+    private readonly random: () => number,
+  ) {}
 
-  offer(item: T, keep = false): void {
-    if (keep) {
-      this.held.push(item);
-      return;
-    }
+  offer(entry: T): void {
     this.offered++;
-    if (this.sampledAt.length < this.size) {
-      this.sampledAt.push(this.held.length);
-      this.held.push(item);
+    if (this.held.length < this.size) {
+      this.held.push(entry);
       return;
     }
     const slot = Math.floor(this.random() * this.offered);
-    if (slot < this.size) this.held[this.sampledAt[slot]!] = item;
+    if (slot < this.size) this.held[slot] = entry;
+  }
+}
+
+/**
+ * Seeded uniform samples (algorithm R) of the items offered: at most `size` of those offered
+ * plainly and at most `keptSize` of those offered as kept (all of them unless a size is given),
+ * each stream with draws of its own, so kept items never change which of the others stay.
+ * Items come out in the order offered.
+ */
+export class Reservoir<T> {
+  private readonly sampled: Sample<{ item: T; order: number }>;
+  private readonly kept: Sample<{ item: T; order: number }>;
+  private order = 0;
+
+  constructor(size: number, seed: number, keptSize = Infinity) {
+    this.sampled = new Sample(size, seededRandom(seed));
+    this.kept = new Sample(keptSize, seededRandom(seed ^ 0x5bd1e995));
   }
 
-  get items(): readonly T[] {
-    return this.held;
+  offer(item: T, keep = false): void {
+    (keep ? this.kept : this.sampled).offer({ item, order: this.order++ });
+  }
+
+  /** What the samples hold, in the order offered. */
+  get items(): T[] {
+    return [...this.sampled.held, ...this.kept.held]
+      .sort((a, b) => a.order - b.order)
+      .map((e) => e.item);
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Reservoir } from '../src/index.ts';
 
-function sampled(size: number, seed: number, n: number, keepEvery = 0) {
-  const reservoir = new Reservoir<number>(size, seed);
+function sampled(size: number, seed: number, n: number, keepEvery = 0, keptSize = Infinity) {
+  const reservoir = new Reservoir<number>(size, seed, keptSize);
   for (let i = 0; i < n; i++) reservoir.offer(i, keepEvery > 0 && i % keepEvery === 0);
   return [...reservoir.items];
 }
@@ -20,6 +20,27 @@ describe('Reservoir', () => {
     expect(new Set(a).size).toBe(20);
     expect(sampled(10, 1, 1000, 100)).toEqual(a);
     expect(sampled(10, 2, 1000, 100)).not.toEqual(a);
+  });
+
+  it('samples kept items apart, up to their own size, without moving the rest', () => {
+    const a = sampled(10, 1, 1000, 100, 4);
+    const kept = a.filter((i) => i % 100 === 0);
+    expect(kept).toHaveLength(4);
+    // The other ten are the ones drawn with every kept item held.
+    expect(a.filter((i) => i % 100 !== 0)).toEqual(
+      sampled(10, 1, 1000, 100).filter((i) => i % 100 !== 0),
+    );
+    expect(a).toEqual([...a].sort((x, y) => x - y));
+    // Each of the ten kept items stays 4 times in 10, early or late: 800 of 2 000 seeds (sd 22).
+    const counts = new Map<number, number>();
+    for (let seed = 0; seed < 2000; seed++) {
+      for (const i of sampled(10, seed, 1000, 100, 4)) {
+        if (i % 100 === 0) counts.set(i, (counts.get(i) ?? 0) + 1);
+      }
+    }
+    expect(counts.size).toBe(10);
+    expect(Math.min(...counts.values())).toBeGreaterThan(700);
+    expect(Math.max(...counts.values())).toBeLessThan(900);
   });
 
   it('keeps each item with the same chance, early or late', () => {
