@@ -223,6 +223,11 @@ describe('evaluation on people’s labels', () => {
       const { selection } = await db.prisma.round.findUniqueOrThrow({ where: { id: round.id } });
       return { round, items: new Set(tasks.map((t) => t.itemId)), selection };
     };
+    // What the switch counts: the pool's training labels, only as far as asked.
+    expect(await db.db.labels.countForTraining(seeded.projectId, 1000)).toBe(
+      (await db.db.labels.forTraining(seeded.projectId)).length,
+    );
+    expect(await db.db.labels.countForTraining(seeded.projectId, 90)).toBe(90);
     // 100 training labels, 10 classes: under 150, so typiclust (with a head or not).
     const early = await opened('typiclust-margin');
     expect(early.items).toEqual(await typicalChoice(20, early.round.number));

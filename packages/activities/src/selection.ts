@@ -6,6 +6,7 @@ import {
   selectForLabeling,
   selectTypical,
   stackRows,
+  TYPICAL_LABELS_PER_CLASS,
   type Strategy,
 } from '@beanstalk/ml';
 import type { Database, LabeledVectorRow, SelectionStrategy } from '@beanstalk/db';
@@ -72,7 +73,11 @@ export function createSelectionActivities({ db }: ActivityDeps) {
           input.strategy === 'typiclust-margin'
             ? roundStrategy(
                 input.strategy,
-                (await db.labels.forTraining(round.projectId)).length,
+                // Counted only as far as the switch: the answer is the same past it.
+                await db.labels.countForTraining(
+                  round.projectId,
+                  TYPICAL_LABELS_PER_CLASS * active,
+                ),
                 active,
               )
             : input.strategy;

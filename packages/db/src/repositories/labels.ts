@@ -97,6 +97,11 @@ export function labelConflict(error: unknown, label: { taskId?: string | null; i
   );
 }
 
+/** The current labels a head trains on (forTraining): pool items, no AUTO labels; `$1` the project. */
+const TRAINING_LABELS = `FROM current_labels cl JOIN items i ON i.id = cl.item_id
+  WHERE cl.project_id = $1 AND i.split = 'POOL' AND cl.label_class_id IS NOT NULL
+    AND cl.source <> 'AUTO'`;
+
 /**
  * Labels: an append-only history per item (a trigger refuses UPDATE and DELETE); the current
  * label of an item is the row nothing supersedes.
@@ -360,17 +365,25 @@ export class LabelRepository {
   }
 
   /**
+   * How many labels forTraining would return, counted up to `upTo` at most (a caller asking
+   * whether there are fewer than some number reads no more rows than that).
+   */
+  async countForTraining(projectId: string, upTo: number): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 ${TRAINING_LABELS} LIMIT $2) t`,
+      [projectId, upTo],
+    );
+    return rows[0]!.n;
+  }
+
+  /**
    * Current labels a head trains on: pool items, people's (and imported, gold) labels only. In
    * content-hash order, so the same images and labels train the same head (item ids are random:
    * ordered by them, two projects with the same data trained different heads).
    */
   async forTraining(projectId: string): Promise<{ itemId: string; labelClassId: string }[]> {
     const { rows } = await this.db.query<{ item_id: string; label_class_id: string }>(
-      `SELECT cl.item_id, cl.label_class_id FROM current_labels cl
-         JOIN items i ON i.id = cl.item_id
-        WHERE cl.project_id = $1 AND i.split = 'POOL' AND cl.label_class_id IS NOT NULL
-          AND cl.source <> 'AUTO'
-        ORDER BY i.content_hash, cl.item_id`,
+      `SELECT cl.item_id, cl.label_class_id ${TRAINING_LABELS} ORDER BY i.content_hash, cl.item_id`,
       [projectId],
     );
     return rows.map((r) => ({ itemId: r.item_id, labelClassId: r.label_class_id }));
