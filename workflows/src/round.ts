@@ -221,7 +221,8 @@ export async function activeLearningRound(input: RoundInput): Promise<RoundResul
       try {
         const check = await scoring.checkLabels({ roundId });
         progress.openLabelIssues = check.open;
-        flagged = check.opened;
+        // Not check.opened: a retried check finds its own issues open and opens none.
+        flagged = check.flagged;
       } catch (error) {
         if (isCancellation(error)) throw error;
         // Advisory: a check that cannot run leaves the round's head and labels as they are.

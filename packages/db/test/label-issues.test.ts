@@ -64,7 +64,7 @@ describe('label issues', () => {
         found: [found(0, 0.9), found(1, 0.4), found(2, 0.6)],
         checkedLabelIds: checked,
       }),
-    ).toEqual({ opened: 3, cleared: 0, open: 3 });
+    ).toEqual({ opened: 3, cleared: 0, open: 3, flagged: 0 });
     const first = await db.db.labelIssues.list({ projectId, status: 'OPEN', first: 2, offset: 0 });
     expect(first.total).toBe(3);
     expect(first.issues.map((i) => i.labelId)).toEqual([labels[0], labels[2]]);
@@ -76,7 +76,7 @@ describe('label issues', () => {
         found: [found(0, 0.3)],
         checkedLabelIds: [labels[0]!, labels[1]!],
       }),
-    ).toEqual({ opened: 0, cleared: 1, open: 2 });
+    ).toEqual({ opened: 0, cleared: 1, open: 2, flagged: 0 });
     const issue0 = (await db.prisma.labelIssue.findUniqueOrThrow({
       where: { labelId: labels[0] },
     }))!;
@@ -201,5 +201,42 @@ describe('label issues', () => {
     });
     expect(result.cleared).toBe(1);
     expect((await db.db.labelIssues.byId(id))!.status).toBe('CLEARED');
+  });
+
+  it("a round's check says how many labels it flagged, the same when it runs again", async () => {
+    const item = await db.prisma.item.create({
+      data: {
+        projectId,
+        contentHash: 'h9',
+        blobKey: 'h9',
+        mimeType: 'image/png',
+        width: 1,
+        height: 1,
+        channels: 1,
+      },
+    });
+    const labelId = await db.db.labels.append({
+      projectId,
+      itemId: item.id,
+      labelClassId: classes[0]!,
+      source: 'IMPORT',
+      supersedesId: null,
+    });
+    const [r1, r2] = await Promise.all(
+      [101, 102].map((number) => db.prisma.round.create({ data: { projectId, number } })),
+    );
+    const check = (roundId: string | null) =>
+      db.db.labelIssues.record({
+        projectId,
+        roundId,
+        found: [{ ...found(0), labelId, itemId: item.id }],
+        checkedLabelIds: [labelId],
+      });
+    expect(await check(r1!.id)).toMatchObject({ opened: 1, flagged: 1 });
+    // A retried activity records the same findings: nothing new opens, the count holds.
+    expect(await check(r1!.id)).toMatchObject({ opened: 0, flagged: 1 });
+    // The next round finds it again: flagged by that round too.
+    expect(await check(r2!.id)).toMatchObject({ opened: 0, flagged: 1 });
+    expect(await check(null)).toMatchObject({ flagged: 0 });
   });
 });

@@ -21,6 +21,11 @@ export interface IssueCheckResult {
   cleared: number;
   /** Open issues of the project after the check. */
   open: number;
+  /**
+   * Open issues this round's check flagged, new or found again (their round is the check's):
+   * the same when the check runs again, as a retried activity does; 0 without a round.
+   */
+  flagged: number;
 }
 
 /** KEEP the label, RELABEL it, or SEND the image to another annotator for a second opinion. */
@@ -79,14 +84,16 @@ export class LabelIssueRepository {
                  OR EXISTS (SELECT 1 FROM labels n WHERE n.supersedes_id = li.label_id))`,
         [input.projectId, found.map((f) => f.labelId), input.checkedLabelIds],
       );
-      const { rows } = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM label_issues WHERE project_id = $1 AND status = 'OPEN'`,
-        [input.projectId],
+      const { rows } = await client.query<{ n: number; flagged: number }>(
+        `SELECT count(*)::int AS n, (count(*) FILTER (WHERE round_id = $2))::int AS flagged
+           FROM label_issues WHERE project_id = $1 AND status = 'OPEN'`,
+        [input.projectId, input.roundId],
       );
       return {
         opened: (upserted.rowCount ?? 0) - before.rows[0]!.n,
         cleared: cleared.rowCount ?? 0,
         open: rows[0]!.n,
+        flagged: rows[0]!.flagged,
       };
     });
   }
