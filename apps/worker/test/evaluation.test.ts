@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrchestrationActivities } from '@beanstalk/activities';
 import { loadConfig } from '@beanstalk/config';
-import { selectTypical, stackRows } from '@beanstalk/ml';
+import { inContentOrder, selectTypical, stackRows } from '@beanstalk/ml';
 import { EncoderCache } from '@beanstalk/model-runtime';
 import { LocalBlobStore } from '@beanstalk/storage';
 import { createTestDatabase, seedIndexedFashionMnist, type TestDatabase } from '@beanstalk/testing';
@@ -257,16 +257,18 @@ describe('evaluation on people’s labels', () => {
   });
 
   /** What selectTypical picks from the pool's features, read here: pool items only (not
-   * eval), the 100 labeled ones as coverage, the round's seed. */
+   * eval), the 100 labeled ones as coverage, in the order their features set, the round's seed. */
   async function typicalChoice(count: number, seed: number): Promise<Set<string>> {
-    const rows = (
-      await db.db.features.readPage({
-        projectId: seeded.projectId,
-        encoderVersionId: seeded.encoderVersionId,
-        after: null,
-        limit: 100_000,
-      })
-    ).filter((r) => r.split === 'POOL');
+    const rows = inContentOrder(
+      (
+        await db.db.features.readPage({
+          projectId: seeded.projectId,
+          encoderVersionId: seeded.encoderVersionId,
+          after: null,
+          limit: 100_000,
+        })
+      ).filter((r) => r.split === 'POOL'),
+    );
     expect(rows.filter((r) => r.labelClassId !== null).length).toBe(100);
     const dims = rows[0]!.vector.length;
     const picked = selectTypical(

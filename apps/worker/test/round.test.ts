@@ -204,8 +204,10 @@ describe('active-learning rounds on real Temporal, Postgres and the real encoder
     console.log(
       `label check: ${issues.length} open issues among ${wrong.size + 700} labels, ${found.length} of ${wrong.size} wrong imports (${top.length} in the top ${wrong.size}), ${rightSuggestions.length} suggesting the true class`,
     );
-    // 12 found and 10 in the top 12 when this was written (bench:data-quality measures the
-    // rates on 2000 labels). The suggestion is the neighbours' majority: for a shirt imported
+    // 12 found and 10 in the top 12 when this was written with random cold starts; with
+    // typiclust's, 7 to 10 in the top 12 from run to run while it clustered in item-id order
+    // (ids are random), now 8 in every run (bench:data-quality measures the rates on 2000
+    // labels). The suggestion is the neighbours' majority: for a shirt imported
     // as a pullover it may well say T-shirt, so it is a hint for the reviewer, measured there.
     expect(found.length).toBeGreaterThanOrEqual(10);
     expect(top.length).toBeGreaterThanOrEqual(8);

@@ -1,5 +1,6 @@
 import {
   evalSampleSize,
+  inContentOrder,
   minEvalLabels,
   roundStrategy,
   Reservoir,
@@ -128,8 +129,7 @@ async function typicalPool(
   seed: number,
 ): Promise<string[]> {
   const { encoderVersionId } = await encoderOf(db, projectId);
-  // Seeded samples past TYPICAL_POOL_SAMPLE unlabeled and TYPICAL_LABELED_SAMPLE labeled rows,
-  // in id order.
+  // Seeded samples past TYPICAL_POOL_SAMPLE unlabeled and TYPICAL_LABELED_SAMPLE labeled rows.
   const sample = new Reservoir<LabeledVectorRow>(TYPICAL_POOL_SAMPLE, seed, TYPICAL_LABELED_SAMPLE);
   for (let after: string | null = null; ;) {
     const page = await db.features.readPage({
@@ -144,7 +144,9 @@ async function typicalPool(
     if (page.length < FEATURE_PAGE) break;
     after = page.at(-1)!.itemId;
   }
-  const rows = sample.items;
+  // Clustered in an order the features set: item ids are random, and in id order the same
+  // images in two projects (or a test's fresh database) were clustered, and chosen, differently.
+  const rows = inContentOrder(sample.items);
   if (rows.length === 0) return [];
   const dims = rows[0]!.vector.length;
   const picked = selectTypical(

@@ -16,7 +16,7 @@ export {
   type Uncertainty,
   type SelectionOptions,
 } from './selection.ts';
-export { Reservoir, seededRandom, shuffledIndices } from './random.ts';
+export { inContentOrder, Reservoir, seededRandom, shuffledIndices } from './random.ts';
 export {
   Encoder,
   ModelShapeError,

@@ -10,6 +10,29 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** FNV-1a (32-bit) of some bytes: a cheap, stable key, the same on every machine. */
+export function hashBytes(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * Rows in an order set by their values alone (a hash of each vector, ties by the values): the
+ * same vectors come out in the same order whatever order, or ids, they came in.
+ */
+export function inContentOrder<T extends { vector: Float32Array }>(rows: readonly T[]): T[] {
+  const bytes = (v: Float32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  const compare = (a: Float32Array, b: Float32Array) => {
+    for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return a[d]! - b[d]!;
+    return 0;
+  };
+  return rows
+    .map((row) => ({ row, key: hashBytes(bytes(row.vector)) }))
+    .sort((a, b) => a.key - b.key || compare(a.row.vector, b.row.vector))
+    .map((e) => e.row);
+}
+
 /** Fisher-Yates shuffle of 0..n-1 with the given generator. */
 export function shuffledIndices(n: number, random: () => number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Reservoir } from '../src/index.ts';
+import { inContentOrder, Reservoir, seededRandom, shuffledIndices } from '../src/index.ts';
 
 function sampled(size: number, seed: number, n: number, keepEvery = 0, keptSize = Infinity) {
   const reservoir = new Reservoir<number>(size, seed, keptSize);
@@ -49,5 +49,25 @@ describe('Reservoir', () => {
     for (let seed = 0; seed < 2000; seed++) for (const i of sampled(10, seed, 100)) counts[i]!++;
     expect(Math.min(...counts)).toBeGreaterThan(150);
     expect(Math.max(...counts)).toBeLessThan(250);
+  });
+});
+
+describe('inContentOrder', () => {
+  it('orders rows by their values alone, whatever order they came in', () => {
+    const random = seededRandom(7);
+    const rows = Array.from({ length: 500 }, (_, id) => ({
+      id,
+      vector: Float32Array.from({ length: 8 }, () => random()),
+    }));
+    // Two copies of the first row's values: they stay next to each other.
+    rows.push({ id: 500, vector: rows[0]!.vector.slice() });
+    const ordered = inContentOrder(rows).map((r) => Array.from(r.vector));
+    for (const seed of [1, 2, 3]) {
+      const shuffled = shuffledIndices(rows.length, seededRandom(seed)).map((i) => rows[i]!);
+      expect(inContentOrder(shuffled).map((r) => Array.from(r.vector))).toEqual(ordered);
+    }
+    // Not simply the order of a component: the first values do not come out sorted.
+    const firsts = ordered.map((v) => v[0]!);
+    expect(firsts).not.toEqual([...firsts].sort((a, b) => a - b));
   });
 });

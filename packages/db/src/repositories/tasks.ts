@@ -513,7 +513,7 @@ export class TaskRepository {
              JOIN item_vectors v ON v.head_version_id = p.head_version_id
                                  AND v.item_id = p.item_id
             WHERE p.head_version_id = $1 AND ${free}
-            ORDER BY p.margin, p.item_id LIMIT $2`,
+            ORDER BY p.margin, i.content_hash, p.item_id LIMIT $2`,
           [input.headVersionId, take * (input.candidatesPerTask ?? 10)],
         );
         chosen = input
