@@ -20,9 +20,10 @@ const FEATURE_PAGE = 10_000;
 
 /**
  * Unlabeled pool items typiclust clusters at most (a seeded sample of a larger pool; labeled
- * ones join as coverage, up to TYPICAL_LABELED_SAMPLE): its typicality compares the members of each cluster with one
- * another, so its time grows with the square of the pool, and the sample bounds it and the
- * memory at any pool size (at 1M items, 46–92 s a round on 2 cores: bench:round).
+ * ones join as coverage, up to TYPICAL_LABELED_SAMPLE): its typicality compares the members of
+ * each cluster with one another, so its time grows with the square of the pool, and the sample
+ * bounds it and the memory at any pool size (at 1M items, 46–92 s a round on 2 cores:
+ * bench:round).
  */
 export const TYPICAL_POOL_SAMPLE = 60_000;
 
