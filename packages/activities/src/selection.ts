@@ -83,12 +83,6 @@ export function createSelectionActivities({ db }: ActivityDeps) {
                 active,
               )
             : input.strategy;
-        // What openForRound does with it: a head's uncertainty needs a head; else a random sample.
-        const selection =
-          strategy === 'typiclust' || (input.headVersionId && strategy !== 'random')
-            ? strategy
-            : 'random';
-        await db.rounds.recordSelection(round.id, settingOf(selection));
         const evalSample = (take: number, have: number) =>
           evalSampleSize({ take, have, needed, target: project.evalLabelTarget });
         return db.tasks.openForRound({
@@ -97,6 +91,7 @@ export function createSelectionActivities({ db }: ActivityDeps) {
           count: input.count,
           seed: input.seed,
           evalSample,
+          strategy: settingOf(strategy),
           // As many clusters as pool tasks: the round's share left after the eval sample.
           ranked:
             strategy === 'typiclust'

@@ -5,7 +5,6 @@ import type {
   Round,
   RoundStatus,
   CampaignStatus,
-  SelectionStrategy,
 } from '../generated/prisma/client.ts';
 import { asModel, transaction, UNIQUE_VIOLATION, type Queryable } from '../queryable.ts';
 import { TaskRepository, type TaskCounts } from './tasks.ts';
@@ -85,11 +84,6 @@ export class RoundRepository {
 
   async setStatus(id: string, status: RoundStatus): Promise<void> {
     await this.prisma.round.update({ where: { id }, data: { status } });
-  }
-
-  /** How the round chose what to ask, as its strategy resolved (shown with the round). */
-  async recordSelection(id: string, selection: SelectionStrategy): Promise<void> {
-    await this.prisma.round.update({ where: { id }, data: { selection } });
   }
 
   async recordLabelsReceived(id: string, labelsReceived: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { AppError, isUuid } from '@beanstalk/shared';
 import { decodeVector } from '../binary.ts';
-import type { Label, LabelTask } from '../generated/prisma/client.ts';
+import type { Label, LabelTask, SelectionStrategy } from '../generated/prisma/client.ts';
 import { asModel, transaction, type Queryable } from '../queryable.ts';
 import { refuseUnanswerable } from './answer-checks.ts';
 import { BudgetRepository } from './budget.ts';
@@ -424,6 +424,11 @@ export class TaskRepository {
     ranked?: string[];
     choose?: (candidates: SelectionCandidate[], take: number) => string[];
     /**
+     * The strategy that gave `ranked` or `choose`, recorded as the round's selection when one of
+     * them is used (RANDOM when the round takes a random sample instead).
+     */
+    strategy?: SelectionStrategy;
+    /**
      * How many of the round's tasks go to a random sample of unlabeled eval items, given how
      * many the round may open and how many eval items are labeled or asked for already.
      */
@@ -554,11 +559,12 @@ export class TaskRepository {
         [round.project_id, input.roundId, ids, priorities],
       );
       const asked = ids.length + secondOpinions;
-      await client.query('UPDATE rounds SET budget_asked = $2, eval_asked = $3 WHERE id = $1', [
-        input.roundId,
-        asked,
-        evalChosen.length,
-      ]);
+      const selection =
+        input.ranked || (input.headVersionId && input.choose) ? input.strategy : 'RANDOM';
+      await client.query(
+        'UPDATE rounds SET budget_asked = $2, eval_asked = $3, selection = $4 WHERE id = $1',
+        [input.roundId, asked, evalChosen.length, selection ?? null],
+      );
       return { asked, evalAsked: evalChosen.length, budgetLeft: left - asked };
     });
   }
